@@ -12,6 +12,9 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	_ "github.com/redpanda-data/connect/v4/public/components/kafka"
 	_ "github.com/redpanda-data/connect/v4/public/components/prometheus"
+
+	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".

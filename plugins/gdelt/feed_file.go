@@ -1,0 +1,191 @@
+package gdelt
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/zip"
+)
+
+// Reasons a window file could not be (fully) read. They label the
+// gdelt_feed_file_errors metric and the incomplete-window records.
+const (
+	ReasonNotFound        = "not_found"         // HTTP 404 / no such file in the mirror
+	ReasonFetchFailed     = "fetch_failed"      // transient errors outlasted the retries, or another HTTP status
+	ReasonSizeMismatch    = "size_mismatch"     // byte count differs from the list line (often a truncated download)
+	ReasonMD5Mismatch     = "md5_mismatch"      // md5 differs from the list line
+	ReasonCorruptZip      = "corrupt_zip"       // not a readable zip with one entry, or the inflate failed part way
+	ReasonEmptyFile       = "empty_file"        // the entry holds no rows
+	ReasonMissingFromList = "missing_from_list" // the list has no line for this table of the window
+	// ReasonLineTooLong flags a single row over max_line_bytes; the row is
+	// emitted (cut to the limit) as a message error, so it is not a file error.
+	ReasonLineTooLong = "line_too_long"
+)
+
+// FileError says why one file of a window was not read completely.
+type FileError struct {
+	Window   string `json:"window"`
+	Table    string `json:"table"`
+	File     string `json:"file"`
+	Location string `json:"location"`
+	Reason   string `json:"reason"`
+	Detail   string `json:"detail,omitempty"`
+	Rows     int    `json:"rows_emitted"` // rows emitted before the failure (corrupt_zip part way)
+}
+
+func (e *FileError) Error() string {
+	s := fmt.Sprintf("window %s %s file %s: %s", e.Window, e.Table, e.Location, e.Reason)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Rows > 0 {
+		s += fmt.Sprintf(" (after %d rows)", e.Rows)
+	}
+	return s
+}
+
+// Chunk is a run of consecutive rows of one file: the unit the feed emits as one batch.
+type Chunk struct {
+	Window, Table, File, Stream string
+	FirstLine                   int      // 1-based line number of Lines[0]
+	Lines                       [][]byte // without the line end
+	// TooLong holds, for rows cut to max_line_bytes, their index in Lines and
+	// their full length (line end excluded).
+	TooLong map[int]int
+	Bytes   int // bytes of the rows as read, line ends included
+	CRLF    int // rows whose CR before the LF was dropped
+}
+
+// verifyFile checks a downloaded file against its list line.
+func verifyFile(data []byte, e ListEntry) (reason, detail string) {
+	if int64(len(data)) != e.Size {
+		return ReasonSizeMismatch, fmt.Sprintf("got %d bytes, list says %d", len(data), e.Size)
+	}
+	sum := md5.Sum(data)
+	if got := hex.EncodeToString(sum[:]); got != e.MD5 {
+		return ReasonMD5Mismatch, fmt.Sprintf("got md5 %s, list says %s", got, e.MD5)
+	}
+	return "", ""
+}
+
+// openZipEntry opens the one entry of a GDELT zip for streaming.
+func openZipEntry(data []byte, zipName string) (io.ReadCloser, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	if len(zr.File) == 0 {
+		return nil, errors.New("zip has no entry")
+	}
+	f := zr.File[0]
+	want := strings.TrimSuffix(zipName, ".zip")
+	for _, zf := range zr.File {
+		if strings.EqualFold(zf.Name, want) {
+			f = zf
+			break
+		}
+	}
+	return f.Open()
+}
+
+// chunker splits a stream of LF-terminated rows into chunks. Rows never need
+// to fit a fixed buffer: long rows are assembled up to maxLine bytes and the
+// rest of such a row is counted, not kept.
+type chunker struct {
+	br       *bufio.Reader
+	maxLine  int
+	maxRows  int
+	maxBytes int
+	line     int // rows read so far
+	long     []byte
+}
+
+func newChunker(r io.Reader, maxLine, maxRows, maxBytes int) *chunker {
+	return &chunker{br: bufio.NewReaderSize(r, 256*1024), maxLine: maxLine, maxRows: maxRows, maxBytes: maxBytes}
+}
+
+// next reads up to maxRows rows / about maxBytes bytes. It returns io.EOF
+// with an empty chunk at the end of the stream, and any read error as is
+// (with the rows read before it).
+func (c *chunker) next(ch *Chunk) error {
+	ch.FirstLine = c.line + 1
+	ch.Lines = ch.Lines[:0]
+	ch.TooLong = nil
+	ch.Bytes, ch.CRLF = 0, 0
+	arena := make([]byte, 0, c.maxBytes)
+	for len(ch.Lines) < c.maxRows && ch.Bytes < c.maxBytes {
+		raw, full, err := c.readLine()
+		if len(raw) == 0 && err != nil {
+			if err == io.EOF && len(ch.Lines) > 0 {
+				return nil
+			}
+			return err
+		}
+		if err != nil && err != io.EOF {
+			// A partial last row before a read error is not a row.
+			return err
+		}
+		c.line++
+		ch.Bytes += full
+		row := raw
+		if n := len(row); n > 0 && row[n-1] == '\n' {
+			row = row[:n-1]
+		}
+		if n := len(row); n > 0 && row[n-1] == '\r' {
+			row = row[:n-1]
+			ch.CRLF++
+		}
+		rowLen := full
+		if err == nil { // the row ended with its LF
+			rowLen--
+		}
+		if rowLen > c.maxLine {
+			if ch.TooLong == nil {
+				ch.TooLong = map[int]int{}
+			}
+			ch.TooLong[len(ch.Lines)] = rowLen
+		}
+		var kept []byte
+		if len(arena)+len(row) <= cap(arena) {
+			start := len(arena)
+			arena = append(arena, row...)
+			kept = arena[start:len(arena):len(arena)]
+		} else {
+			kept = append([]byte(nil), row...)
+		}
+		ch.Lines = append(ch.Lines, kept)
+		if err == io.EOF {
+			return nil
+		}
+	}
+	return nil
+}
+
+// readLine returns the next row with its LF (none at a final unterminated
+// row), cut to maxLine bytes, and the row's full length.
+func (c *chunker) readLine() ([]byte, int, error) {
+	b, err := c.br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return b, len(b), err
+	}
+	c.long = append(c.long[:0], b...)
+	full := len(b)
+	for err == bufio.ErrBufferFull {
+		b, err = c.br.ReadSlice('\n')
+		full += len(b)
+		if room := c.maxLine + 1 - len(c.long); room > 0 {
+			c.long = append(c.long, b[:min(room, len(b))]...)
+		}
+	}
+	if len(c.long) > c.maxLine && (err != nil || c.long[c.maxLine] != '\n') {
+		// Keep exactly maxLine bytes of a row that is over the limit.
+		c.long = c.long[:c.maxLine]
+	}
+	return c.long, full, err
+}
