@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test of gdeltflow: formatting, vet, the benthos binary's lint of
+# every YAML under pipelines/ and resources/, the YAML unit tests (`tests:`
+# blocks), and all Go tests (unit, end to end, the DuckDB oracle), plus one
+# pass of every benchmark on a small load so that none rots.
+#
+# Needs Go (see go.mod) and Node.js with npm (for the DuckDB oracle). Offline
+# once the Go modules and tests/duckdb's npm packages are installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm packages for the DuckDB oracle (tests/duckdb)"
+if [ ! -d tests/duckdb/node_modules/@duckdb/node-api ]; then
+  (cd tests/duckdb && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+step "gofmt and go vet"
+unformatted=$(git ls-files -co --exclude-standard '*.go' | xargs -r gofmt -l)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+
+step "build bin/benthos"
+go build -o bin/benthos ./cmd/benthos
+
+step "benthos lint (pipelines/, resources/)"
+mapfile -t yamls < <(find pipelines resources -name '*.yaml' -o -name '*.yml' | sort)
+bin/benthos lint "${yamls[@]}"
+echo "linted ${#yamls[@]} files"
+
+step "benthos test (YAML unit tests in pipelines/)"
+bin/benthos test ./pipelines/...
+
+step "go test"
+go test -count=1 -timeout 30m ./...
+
+step "benchmarks, one short pass on the small load"
+GDELT_BENCH_LOAD=small go test -run '^$' -bench . -benchtime 1x -timeout 20m ./... >/tmp/gdeltflow-bench-smoke.txt
+grep -E '^(Benchmark|ok|FAIL)' /tmp/gdeltflow-bench-smoke.txt
