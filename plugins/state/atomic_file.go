@@ -21,10 +21,10 @@ func atomicFileSpec() *service.ConfigSpec {
 		Categories("Local").
 		Summary("Stores each item as a file in a directory, written atomically and durably: a crash never leaves a half-written item.").
 		Description(`
-Like the core `+"`file`"+` cache, but every `+"`set`"+` writes a temporary file, syncs it, renames it over the item and
+Like the core ` + "`file`" + ` cache, but every ` + "`set`" + ` writes a temporary file, syncs it, renames it over the item and
 syncs the directory, so a reader sees the old value or the new one, never a torn one, even after kill -9 or a power
-cut. The directory is created when missing. Keys may not contain `+"`..`"+` path elements. TTLs are ignored. Meant for
-small, precious values such as the `+"`gdelt_feed`"+` checkpoint.`).
+cut. The directory is created when missing. Keys may not contain ` + "`..`" + ` path elements. TTLs are ignored. Meant for
+small, precious values such as the ` + "`gdelt_feed`" + ` checkpoint.`).
 		Field(service.NewStringField(afFieldDirectory).
 			Description("The directory that holds the items; created (with parents) when missing.").
 			Example("./out/state"))

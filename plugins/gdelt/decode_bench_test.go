@@ -1,0 +1,119 @@
+package gdelt
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+)
+
+// BenchmarkDecode decodes whole files: one op is one pass over every row, so
+// MB/s is the decoder's throughput on raw bytes (newlines included).
+func BenchmarkDecode(b *testing.B) {
+	cases := []struct {
+		name   string
+		table  *schema.Table
+		nested bool
+		lines  func(testing.TB) [][]byte
+	}{
+		{"export", schema.Events, false, realExportLines},
+		{"mentions", schema.Mentions, false, generatedMentionLines},
+		{"gkg", schema.GKG, false, realGKGLines},
+		{"gkg/nested", schema.GKG, true, realGKGLines},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			lines := c.lines(b)
+			size := 0
+			for _, l := range lines {
+				size += len(l) + 1
+			}
+			d := NewDecoder(c.table, c.nested)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				for _, l := range lines {
+					if _, err := d.Decode(l); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			reportRows(b, len(lines))
+		})
+	}
+}
+
+// BenchmarkDecodeProcessor runs the gdelt_decode processor on batches of
+// 1,000 export rows, to show what the Benthos adapter adds to the core.
+func BenchmarkDecodeProcessor(b *testing.B) {
+	b.Run("export", func(b *testing.B) {
+		lines := realExportLines(b)[:1000]
+		size := 0
+		for _, l := range lines {
+			size += len(l) + 1
+		}
+		conf, err := gdeltDecodeSpec().ParseYAML("table: export", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := newGDELTDecodeFromParsed(conf, service.MockResources())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		batch := make(service.MessageBatch, len(lines))
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			b.StopTimer()
+			for i, l := range lines {
+				batch[i] = service.NewMessage(l)
+			}
+			b.StartTimer()
+			out, err := p.ProcessBatch(ctx, batch)
+			if err != nil || len(out) != 1 || len(out[0]) != len(lines) {
+				b.Fatalf("got %v batches, err %v", len(out), err)
+			}
+		}
+		reportRows(b, len(lines))
+	})
+}
+
+// generatedMentionLines returns the rows of the Mentions file named by
+// GDELT_BENCH_MENTIONS (tests/bench.sh passes one of its generated day-load
+// windows), or else ~5,000 realistic rows from tests/gdeltgen (one window; no
+// real Mentions file is at hand).
+func generatedMentionLines(tb testing.TB) [][]byte {
+	tb.Helper()
+	if path := os.Getenv("GDELT_BENCH_MENTIONS"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return splitLines(data)
+	}
+	cfg := gdeltgen.Config{Seed: 7, Start: time.Date(2023, 7, 2, 15, 30, 0, 0, time.UTC), Windows: 1,
+		Events: 2000, Mentions: 5000, GKG: 10, GKGRowBytes: 3000}
+	var lines [][]byte
+	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
+		lines = splitLines(w.Mentions)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return lines
+}
+
+func reportRows(b *testing.B, rowsPerOp int) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(rowsPerOp)*float64(b.N)/s, "rows/s")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rowsPerOp*b.N), "ns/row")
+}
