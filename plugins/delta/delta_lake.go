@@ -1,0 +1,612 @@
+package delta
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+)
+
+const (
+	dlFieldPath           = "path"
+	dlFieldS3             = "s3"
+	dlFieldS3Endpoint     = "endpoint"
+	dlFieldS3Region       = "region"
+	dlFieldS3AccessKey    = "access_key_id"
+	dlFieldS3SecretKey    = "secret_access_key"
+	dlFieldS3Token        = "session_token"
+	dlFieldS3Secure       = "secure"
+	dlFieldS3PathStyle    = "path_style"
+	dlFieldGDELTTable     = "gdelt_table"
+	dlFieldGKGNested      = "gkg_nested"
+	dlFieldSchema         = "schema"
+	dlFieldPartitionBy    = "partition_by"
+	dlFieldPartColumn     = "column"
+	dlFieldPartType       = "type"
+	dlFieldPartValue      = "value"
+	dlFieldProgress       = "progress"
+	dlFieldAppID          = "app_id"
+	dlFieldVersion        = "version"
+	dlFieldAppIDPrefix    = "app_id_prefix"
+	dlFieldTargetFileSize = "target_file_size"
+	dlFieldRowGroupBytes  = "row_group_bytes"
+	dlFieldCompression    = "compression"
+	dlFieldCheckpoint     = "checkpoint_interval"
+	dlFieldCommitAttempts = "commit_attempts"
+	dlFieldTableName      = "table_name"
+	dlFieldBatching       = "batching"
+	dlFieldMaxInFlight    = "max_in_flight"
+)
+
+// Progress key modes.
+const (
+	progressKafka     = "kafka"
+	progressGDELTFeed = "gdelt_feed"
+	progressCustom    = "custom"
+	progressNone      = "none"
+)
+
+// testCommitDelayEnv makes every commit wait after its data files are
+// written: the crash tests use it to kill writers between upload and commit.
+const testCommitDelayEnv = "GDELTFLOW_TEST_DELTA_COMMIT_DELAY"
+
+func deltaLakeSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Categories("Services").
+		Summary("Appends messages to a Delta Lake table on S3/MinIO or local disk: Parquet data files and atomic commits, exactly-once through txn progress.").
+		Description(`
+Each batch (see `+"`batching`"+`) becomes one Delta commit: its rows are written as zstd Parquet files (data pages V1,
+per-file statistics from the footer) under the table, then a commit adding them is put with put-if-absent
+(S3 `+"`If-None-Match: *`"+`, local: a hard link), retried one version up when another writer won the race. The table is
+created on first write (protocol 1/2, the schema, the partition columns, `+"`delta.parquet.compression.codec`"+`). A V1
+checkpoint is written every `+"`checkpoint_interval`"+` commits. Any engine that reads Delta (Spark, delta-rs, Trino, DuckDB)
+reads the table.
+
+### Exactly-once
+Every message has a progress key: a source partition (the txn `+"`appId`"+`) and a position in it (the txn `+"`version`"+`).
+Each commit carries one `+"`txn`"+` per source partition with the highest version it holds, atomically with the files.
+A message at or below the committed version of its partition is already in the table and is skipped (acknowledged,
+counted in `+"`delta_lake_rows_duplicate`"+`): replays after a crash add nothing twice (the kafka-delta-ingest approach).
+Commits of one source partition are made in version order even with `+"`max_in_flight`"+` > 1: a batch waits for the
+earlier ones, and fails (to be retried) when an earlier one failed. Messages of one partition must reach the output in
+order (the `+"`redpanda`"+` and `+"`gdelt_feed`"+` inputs deliver them so; keep `+"`pipeline.threads`"+` at 1 or order-preserving).
+
+`+"`progress`"+` chooses the key: `+"`kafka`"+` (appId `+"`<topic>-<partition>`"+`, version the offset, from the `+"`kafka_topic`"+`,
+`+"`kafka_partition`"+`, `+"`kafka_offset`"+` metadata of the `+"`redpanda`"+`/`+"`kafka`"+` inputs), `+"`gdelt_feed`"+` (appId
+`+"`gdelt-<stream>-<table>`"+`, version the window's unix seconds × 10⁶ + the line number, from the `+"`gdelt_feed`"+` metadata),
+`+"`custom`"+` (`+"`app_id`"+` and `+"`version`"+` interpolations) or `+"`none`"+` (no txn: at-least-once).
+
+### Failures
+A message that does not fit the schema, or lacks its progress key, fails alone with an error naming the column and
+the reason; the rest of the batch is committed. Route failures to a dead letter with a `+"`fallback`"+` output (a failed
+message retried without one fails again; it is never passed off as a duplicate). A commit that fails for a storage
+error is retried `+"`commit_attempts`"+` times with backoff, then the batch is nacked and the engine retries it; data files of
+failed commits are deleted when possible, otherwise left for the table tool's vacuum (`+"`delta-table vacuum`"+`).
+
+### Metrics
+`+"`delta_lake_commits`"+`, `+"`delta_lake_commit_errors`"+`, `+"`delta_lake_commit_conflicts`"+`, `+"`delta_lake_rows_written`"+`,
+`+"`delta_lake_rows_duplicate`"+`, `+"`delta_lake_rows_rejected`"+`, `+"`delta_lake_files_written`"+`, `+"`delta_lake_bytes_written`"+`,
+the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency`"+`, all labelled `+"`table`"+` (the table's path).`).
+		Fields(
+			service.NewStringField(dlFieldPath).
+				Description("The table's location: `s3://bucket/prefix/table` (see `s3`) or a local directory.").
+				Examples("s3://lake/bronze/events", "./out/bronze/events"),
+			service.NewObjectField(dlFieldS3,
+				service.NewStringField(dlFieldS3Endpoint).Description("The S3 endpoint, `host:port` or a URL (MinIO: `http://127.0.0.1:9000`). Empty: AWS S3.").Default(""),
+				service.NewStringField(dlFieldS3Region).Description("The region.").Default("us-east-1"),
+				service.NewStringField(dlFieldS3AccessKey).Description("The access key. Empty: the usual chain (`AWS_ACCESS_KEY_ID`, the credentials file, IAM).").Default(""),
+				service.NewStringField(dlFieldS3SecretKey).Description("The secret key.").Default("").Secret(),
+				service.NewStringField(dlFieldS3Token).Description("A session token, for temporary credentials.").Default("").Secret().Advanced(),
+				service.NewBoolField(dlFieldS3Secure).Description("Use https; an endpoint given as a URL sets this from its scheme.").Default(true),
+				service.NewBoolField(dlFieldS3PathStyle).Description("Path-style addressing (`endpoint/bucket/key`), as MinIO wants.").Default(true).Advanced(),
+			).Description("S3 access, for an `s3://` path. Credentials are never logged."),
+			service.NewStringField(dlFieldGDELTTable).
+				Description("Use the schema of a GDELT table, as `gdelt_decode` emits it: `export` (or `events`), `mentions` or `gkg`. Exactly one of `gdelt_table` and `schema` is set.").
+				Default("").Examples("export", "gkg"),
+			service.NewBoolField(dlFieldGKGNested).
+				Description("With `gdelt_table: gkg`: the nested GKG columns as lists and structs (as `gdelt_decode` with `gkg_nested: true` emits them) instead of raw strings.").
+				Default(false),
+			service.NewAnyListField(dlFieldSchema).
+				Description("A declared schema: a list of `{name, type, nullable}` with Delta type names (`string`, `long`, `integer`, `double`, `boolean`, `date`, `timestamp`, ...), or nested `{type: array, element: ...}`, `{type: struct, fields: [...]}`, `{type: map, key: ..., value: ...}`.").
+				Optional().
+				Example([]any{map[string]any{"name": "id", "type": "long", "nullable": false}, map[string]any{"name": "name", "type": "string"}}),
+			service.NewObjectListField(dlFieldPartitionBy,
+				service.NewStringField(dlFieldPartColumn).Description("The partition column's name; added to the schema when it is not a column already."),
+				service.NewStringEnumField(dlFieldPartType, "string", "date", "long", "integer", "boolean").Description("Its Delta type.").Default("string"),
+				service.NewInterpolatedStringField(dlFieldPartValue).Description("Its value for a message. Empty: the message's own field of that name.").Default(""),
+			).Description("Partition columns, e.g. the GDELT window's date. Data files are written under `column=value/` folders and hold the other columns.").
+				Default([]any{}).
+				Example([]any{map[string]any{"column": "window_date", "type": "date", "value": `${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }`}}),
+			service.NewStringEnumField(dlFieldProgress, progressKafka, progressGDELTFeed, progressCustom, progressNone).
+				Description("Where the exactly-once progress key comes from (see the description).").
+				Default(progressKafka),
+			service.NewInterpolatedStringField(dlFieldAppID).Description("With `progress: custom`: the source partition of a message.").Default("").Advanced(),
+			service.NewInterpolatedStringField(dlFieldVersion).Description("With `progress: custom`: the message's position in its source partition, an integer increasing along the partition.").Default("").Advanced(),
+			service.NewStringField(dlFieldAppIDPrefix).
+				Description("Prefixed to every appId: give each pipeline that writes one table from the same sources its own prefix.").
+				Default("gdeltflow-").Advanced(),
+			service.NewIntField(dlFieldTargetFileSize).Description("A data file is closed once it reaches about this many bytes.").Default(128<<20).Advanced(),
+			service.NewIntField(dlFieldRowGroupBytes).Description("A Parquet row group is flushed at about this many bytes: the writer's memory per open file is bounded by it, whatever the batch size.").Default(64<<20).Advanced(),
+			service.NewStringEnumField(dlFieldCompression, "zstd", "snappy", "gzip", "uncompressed").Description("The Parquet codec, recorded as `delta.parquet.compression.codec`.").Default("zstd").Advanced(),
+			service.NewIntField(dlFieldCheckpoint).Description("A checkpoint after every this many commits; 0 or less: none.").Default(10).Advanced(),
+			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked.").Default(3).Advanced(),
+			service.NewStringField(dlFieldTableName).Description("The table's name in its metadata.").Default("").Advanced(),
+			service.NewOutputMaxInFlightField().Default(1),
+			service.NewBatchPolicyField(dlFieldBatching),
+		).
+		Example("GDELT events from the feed to a local table, partitioned by window date", "", `
+output:
+  delta_lake:
+    path: ./out/bronze/events
+    gdelt_table: export
+    progress: gdelt_feed
+    partition_by:
+      - column: window_date
+        type: date
+        value: '${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }'
+    batching:
+      count: 10000
+      period: 5s
+`).
+		Example("A Kafka topic to MinIO, exactly once", "", `
+output:
+  fallback:
+    - delta_lake:
+        path: s3://lake/bronze/mentions
+        s3:
+          endpoint: http://127.0.0.1:9000
+          access_key_id: ${MINIO_ACCESS_KEY}
+          secret_access_key: ${MINIO_SECRET_KEY}
+        gdelt_table: mentions
+        progress: kafka
+        batching:
+          count: 50000
+          period: 10s
+    - file:
+        path: ./dlq/mentions.jsonl
+`)
+}
+
+type dlPartition struct {
+	column string
+	value  *service.InterpolatedString // nil: the message's own field
+	typ    string
+}
+
+type deltaLakeConf struct {
+	path        string
+	s3          S3Config
+	schema      StructType
+	partitions  []dlPartition
+	progress    string
+	appID       *service.InterpolatedString
+	version     *service.InterpolatedString
+	prefix      string
+	writer      WriterConfig
+	table       TableOptions
+	tableName   string
+	compression string
+}
+
+func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err error) {
+	if c.path, err = pc.FieldString(dlFieldPath); err != nil {
+		return
+	}
+	s3 := pc.Namespace(dlFieldS3)
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{dlFieldS3Endpoint, &c.s3.Endpoint}, {dlFieldS3Region, &c.s3.Region}, {dlFieldS3AccessKey, &c.s3.AccessKeyID},
+		{dlFieldS3SecretKey, &c.s3.SecretAccessKey}, {dlFieldS3Token, &c.s3.SessionToken}} {
+		if *f.dst, err = s3.FieldString(f.name); err != nil {
+			return
+		}
+	}
+	if c.s3.Secure, err = s3.FieldBool(dlFieldS3Secure); err != nil {
+		return
+	}
+	if c.s3.PathStyle, err = s3.FieldBool(dlFieldS3PathStyle); err != nil {
+		return
+	}
+
+	gt, err := pc.FieldString(dlFieldGDELTTable)
+	if err != nil {
+		return
+	}
+	nested, err := pc.FieldBool(dlFieldGKGNested)
+	if err != nil {
+		return
+	}
+	var declared []*service.ParsedConfig
+	if pc.Contains(dlFieldSchema) {
+		if declared, err = pc.FieldAnyList(dlFieldSchema); err != nil {
+			return
+		}
+	}
+	switch {
+	case gt != "" && len(declared) > 0:
+		return c, errors.New("set one of gdelt_table and schema, not both")
+	case gt != "":
+		t, err := gschema.ByName(gt)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", dlFieldGDELTTable, err)
+		}
+		c.schema = GDELTSchema(t, nested && t == gschema.GKG)
+	case len(declared) > 0:
+		raw := make([]any, len(declared))
+		for i, d := range declared {
+			if raw[i], err = d.FieldAny(); err != nil {
+				return c, err
+			}
+		}
+		if c.schema, err = ParseSchemaYAML(raw); err != nil {
+			return c, fmt.Errorf("%s: %w", dlFieldSchema, err)
+		}
+	default:
+		return c, errors.New("set gdelt_table or schema")
+	}
+
+	parts, err := pc.FieldObjectList(dlFieldPartitionBy)
+	if err != nil {
+		return
+	}
+	for _, p := range parts {
+		var dp dlPartition
+		if dp.column, err = p.FieldString(dlFieldPartColumn); err != nil {
+			return
+		}
+		if dp.typ, err = p.FieldString(dlFieldPartType); err != nil {
+			return
+		}
+		raw, _ := p.FieldString(dlFieldPartValue)
+		if raw != "" {
+			if dp.value, err = p.FieldInterpolatedString(dlFieldPartValue); err != nil {
+				return
+			}
+		}
+		if _, exists := c.schema.Field(dp.column); !exists {
+			if dp.value == nil {
+				return c, fmt.Errorf("partition column %q is not in the schema: give it a value", dp.column)
+			}
+			c.schema.Fields = append(c.schema.Fields, StructField{Name: dp.column, Type: DataType{Primitive: dp.typ}, Nullable: true})
+		}
+		c.partitions = append(c.partitions, dp)
+		c.writer.PartitionColumns = append(c.writer.PartitionColumns, dp.column)
+	}
+	c.writer.Schema = c.schema
+
+	if c.progress, err = pc.FieldString(dlFieldProgress); err != nil {
+		return
+	}
+	if c.progress == progressCustom {
+		if c.appID, err = pc.FieldInterpolatedString(dlFieldAppID); err != nil {
+			return
+		}
+		if c.version, err = pc.FieldInterpolatedString(dlFieldVersion); err != nil {
+			return
+		}
+	}
+	if c.prefix, err = pc.FieldString(dlFieldAppIDPrefix); err != nil {
+		return
+	}
+	tfs, err := pc.FieldInt(dlFieldTargetFileSize)
+	if err != nil {
+		return
+	}
+	c.writer.TargetFileSize = int64(tfs)
+	rgb, err := pc.FieldInt(dlFieldRowGroupBytes)
+	if err != nil {
+		return
+	}
+	c.writer.Parquet.RowGroupBytes = int64(rgb)
+	if c.compression, err = pc.FieldString(dlFieldCompression); err != nil {
+		return
+	}
+	c.writer.Parquet.Compression = c.compression
+	if c.table.CheckpointInterval, err = pc.FieldInt(dlFieldCheckpoint); err != nil {
+		return
+	}
+	if c.table.CheckpointInterval <= 0 {
+		c.table.CheckpointInterval = -1
+	}
+	if c.writer.CommitAttempts, err = pc.FieldInt(dlFieldCommitAttempts); err != nil {
+		return
+	}
+	if c.tableName, err = pc.FieldString(dlFieldTableName); err != nil {
+		return
+	}
+	c.table.EngineInfo = "gdeltflow delta_lake"
+	if d := os.Getenv(testCommitDelayEnv); d != "" {
+		delay, err := time.ParseDuration(d)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", testCommitDelayEnv, err)
+		}
+		c.writer.BeforeCommit = func() { time.Sleep(delay) }
+	}
+	return c, nil
+}
+
+func init() {
+	err := service.RegisterBatchOutput("delta_lake", deltaLakeSpec(),
+		func(pc *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
+			var bp service.BatchPolicy
+			maxInFlight, err := pc.FieldMaxInFlight()
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			if bp, err = pc.FieldBatchPolicy(dlFieldBatching); err != nil {
+				return nil, bp, 0, err
+			}
+			conf, err := deltaLakeConfFromParsed(pc)
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			return newDeltaLakeFromParsed(conf, mgr), bp, maxInFlight, nil
+		})
+	if err != nil {
+		panic(err)
+	}
+}
+
+type deltaLakeOutput struct {
+	conf deltaLakeConf
+	log  *service.Logger
+
+	mCommits, mCommitErrors, mConflicts, mRows, mDup, mRejected, mFiles, mBytes *service.MetricCounter
+	mVersion                                                                    *service.MetricGauge
+	mLatency                                                                    *service.MetricTimer
+
+	mu sync.Mutex
+	w  *Writer
+}
+
+func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLakeOutput {
+	m := mgr.Metrics()
+	return &deltaLakeOutput{
+		conf: conf, log: mgr.Logger(),
+		mCommits:      m.NewCounter("delta_lake_commits", "table"),
+		mCommitErrors: m.NewCounter("delta_lake_commit_errors", "table"),
+		mConflicts:    m.NewCounter("delta_lake_commit_conflicts", "table"),
+		mRows:         m.NewCounter("delta_lake_rows_written", "table"),
+		mDup:          m.NewCounter("delta_lake_rows_duplicate", "table"),
+		mRejected:     m.NewCounter("delta_lake_rows_rejected", "table"),
+		mFiles:        m.NewCounter("delta_lake_files_written", "table"),
+		mBytes:        m.NewCounter("delta_lake_bytes_written", "table"),
+		mVersion:      m.NewGauge("delta_lake_version", "table"),
+		mLatency:      m.NewTimer("delta_lake_commit_latency", "table"),
+	}
+}
+
+// Connect opens the table, creating it when it does not exist.
+func (d *deltaLakeOutput) Connect(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.w != nil {
+		return nil
+	}
+	st, err := Open(d.conf.path, d.conf.s3)
+	if err != nil {
+		return err
+	}
+	t, err := OpenTable(ctx, st, d.conf.table)
+	if err != nil {
+		return fmt.Errorf("opening table %s: %w", st.Location(), err)
+	}
+	schemaJSON, err := d.conf.schema.JSON()
+	if err != nil {
+		return err
+	}
+	meta := Metadata{
+		ID: uuidString(randomID()), Name: d.conf.tableName, Format: Format{Provider: "parquet", Options: map[string]string{}},
+		SchemaString: schemaJSON, PartitionColumns: nonNil(d.conf.writer.PartitionColumns),
+		Configuration: map[string]string{"delta.parquet.compression.codec": d.conf.compression},
+		CreatedTime:   time.Now().UnixMilli(),
+	}
+	if d.conf.table.CheckpointInterval > 0 {
+		meta.Configuration["delta.checkpointInterval"] = strconv.Itoa(d.conf.table.CheckpointInterval)
+	}
+	if err := t.Create(ctx, meta, Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+		return fmt.Errorf("creating table %s: %w", st.Location(), err)
+	}
+	w, err := NewWriter(t, d.conf.writer)
+	if err != nil {
+		return err
+	}
+	d.w = w
+	d.mVersion.Set(t.Version(), d.conf.path)
+	d.log.Infof("delta_lake: table %s at version %d", st.Location(), t.Version())
+	return nil
+}
+
+func randomID() (id [16]byte) {
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
+	return id
+}
+
+// progressKey returns the message's source partition and position.
+func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error) {
+	meta := func(k string) (string, error) {
+		v, ok := m.MetaGet(k)
+		if !ok || v == "" {
+			return "", fmt.Errorf("progress %s: the message has no %s metadata", d.conf.progress, k)
+		}
+		return v, nil
+	}
+	switch d.conf.progress {
+	case progressNone:
+		return "", 0, nil
+	case progressKafka:
+		topic, err := meta("kafka_topic")
+		if err != nil {
+			return "", 0, err
+		}
+		part, err := meta("kafka_partition")
+		if err != nil {
+			return "", 0, err
+		}
+		off, err := meta("kafka_offset")
+		if err != nil {
+			return "", 0, err
+		}
+		v, err := strconv.ParseInt(off, 10, 64)
+		if err != nil {
+			return "", 0, fmt.Errorf("progress kafka: kafka_offset %q is not an integer", off)
+		}
+		return d.conf.prefix + topic + "-" + part, v, nil
+	case progressGDELTFeed:
+		vals := make([]string, 4)
+		for i, k := range []string{"gdelt_stream", "gdelt_table", "gdelt_window", "gdelt_line"} {
+			var err error
+			if vals[i], err = meta(k); err != nil {
+				return "", 0, err
+			}
+		}
+		wt, err := time.ParseInLocation("20060102150405", vals[2], time.UTC)
+		if err != nil {
+			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_window %q is not YYYYMMDDHHMMSS", vals[2])
+		}
+		line, err := strconv.ParseInt(vals[3], 10, 64)
+		if err != nil || line < 0 || line >= 1_000_000 {
+			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_line %q is not a line number below 10^6", vals[3])
+		}
+		return d.conf.prefix + "gdelt-" + vals[0] + "-" + vals[1], wt.Unix()*1_000_000 + line, nil
+	default:
+		app, err := d.conf.appID.TryString(m)
+		if err != nil {
+			return "", 0, fmt.Errorf("app_id: %w", err)
+		}
+		vs, err := d.conf.version.TryString(m)
+		if err != nil {
+			return "", 0, fmt.Errorf("version: %w", err)
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(vs), 10, 64)
+		if err != nil {
+			return "", 0, fmt.Errorf("version %q is not an integer", vs)
+		}
+		if app == "" {
+			return "", 0, errors.New("app_id is empty")
+		}
+		return d.conf.prefix + app, v, nil
+	}
+}
+
+// WriteBatch commits the batch as one Delta version.
+func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
+	d.mu.Lock()
+	w := d.w
+	d.mu.Unlock()
+	if w == nil {
+		return service.ErrNotConnected
+	}
+	var bErr *service.BatchError
+	failMsg := func(i int, err error) {
+		if bErr == nil {
+			bErr = service.NewBatchError(batch, errors.New("delta_lake: some messages were not written"))
+		}
+		bErr.Failed(i, err)
+	}
+	rows := make([]Row, 0, len(batch))
+	index := make([]int, 0, len(batch)) // rows[k] is batch[index[k]]
+	for i, m := range batch {
+		v, err := m.AsStructuredMut()
+		if err != nil {
+			failMsg(i, fmt.Errorf("delta_lake: the message is not structured data: %w", err))
+			continue
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			failMsg(i, fmt.Errorf("delta_lake: want an object, got %T", v))
+			continue
+		}
+		app, ver, err := d.progressKey(m)
+		if err != nil {
+			failMsg(i, fmt.Errorf("delta_lake: %w", err))
+			continue
+		}
+		if err := d.setPartitions(m, obj); err != nil {
+			failMsg(i, fmt.Errorf("delta_lake: %w", err))
+			continue
+		}
+		rows = append(rows, Row{Values: obj, AppID: app, Version: ver})
+		index = append(index, i)
+	}
+
+	start := time.Now()
+	res, err := w.Write(ctx, rows)
+	table := d.conf.path
+	if res != nil {
+		d.mConflicts.Incr(int64(res.Conflicts), table)
+	}
+	if err != nil {
+		d.mCommitErrors.Incr(1, table)
+		return fmt.Errorf("delta_lake: writing %d rows to %s: %w", len(rows), table, err)
+	}
+	for k, ferr := range res.Failed {
+		failMsg(index[k], fmt.Errorf("delta_lake: %w", ferr))
+	}
+	d.mDup.Incr(int64(res.Skipped), table)
+	d.mRejected.Incr(int64(len(res.Failed)), table)
+	if res.Version >= 0 {
+		d.mLatency.Timing(time.Since(start).Nanoseconds(), table)
+		d.mCommits.Incr(1, table)
+		d.mVersion.Set(res.Version, table)
+		d.mRows.Incr(int64(res.Written), table)
+		d.mFiles.Incr(int64(len(res.Files)), table)
+		var size int64
+		for _, a := range res.Files {
+			size += a.Size
+		}
+		d.mBytes.Incr(size, table)
+		if err := w.Table().CheckpointError(); err != nil {
+			d.log.Warnf("delta_lake: checkpoint of %s failed (the commits stand): %v", table, err)
+		}
+	}
+	if res.Skipped > 0 {
+		d.log.Debugf("delta_lake: %d rows already in %s skipped", res.Skipped, table)
+	}
+	if bErr != nil {
+		return bErr
+	}
+	return nil
+}
+
+func (d *deltaLakeOutput) setPartitions(m *service.Message, obj map[string]any) error {
+	for _, p := range d.conf.partitions {
+		if p.value == nil {
+			continue
+		}
+		s, err := p.value.TryString(m)
+		if err != nil {
+			return fmt.Errorf("partition %s: %w", p.column, err)
+		}
+		switch p.typ {
+		case "long", "integer":
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("partition %s: %q is not an integer", p.column, s)
+			}
+			obj[p.column] = n
+		case "boolean":
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("partition %s: %q is not a boolean", p.column, s)
+			}
+			obj[p.column] = b
+		default:
+			obj[p.column] = s
+		}
+	}
+	return nil
+}
+
+// Close has nothing to flush: every batch is committed or failed in WriteBatch.
+func (d *deltaLakeOutput) Close(context.Context) error { return nil }

@@ -1,0 +1,616 @@
+package delta
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Row is one record to append, with its progress key for exactly-once
+// delivery: the source partition it came from (AppID, e.g. "gdelt.events-3")
+// and its position there (Version, e.g. the Kafka offset). A row whose
+// Version is at or below the table's txn version for its AppID was already
+// committed and is skipped. AppID "" means no tracking (at-least-once).
+type Row struct {
+	Values  map[string]any
+	AppID   string
+	Version int64
+}
+
+// WriterConfig shapes the files and commits of a Writer.
+type WriterConfig struct {
+	// Schema is the whole table schema, partition columns included.
+	Schema           StructType
+	PartitionColumns []string
+	// TargetFileSize closes a data file once it reaches about this many bytes.
+	TargetFileSize int64
+	Parquet        WriterOptions
+	// CommitAttempts bounds the attempts at a commit that fails for a storage
+	// error (the data files are kept between attempts); default 3.
+	CommitAttempts int
+	// CommitBackoff is the wait before the second attempt, doubling after.
+	CommitBackoff time.Duration
+	// OrderTimeout bounds the wait of a batch for an earlier batch of the same
+	// source partition (max_in_flight > 1); default 1 minute.
+	OrderTimeout time.Duration
+	// BeforeCommit, when set, runs after the data files are written and
+	// before the commit (tests use it to crash there).
+	BeforeCommit func()
+}
+
+// WriteResult says what one Write did.
+type WriteResult struct {
+	Version int64 // the committed version, -1 when nothing was committed
+	Written int   // rows in the new data files
+	Skipped int   // rows already committed (at or below their txn version)
+	Files   []Add
+	// Failed maps the index of a row that does not fit the schema to why.
+	// The other rows are committed.
+	Failed map[int]error
+	// Conflicts counts commits redone after another writer committed the
+	// same source partition first.
+	Conflicts int
+}
+
+// Writer appends rows to one Delta table with exactly-once txn tracking.
+// It is safe for concurrent use; commits of one source partition happen in
+// the order of their versions.
+type Writer struct {
+	t          *Table
+	cfg        WriterConfig
+	dataSchema StructType
+	partTypes  map[string]DataType
+	order      *orderGate
+
+	mu     sync.Mutex
+	failed map[string]map[int64]error // rows that did not fit, by appId and version: never skipped as duplicates
+}
+
+// NewWriter returns a writer over t.
+func NewWriter(t *Table, cfg WriterConfig) (*Writer, error) {
+	if cfg.TargetFileSize <= 0 {
+		cfg.TargetFileSize = 128 << 20
+	}
+	if cfg.CommitAttempts <= 0 {
+		cfg.CommitAttempts = 3
+	}
+	if cfg.CommitBackoff <= 0 {
+		cfg.CommitBackoff = time.Second
+	}
+	if cfg.OrderTimeout <= 0 {
+		cfg.OrderTimeout = time.Minute
+	}
+	w := &Writer{t: t, cfg: cfg, partTypes: map[string]DataType{}, order: newOrderGate(), failed: map[string]map[int64]error{}}
+	isPart := map[string]bool{}
+	for _, p := range cfg.PartitionColumns {
+		isPart[p] = true
+	}
+	for _, f := range cfg.Schema.Fields {
+		if isPart[f.Name] {
+			w.partTypes[f.Name] = f.Type
+			continue
+		}
+		w.dataSchema.Fields = append(w.dataSchema.Fields, f)
+	}
+	for _, p := range cfg.PartitionColumns {
+		if _, ok := w.partTypes[p]; !ok {
+			return nil, fmt.Errorf("partition column %q is not in the schema", p)
+		}
+	}
+	if len(w.dataSchema.Fields) == 0 {
+		return nil, errors.New("the schema has no column outside the partition columns")
+	}
+	return w, nil
+}
+
+// Table returns the table written to.
+func (w *Writer) Table() *Table { return w.t }
+
+// Write appends rows in one commit. Rows already committed are skipped;
+// rows that do not fit the schema are reported in Failed and the rest are
+// committed. An error means nothing was committed: the caller retries the
+// batch (a retry after an unknown outcome is safe when rows carry AppIDs).
+func (w *Writer) Write(ctx context.Context, rows []Row) (*WriteResult, error) {
+	spans := spansOf(rows)
+	ticket := w.order.enter(spans)
+	res, err := w.write(ctx, rows, ticket)
+	w.order.leave(ticket, err == nil)
+	return res, err
+}
+
+func (w *Writer) write(ctx context.Context, rows []Row, ticket *orderTicket) (*WriteResult, error) {
+	res := &WriteResult{Version: -1, Failed: map[int]error{}}
+	for attempt := 0; ; attempt++ {
+		keep := w.pending(rows, res)
+		adds, txns, err := w.writeFiles(ctx, rows, keep, res)
+		if err != nil {
+			w.discard(adds)
+			return res, err
+		}
+		if len(adds) == 0 && len(txns) == 0 {
+			return res, nil
+		}
+		if err := w.order.wait(ctx, ticket, w.cfg.OrderTimeout); err != nil {
+			w.discard(adds)
+			return res, err
+		}
+		if w.cfg.BeforeCommit != nil {
+			w.cfg.BeforeCommit()
+		}
+		v, err := w.commit(ctx, adds, txns)
+		if errors.Is(err, ErrTxnConflict) && attempt < 5 {
+			// Another writer committed some of these rows first: drop our files
+			// and write again what is still missing.
+			w.discard(adds)
+			res.Conflicts++
+			if err := w.t.Update(ctx); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if err != nil {
+			w.discard(adds)
+			return res, err
+		}
+		res.Version, res.Files = v, adds
+		return res, nil
+	}
+}
+
+// pending returns the indexes of rows not yet committed; it counts the rest.
+func (w *Writer) pending(rows []Row, res *WriteResult) []int {
+	res.Skipped, res.Written = 0, 0
+	clear(res.Failed)
+	keep := make([]int, 0, len(rows))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, r := range rows {
+		if r.AppID != "" {
+			if txn, ok := w.t.Txn(r.AppID); ok && r.Version <= txn.Version {
+				if ferr, bad := w.failed[r.AppID][r.Version]; bad {
+					// A row that failed before is not in the table: fail it again,
+					// never pass it off as a duplicate.
+					res.Failed[i] = ferr
+					continue
+				}
+				res.Skipped++
+				continue
+			}
+		}
+		keep = append(keep, i)
+	}
+	return keep
+}
+
+type partFiles struct {
+	values map[string]*string
+	dir    string
+	rows   []int
+}
+
+// writeFiles writes the kept rows into data files, partition by partition,
+// and returns their add actions and the txns to commit.
+func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *WriteResult) ([]Add, []Txn, error) {
+	groups := map[string]*partFiles{}
+	var order []string
+	for _, i := range keep {
+		values, dir, err := w.partitionOf(rows[i].Values)
+		if err != nil {
+			w.fail(rows[i], i, err, res)
+			continue
+		}
+		g, ok := groups[dir]
+		if !ok {
+			g = &partFiles{values: values, dir: dir}
+			groups[dir] = g
+			order = append(order, dir)
+		}
+		g.rows = append(g.rows, i)
+	}
+	sort.Strings(order)
+
+	var adds []Add
+	for _, dir := range order {
+		g := groups[dir]
+		a, err := w.writePartition(ctx, rows, g, res)
+		adds = append(adds, a...)
+		if err != nil {
+			return adds, nil, err
+		}
+	}
+	// One txn per source partition: the highest version among the rows that
+	// are now in the table.
+	maxV := map[string]int64{}
+	for _, i := range keep {
+		r := rows[i]
+		if r.AppID == "" {
+			continue
+		}
+		if _, bad := res.Failed[i]; bad {
+			continue
+		}
+		if v, ok := maxV[r.AppID]; !ok || r.Version > v {
+			maxV[r.AppID] = r.Version
+		}
+	}
+	txns := make([]Txn, 0, len(maxV))
+	now := time.Now().UnixMilli()
+	for app, v := range maxV {
+		txns = append(txns, Txn{AppID: app, Version: v, LastUpdated: now})
+	}
+	sort.Slice(txns, func(i, j int) bool { return txns[i].AppID < txns[j].AppID })
+	return adds, txns, nil
+}
+
+func (w *Writer) fail(r Row, i int, err error, res *WriteResult) {
+	res.Failed[i] = err
+	if r.AppID == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed[r.AppID] == nil {
+		w.failed[r.AppID] = map[int64]error{}
+	}
+	w.failed[r.AppID][r.Version] = err
+}
+
+// writePartition streams the rows of one partition into files of about the
+// target size.
+func (w *Writer) writePartition(ctx context.Context, rows []Row, g *partFiles, res *WriteResult) ([]Add, error) {
+	var adds []Add
+	var cur *dataFile
+	closeCur := func() error {
+		if cur == nil {
+			return nil
+		}
+		a, n, err := cur.finish()
+		cur = nil
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.PartitionValues = g.values
+			adds = append(adds, a)
+			res.Written += int(n)
+		}
+		return nil
+	}
+	for _, i := range g.rows {
+		if cur == nil {
+			var err error
+			if cur, err = w.newDataFile(ctx, g.dir); err != nil {
+				return adds, err
+			}
+		}
+		if err := cur.fw.Write(rows[i].Values); err != nil {
+			var ve *ValueError
+			if errors.As(err, &ve) {
+				w.fail(rows[i], i, err, res)
+				continue
+			}
+			cur.abort(err)
+			return adds, err
+		}
+		if cur.fw.BytesWritten() >= w.cfg.TargetFileSize {
+			if err := closeCur(); err != nil {
+				return adds, err
+			}
+		}
+	}
+	return adds, closeCur()
+}
+
+// dataFile is a Parquet file being streamed to storage.
+type dataFile struct {
+	path string
+	fw   *FileWriter
+	pw   *io.PipeWriter
+	done chan error
+	t0   time.Time
+}
+
+func (w *Writer) newDataFile(ctx context.Context, dir string) (*dataFile, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	codec := w.cfg.Parquet.Compression
+	if codec == "" {
+		codec = "zstd"
+	}
+	name := fmt.Sprintf("part-00000-%s-c000.%s.parquet", uuidString(id), codec)
+	p := path.Join(dir, name)
+	pr, pw := io.Pipe()
+	f := &dataFile{path: p, pw: pw, done: make(chan error, 1), t0: time.Now()}
+	go func() {
+		err := w.t.Storage().Write(ctx, p, pr, -1)
+		pr.CloseWithError(err) // unblock the writer if the upload failed early
+		f.done <- err
+	}()
+	fw, err := NewFileWriter(pw, w.dataSchema, w.cfg.Parquet)
+	if err != nil {
+		pw.CloseWithError(err)
+		<-f.done
+		return nil, err
+	}
+	f.fw = fw
+	return f, nil
+}
+
+// finish closes the file and waits for its upload; an empty file is deleted.
+func (f *dataFile) finish() (Add, int64, error) {
+	stats, err := f.fw.Close()
+	if err != nil {
+		f.abort(err)
+		return Add{}, 0, err
+	}
+	size := f.fw.BytesWritten()
+	f.pw.Close()
+	if err := <-f.done; err != nil {
+		return Add{}, 0, fmt.Errorf("uploading %s: %w", f.path, err)
+	}
+	js, err := stats.JSON()
+	if err != nil {
+		return Add{}, 0, err
+	}
+	return Add{Path: EncodePath(f.path), Size: size, ModificationTime: time.Now().UnixMilli(), DataChange: true, Stats: js}, stats.NumRecords, nil
+}
+
+func (f *dataFile) abort(err error) {
+	f.pw.CloseWithError(err)
+	<-f.done
+}
+
+// discard deletes data files that will not be committed (best effort: the
+// vacuum finds what is left).
+func (w *Writer) discard(adds []Add) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, a := range adds {
+		_ = w.t.Storage().Delete(ctx, DecodePath(a.Path))
+	}
+}
+
+// commit commits the files and txns, retrying storage errors with backoff.
+func (w *Writer) commit(ctx context.Context, adds []Add, txns []Txn) (int64, error) {
+	delay := w.cfg.CommitBackoff
+	for attempt := 1; ; attempt++ {
+		v, err := w.t.Commit(ctx, Commit{Adds: adds, Txns: txns, Operation: "STREAMING UPDATE",
+			OperationParameters: map[string]any{"outputMode": "Append", "queryId": "gdeltflow", "epochId": "0"}})
+		if err == nil || errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) ||
+			errors.Is(err, ErrMetadataMismatch) || errors.Is(err, ErrUnsupportedProtocol) || attempt >= w.cfg.CommitAttempts {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// partitionOf serialises the partition values of a row as Delta does, and
+// returns them with the Hive-style folder of the data files.
+func (w *Writer) partitionOf(values map[string]any) (map[string]*string, string, error) {
+	if len(w.cfg.PartitionColumns) == 0 {
+		return nil, "", nil
+	}
+	pv := make(map[string]*string, len(w.cfg.PartitionColumns))
+	var dir strings.Builder
+	for _, col := range w.cfg.PartitionColumns {
+		s, null, err := partitionString(w.partTypes[col], values[col])
+		if err != nil {
+			return nil, "", fmt.Errorf("partition column %s: %w", col, err)
+		}
+		if dir.Len() > 0 {
+			dir.WriteByte('/')
+		}
+		dir.WriteString(col)
+		dir.WriteByte('=')
+		if null {
+			pv[col] = nil
+			dir.WriteString("__HIVE_DEFAULT_PARTITION__")
+			continue
+		}
+		pv[col] = &s
+		dir.WriteString(hiveEscape(s))
+	}
+	return pv, dir.String(), nil
+}
+
+// partitionString formats a partition value per the protocol's "Partition
+// Value Serialization".
+func partitionString(t DataType, v any) (string, bool, error) {
+	if v == nil {
+		return "", true, nil
+	}
+	switch t.Primitive {
+	case "string":
+		if s, ok := v.(string); ok {
+			return s, false, nil
+		}
+	case "long", "integer", "short", "byte":
+		if n, ok := pqInt64(v); ok {
+			return strconv.FormatInt(n, 10), false, nil
+		}
+	case "date":
+		switch x := v.(type) {
+		case string:
+			if _, err := time.Parse("2006-01-02", x); err == nil {
+				return x, false, nil
+			}
+		case time.Time:
+			return x.UTC().Format("2006-01-02"), false, nil
+		}
+	case "timestamp":
+		if x, ok := v.(time.Time); ok {
+			return x.UTC().Format("2006-01-02 15:04:05.000000"), false, nil
+		}
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), false, nil
+		}
+	}
+	return "", false, fmt.Errorf("want a %s partition value, got %T %v", t, v, v)
+}
+
+// hiveEscape escapes a partition value for a folder name as Spark does.
+func hiveEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || strings.IndexByte("\"#%'*/:=?\\\x7f{[]^", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func uuidString(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// span is the range of versions of one source partition in a batch.
+type span struct {
+	app      string
+	min, max int64
+}
+
+func spansOf(rows []Row) []span {
+	idx := map[string]int{}
+	var out []span
+	for _, r := range rows {
+		if r.AppID == "" {
+			continue
+		}
+		i, ok := idx[r.AppID]
+		if !ok {
+			idx[r.AppID] = len(out)
+			out = append(out, span{app: r.AppID, min: r.Version, max: r.Version})
+			continue
+		}
+		out[i].min = min(out[i].min, r.Version)
+		out[i].max = max(out[i].max, r.Version)
+	}
+	return out
+}
+
+// orderGate keeps the commits of each source partition in version order
+// when batches are written concurrently (max_in_flight > 1). A batch may
+// commit only when no batch with lower versions of one of its partitions is
+// in flight (it waits) or failed and awaiting its retry (it fails at once, to
+// be retried after). Without this, a later batch could commit a txn version
+// above rows that are not yet in the table, and they would be skipped as
+// duplicates when retried.
+type orderGate struct {
+	mu      sync.Mutex
+	changed chan struct{}
+	live    map[*orderTicket]bool
+	failed  map[string][]span // by app: ranges whose batch failed and has not been committed since
+}
+
+type orderTicket struct{ spans []span }
+
+// ErrOutOfOrder means an earlier batch of the same source partition has not
+// been committed yet; the batch is retried later.
+var ErrOutOfOrder = errors.New("an earlier batch of the same source partition is not committed yet")
+
+func newOrderGate() *orderGate {
+	return &orderGate{changed: make(chan struct{}), live: map[*orderTicket]bool{}, failed: map[string][]span{}}
+}
+
+func (g *orderGate) enter(spans []span) *orderTicket {
+	t := &orderTicket{spans: spans}
+	g.mu.Lock()
+	g.live[t] = true
+	g.mu.Unlock()
+	return t
+}
+
+// blocker reports whether an earlier batch holds t back, and whether it failed.
+func (g *orderGate) blocker(t *orderTicket) (blocked, failed bool) {
+	for _, s := range t.spans {
+		for _, f := range g.failed[s.app] {
+			if f.min < s.min {
+				return true, true
+			}
+		}
+		for o := range g.live {
+			if o == t {
+				continue
+			}
+			for _, os := range o.spans {
+				if os.app == s.app && os.min < s.min {
+					return true, false
+				}
+			}
+		}
+	}
+	return false, false
+}
+
+func (g *orderGate) wait(ctx context.Context, t *orderTicket, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		g.mu.Lock()
+		blocked, failed := g.blocker(t)
+		ch := g.changed
+		g.mu.Unlock()
+		if !blocked {
+			return nil
+		}
+		if failed {
+			return ErrOutOfOrder
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("waited %s: %w", timeout, ErrOutOfOrder)
+		}
+	}
+}
+
+func (g *orderGate) leave(t *orderTicket, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.live, t)
+	for _, s := range t.spans {
+		if ok {
+			// Committed: earlier failed attempts of these rows are settled.
+			kept := g.failed[s.app][:0]
+			for _, f := range g.failed[s.app] {
+				if f.max > s.max {
+					kept = append(kept, f)
+				}
+			}
+			if len(kept) == 0 {
+				delete(g.failed, s.app)
+			} else {
+				g.failed[s.app] = kept
+			}
+		} else {
+			g.failed[s.app] = append(g.failed[s.app], s)
+		}
+	}
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
