@@ -12,6 +12,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -74,4 +75,81 @@ func TestLocalMinIOPipeline(t *testing.T) {
 			t.Errorf("s3://lake/bronze/%s: %+v, want exactly the %d source rows", name, c, want[table])
 		}
 	}
+}
+
+// TestMinIOOutage stops MinIO for several seconds while the pipeline writes
+// to it, then starts it again: the pipeline stalls, retries with backoff and
+// finishes with every row exactly once.
+func TestMinIOOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an outage of several seconds")
+	}
+	requireDuckDB(t)
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "lake")
+	mirror := t.TempDir()
+	m, err := gdeltgen.NewMirror(mirror, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gdeltgen.Generate(gdeltgen.Small(time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC), 20, 5), m.AddWindow); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, benthosBin(t), "-c", "pipelines/local_minio.yaml")
+	cmd.Dir = repoRoot(t)
+	var logBuf strings.Builder
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	cmd.Env = append(os.Environ(), "GDELT_OUT="+t.TempDir(), "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
+		"S3_ACCESS_KEY_ID="+srv.AccessKey, "S3_SECRET_ACCESS_KEY="+srv.SecretKey, "GDELT_BASE_URL="+mirror,
+		"GDELT_BATCH_ROWS=25", "DELTA_BATCH_ROWS=25", "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=20ms")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(1500 * time.Millisecond)
+	srv.Stop()
+	select {
+	case err := <-done:
+		t.Fatalf("the pipeline ended during the outage (%v): it should stall\n%s", err, tail(logBuf.String(), 3000))
+	case <-time.After(6 * time.Second):
+	}
+	srv.Restart(t)
+	if err := <-done; err != nil {
+		t.Fatalf("pipeline: %v\n%s", err, logBuf.String())
+	}
+	if !strings.Contains(logBuf.String(), "connection refused") {
+		t.Errorf("the log does not show the outage:\n%s", logBuf.String())
+	}
+
+	c := srv.Client(t)
+	local := t.TempDir()
+	for obj := range c.ListObjects(ctx, "lake", minio.ListObjectsOptions{Prefix: "bronze/", Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		if err := c.FGetObject(ctx, "lake", obj.Key, filepath.Join(local, filepath.FromSlash(obj.Key)), minio.GetObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := t.TempDir()
+	for table, name := range bronzeTables {
+		c := compareDelta(t, filepath.Join(local, "bronze", name), table, unzipTable(t, mirror, table, src))
+		t.Logf("s3://lake/bronze/%s after the outage: %+v", name, c)
+		if c.Missing != 0 || c.Extra != 0 || c.DeltaRows != c.SourceRows || c.PartitionErrors != 0 {
+			t.Errorf("s3://lake/bronze/%s: %+v, want every source row exactly once", name, c)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }

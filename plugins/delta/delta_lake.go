@@ -55,6 +55,11 @@ const (
 	progressNone      = "none"
 )
 
+// RejectedPrefix starts the error of a message that can never be written
+// (it does not fit the schema, or lacks its progress key), as opposed to a
+// batch that failed for a storage error and must be retried.
+const RejectedPrefix = "delta_lake: rejected: "
+
 // testCommitDelayEnv makes every commit wait after its data files are
 // written: the crash tests use it to kill writers between upload and commit.
 const testCommitDelayEnv = "GDELTFLOW_TEST_DELTA_COMMIT_DELAY"
@@ -86,9 +91,11 @@ order (the `+"`redpanda`"+` and `+"`gdelt_feed`"+` inputs deliver them so; keep 
 `+"`custom`"+` (`+"`app_id`"+` and `+"`version`"+` interpolations) or `+"`none`"+` (no txn: at-least-once).
 
 ### Failures
-A message that does not fit the schema, or lacks its progress key, fails alone with an error naming the column and
-the reason; the rest of the batch is committed. Route failures to a dead letter with a `+"`fallback`"+` output (a failed
-message retried without one fails again; it is never passed off as a duplicate). A commit that fails for a storage
+A message that does not fit the schema, or lacks its progress key, fails alone with an error that starts with
+`+"`delta_lake: rejected: `"+` and names the column and the reason; the rest of the batch is committed. Route those to a
+dead letter with a `+"`fallback`"+` output whose next step checks `+"`@fallback_error`"+` for that prefix and rejects anything else
+(see the examples): a storage failure must be retried, not dead-lettered. A rejected message retried fails again; it
+is never passed off as a duplicate. A commit that fails for a storage
 error is retried `+"`commit_attempts`"+` times with backoff, then the batch is nacked and the engine retries it; data files of
 failed commits are deleted when possible, otherwise left for the table tool's vacuum (`+"`delta-table vacuum`"+`).
 
@@ -171,8 +178,14 @@ output:
         batching:
           count: 50000
           period: 10s
-    - file:
-        path: ./dlq/mentions.jsonl
+    - switch:
+        cases:
+          - check: '@fallback_error.or("").has_prefix("delta_lake: rejected: ")'
+            output:
+              file:
+                path: ./dlq/mentions.jsonl
+          - output:
+              reject: '${! @fallback_error }'
 `)
 }
 
@@ -512,28 +525,30 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		if bErr == nil {
 			bErr = service.NewBatchError(batch, errors.New("delta_lake: some messages were not written"))
 		}
-		bErr.Failed(i, err)
+		// The marker lets a fallback route these (and only these) to a dead
+		// letter: a storage failure fails the whole batch without it.
+		bErr.Failed(i, fmt.Errorf("%s%w", RejectedPrefix, err))
 	}
 	rows := make([]Row, 0, len(batch))
 	index := make([]int, 0, len(batch)) // rows[k] is batch[index[k]]
 	for i, m := range batch {
 		v, err := m.AsStructuredMut()
 		if err != nil {
-			failMsg(i, fmt.Errorf("delta_lake: the message is not structured data: %w", err))
+			failMsg(i, fmt.Errorf("the message is not structured data: %w", err))
 			continue
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			failMsg(i, fmt.Errorf("delta_lake: want an object, got %T", v))
+			failMsg(i, fmt.Errorf("want an object, got %T", v))
 			continue
 		}
 		app, ver, err := d.progressKey(m)
 		if err != nil {
-			failMsg(i, fmt.Errorf("delta_lake: %w", err))
+			failMsg(i, err)
 			continue
 		}
 		if err := d.setPartitions(m, obj); err != nil {
-			failMsg(i, fmt.Errorf("delta_lake: %w", err))
+			failMsg(i, err)
 			continue
 		}
 		rows = append(rows, Row{Values: obj, AppID: app, Version: ver})
@@ -551,7 +566,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		return fmt.Errorf("delta_lake: writing %d rows to %s: %w", len(rows), table, err)
 	}
 	for k, ferr := range res.Failed {
-		failMsg(index[k], fmt.Errorf("delta_lake: %w", ferr))
+		failMsg(index[k], ferr)
 	}
 	d.mDup.Incr(int64(res.Skipped), table)
 	d.mRejected.Incr(int64(len(res.Failed)), table)

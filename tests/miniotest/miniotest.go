@@ -37,6 +37,8 @@ type Server struct {
 	Dir       string // data folder
 
 	cmd     *exec.Cmd
+	bin     string
+	console string
 	logPath string
 	done    chan struct{}
 	stop    sync.Once
@@ -115,17 +117,25 @@ func start(t testing.TB, bin string) (*Server, error) {
 		AccessKey: "test-" + randomHex(6),
 		SecretKey: randomHex(16),
 		Dir:       t.TempDir(),
-		done:      make(chan struct{}),
+		bin:       bin,
+		console:   fmt.Sprintf("127.0.0.1:%d", consolePort),
 	}
 	s.logPath = filepath.Join(t.TempDir(), "minio.log")
-	logf, err := os.Create(s.logPath)
+	return s, s.launch()
+}
+
+// launch runs the server process and waits until it is ready.
+func (s *Server) launch() error {
+	s.done = make(chan struct{})
+	s.stop = sync.Once{}
+	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "server", filepath.Join(s.Dir, "data"),
+	cmd := exec.Command(s.bin, "server", filepath.Join(s.Dir, "data"),
 		"--address", s.Endpoint,
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort),
+		"--console-address", s.console,
 		"--quiet")
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -142,10 +152,11 @@ func start(t testing.TB, bin string) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("running %s: %w", bin, err)
+		return fmt.Errorf("running %s: %w", s.bin, err)
 	}
 	s.cmd = cmd
-	go func() { _ = cmd.Wait(); close(s.done) }()
+	done := s.done
+	go func() { _ = cmd.Wait(); close(done) }()
 
 	deadline := time.Now().Add(ReadyTimeout)
 	client := &http.Client{Timeout: time.Second}
@@ -154,19 +165,29 @@ func start(t testing.TB, bin string) (*Server, error) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s, nil
+				return nil
 			}
 		}
 		select {
-		case <-s.done:
-			return nil, fmt.Errorf("minio exited before it was ready: %s", s.logTail())
+		case <-done:
+			return fmt.Errorf("minio exited before it was ready: %s", s.logTail())
 		default:
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("minio not ready after %s: %s", ReadyTimeout, s.logTail())
+			return fmt.Errorf("minio not ready after %s: %s", ReadyTimeout, s.logTail())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Restart starts a stopped server again on the same address, data and
+// credentials (to test clients across an outage).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := s.launch(); err != nil {
+		t.Fatalf("restarting MinIO: %v", err)
 	}
 }
 
