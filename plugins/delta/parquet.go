@@ -1,47 +1,56 @@
 package delta
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/big"
-	"os"
-
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"math/bits"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // The Parquet data-file writer. Rows arrive as map[string]any (what the GDELT
 // decoder and Benthos structured messages hold) and are shredded straight
-// into per-column parquet.Values, with definition and repetition levels
-// computed from the Delta schema, then handed column by column to
-// parquet-go's column writers: no reflection, no parquet.Row transposition.
+// into per-column data pages: plain-encoded values and RLE definition and
+// repetition levels computed from the Delta schema, compressed a page at a
+// time and kept per column until the row group is flushed. parquet-go
+// provides the types, the thrift structures of the footer, the RLE level
+// encoder and the codecs; its row-oriented writer is not used (its per-value
+// parquet.Value buffering cost more than all the rest together).
 
 // Writer defaults.
 const (
-	DefaultRowGroupRows  = 128 * 1024
-	DefaultRowGroupBytes = 64 << 20
-	DefaultCompression   = "zstd"
+	DefaultRowGroupRows   = 128 * 1024
+	DefaultRowGroupBytes  = 64 << 20
+	DefaultPageBufferSize = 1 << 20
+	DefaultCompression    = "zstd"
 )
 
-// Rows are staged and pushed to the column writers in batches: this many rows
-// or this many bytes of values, whichever comes first. A batch is also the
-// most a single data page can overshoot the page buffer size by.
+// Every pqCheckRows rows (or pqCheckBytes of values) the writer looks for
+// full pages and a full row group: pages end on row boundaries, so this is
+// also about the most a page overshoots the page size by.
 const (
-	pqBatchRows  = 256
-	pqBatchBytes = 1 << 20
+	pqCheckRows  = 64
+	pqCheckBytes = 256 << 10
 )
 
 // WriterOptions configure a FileWriter.
@@ -49,14 +58,20 @@ type WriterOptions struct {
 	// Compression is the codec of every column: "zstd" (default), "snappy",
 	// "gzip" or "uncompressed".
 	Compression string
+	// CompressionLevel is the zstd level: 0 or 1 for the fastest (about
+	// zstd's level 1, the default: the writer is CPU-bound on it), 2-4 for
+	// zstd's default (level 3), 5-9 for better, 10 and more for the best.
+	// Other codecs ignore it.
+	CompressionLevel int
 	// RowGroupRows flushes a row group after this many rows (default 128Ki).
 	RowGroupRows int
-	// RowGroupBytes flushes a row group once its encoded pages and buffered
-	// values reach about this many bytes (default 64 MiB). The writer holds
-	// at most one row group in memory, so this bounds its memory.
+	// RowGroupBytes flushes a row group once its compressed pages and
+	// buffered values reach about this many bytes (default 64 MiB). The
+	// writer holds one row group in memory at most, so this bounds its
+	// memory (plus one page per column being filled).
 	RowGroupBytes int64
-	// PageBufferSize is the uncompressed size at which a column's buffered
-	// values become a data page (parquet-go's default, 256 KiB, when 0).
+	// PageBufferSize is the uncompressed size at which a column's values
+	// become a data page (default 1 MiB).
 	PageBufferSize int
 }
 
@@ -82,54 +97,54 @@ func (e *ValueError) prefix(p string) *ValueError {
 	return e
 }
 
-// FileWriter writes one Parquet data file of a Delta table.
+// FileWriter writes one Parquet data file of a Delta table: data pages V1,
+// plain encoding, columns in schema order, min/max/null count statistics
+// per column chunk. It is not safe for concurrent use.
 type FileWriter struct {
 	out    *pqCountingWriter
-	w      *parquet.Writer
-	cols   []*parquet.ColumnWriter
 	schema StructType
 	root   *pqNode
 	leaves []*pqNode
+	cols   []*pqColumn
 
-	// vals holds the staged values of each leaf column. A flat leaf (no
-	// array or map above it) has exactly one value per row: slot i is row i
-	// of the batch. A repeated leaf appends; marks keeps the lengths of the
-	// repeated leaves at the start of the row being shredded, to undo it.
-	vals       [][]pqValue
-	repCols    []int
-	marks      []int
-	batchRows  int
-	batchBytes int
-
+	codec         pqCompressor
+	pageSize      int
 	rowGroupRows  int
 	rowGroupBytes int64
-	groupRows     int
-	groupBase     int64 // w.Size() when the current row group started
 
-	codec          compress.Codec
-	pageBufferSize int
+	checkRows  int // rows since the last page check
+	checkBytes int // string bytes since the last page check
+	seq        uint64
+	repCols    []*pqColumn // the columns under an array or map
+	groupRows  int
+	rows       int64
 
-	rows   int64
-	err    error // sticky: a failure of the output or of parquet-go
+	started   bool // "PAR1" written
+	rowGroups []format.RowGroup
+	header    bytes.Buffer
+	thrift    *thrift.Encoder
+	scratch   []byte // a page body before compression
+	lv        []byte // RLE-encoded levels
+	comp      []byte // a compressed page body
+
+	err    error // sticky: a failure of the output
 	closed bool
 	stats  *Stats
+	meta   *format.FileMetaData
 }
 
-// NewFileWriter returns a writer of a Parquet file with schema s to w:
-// columns in schema order, data pages V1, one codec for every column. The
+// NewFileWriter returns a writer of a Parquet file with schema s to w. The
 // caller passes the schema without partition columns. Close writes the
-// footer; w itself is not closed.
+// footer; w itself is not closed. Nothing is written to w before the first
+// row group is flushed.
 func NewFileWriter(w io.Writer, s StructType, o WriterOptions) (*FileWriter, error) {
-	if pqLayoutErr != nil {
-		return nil, pqLayoutErr
-	}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	if len(s.Fields) == 0 {
 		return nil, errors.New("parquet writer: the schema has no columns")
 	}
-	codec, err := pqCodec(o.Compression)
+	codec, err := pqCodec(o.Compression, o.CompressionLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +153,9 @@ func NewFileWriter(w io.Writer, s StructType, o WriterOptions) (*FileWriter, err
 	}
 	if o.RowGroupBytes <= 0 {
 		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.PageBufferSize <= 0 {
+		o.PageBufferSize = DefaultPageBufferSize
 	}
 	b := pqBuilder{}
 	root, err := b.build(&StructField{Name: "", Type: StructOf(s.Fields...), Nullable: false}, 0, 0, "")
@@ -149,108 +167,138 @@ func NewFileWriter(w io.Writer, s StructType, o WriterOptions) (*FileWriter, err
 		schema:        s,
 		root:          root,
 		leaves:        b.leaves,
-		vals:          make([][]pqValue, len(b.leaves)),
+		codec:         codec,
+		pageSize:      o.PageBufferSize,
 		rowGroupRows:  o.RowGroupRows,
 		rowGroupBytes: o.RowGroupBytes,
 	}
-	for i, l := range b.leaves {
-		if l.flat {
-			f.vals[i] = make([]pqValue, pqBatchRows)
-		} else {
-			f.repCols = append(f.repCols, i)
+	f.thrift = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&f.header))
+	// The Parquet schema, and each leaf's path and column order.
+	pschema := parquet.NewSchema("spark_schema", root.parquetNode())
+	var paths [][]string
+	var orders []format.ColumnOrder
+	var walk func(name string, node parquet.Node, path []string)
+	walk = func(name string, node parquet.Node, path []string) {
+		if node.Leaf() {
+			paths = append(paths, append([]string(nil), path...))
+			if co := node.Type().ColumnOrder(); co != nil {
+				orders = append(orders, *co)
+			} else {
+				orders = append(orders, format.ColumnOrder{})
+			}
+			return
+		}
+		for _, fl := range node.Fields() {
+			walk(fl.Name(), fl, append(path, fl.Name()))
 		}
 	}
-	f.marks = make([]int, len(f.repCols))
-	f.codec = codec
-	f.pageBufferSize = o.PageBufferSize
+	walk("", pschema, nil)
+	if len(paths) != len(f.leaves) {
+		return nil, fmt.Errorf("parquet writer: %d leaf columns in the Parquet schema, %d in the Delta schema", len(paths), len(f.leaves))
+	}
+	f.cols = make([]*pqColumn, len(f.leaves))
+	for i, n := range f.leaves {
+		c := &pqColumn{
+			n:        n,
+			phys:     n.phys,
+			maxDef:   n.maxDef,
+			maxRep:   n.maxRep,
+			path:     paths[i],
+			wantHist: n.wantHist,
+		}
+		if c.wantHist {
+			c.hist = make([]int64, c.maxDef+1)
+		}
+		n.c = c
+		f.cols[i] = c
+		if c.maxRep > 0 {
+			f.repCols = append(f.repCols, c)
+		}
+		c.data = pqGetBuf()
+		c.chunk = pqGetBuf()
+		if c.maxDef > 0 {
+			c.defs = pqGetBuf()
+		}
+		if c.maxRep > 0 {
+			c.reps = pqGetBuf()
+		}
+	}
+	f.meta = &format.FileMetaData{
+		Version: 1,
+		Schema:  pqSchemaElements(pschema),
+		// parquet-mr ignores the string statistics of a file whose
+		// created_by it cannot parse: "<app> version <v> (build <b>)".
+		CreatedBy:    "gdeltflow version 1.0.0 (build delta-writer)",
+		ColumnOrders: orders,
+	}
 	return f, nil
 }
 
-// start creates the parquet-go writer once the first batch is staged: the
-// batch decides which columns are dictionary-encoded.
-func (f *FileWriter) start() error {
-	f.chooseEncodings()
-	opts := []parquet.WriterOption{
-		parquet.NewSchema("spark_schema", f.root.parquetNode()),
-		parquet.Compression(f.codec),
-		parquet.DataPageVersion(1), // Delta: writers default to V1 data pages
-		// Per-page min/max in page headers would repeat whole long strings
-		// (GKG fields run to tens of KB); the page index has them truncated.
-		parquet.DataPageStatistics(false),
-		// A dictionary that outgrows this goes back to plain encoding.
-		parquet.DictionaryMaxBytes(pqDictMaxBytes),
-	}
-	if f.pageBufferSize > 0 {
-		opts = append(opts, parquet.PageBufferSize(f.pageBufferSize))
-	}
-	// NewWriter panics on a bad configuration: check it first. (Passing the
-	// checked *WriterConfig itself would not do: it ORs the boolean options
-	// with the defaults, so DataPageStatistics(false) would be lost.)
-	if _, err := parquet.NewWriterConfig(opts...); err != nil {
-		f.err = fmt.Errorf("parquet writer: %w", err)
-		return f.err
-	}
-	f.w = parquet.NewWriter(f.out, opts...)
-	f.cols = f.w.ColumnWriters()
-	if len(f.cols) != len(f.leaves) {
-		f.err = fmt.Errorf("parquet writer: %d column writers for %d leaf columns", len(f.cols), len(f.leaves))
-		return f.err
-	}
-	return nil
+// pqCompressor compresses a page body.
+type pqCompressor interface {
+	Encode(dst, src []byte) ([]byte, error)
+	CompressionCodec() format.CompressionCodec
 }
 
-// pqDictMaxBytes bounds a column's dictionary (per row group).
-const pqDictMaxBytes = 1 << 20
+// pqZstd is a zstd codec with pooled encoders and a window fitted to pages:
+// the encoder's default 8 MiB history would be most of the writer's memory.
+type pqZstd struct {
+	level zstd.EncoderLevel
+	pool  sync.Pool
+}
 
-// chooseEncodings turns dictionary encoding on for the flat columns whose
-// first batch repeats values: at least half of its non-null values are
-// repeats (GDELT's codes, country codes, dates, source names), or it has
-// too few values to tell. Unique values (URLs, GKG blocks, ids) stay plain:
-// a dictionary would only cost hashing there.
-func (f *FileWriter) chooseEncodings() {
-	mode := os.Getenv("PQ_DICT")
-	for _, n := range f.leaves {
-		n.dict = false
-		if !n.flat || n.phys == parquet.Boolean || mode == "off" {
-			continue
+const pqZstdWindow = 2 << 20
+
+var (
+	pqZstdFastest = pqZstd{level: zstd.SpeedFastest}
+	pqZstdDefault = pqZstd{level: zstd.SpeedDefault}
+	pqZstdBetter  = pqZstd{level: zstd.SpeedBetterCompression}
+	pqZstdBest    = pqZstd{level: zstd.SpeedBestCompression}
+)
+
+// pqZstdFile holds one encoder for a file's lifetime (a GC does not take
+// it back mid-file, as it would from the pool) and returns it on release.
+type pqZstdFile struct {
+	z *pqZstd
+	e *zstd.Encoder
+}
+
+func (f *pqZstdFile) CompressionCodec() format.CompressionCodec { return format.Zstd }
+
+func (f *pqZstdFile) Encode(dst, src []byte) ([]byte, error) {
+	if f.e == nil {
+		f.e, _ = f.z.pool.Get().(*zstd.Encoder)
+	}
+	if f.e == nil {
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(f.z.level), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(pqZstdWindow), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+		if err != nil {
+			return dst, err
 		}
-		if mode == "str" && !n.bytes {
-			continue
-		}
-		vals := f.vals[n.col][:f.batchRows]
-		nonNull, distinct := 0, 0
-		if n.bytes {
-			seen := make(map[string]struct{}, len(vals))
-			for i := range vals {
-				if v := &vals[i]; v.kind != 0 {
-					nonNull++
-					seen[unsafe.String(v.ptr, int(v.u64))] = struct{}{}
-				}
-			}
-			distinct = len(seen)
-		} else {
-			seen := make(map[uint64]struct{}, len(vals))
-			for i := range vals {
-				if v := &vals[i]; v.kind != 0 {
-					nonNull++
-					seen[v.u64] = struct{}{}
-				}
-			}
-			distinct = len(seen)
-		}
-		n.dict = nonNull < 16 || distinct*2 <= nonNull
+		f.e = e
+	}
+	return f.e.EncodeAll(src, dst[:0]), nil
+}
+
+func (f *pqZstdFile) release() {
+	if f.e != nil {
+		f.z.pool.Put(f.e)
+		f.e = nil
 	}
 }
 
-var pqZstdFastest = zstd.Codec{Level: zstd.SpeedFastest}
-
-func pqCodec(name string) (compress.Codec, error) {
+func pqCodec(name string, level int) (pqCompressor, error) {
 	switch strings.ToLower(name) {
 	case "", "zstd":
-		if os.Getenv("PQ_ZSTD") == "fastest" {
-			return &pqZstdFastest, nil
+		switch {
+		case level <= 1:
+			return &pqZstdFile{z: &pqZstdFastest}, nil
+		case level <= 4:
+			return &pqZstdFile{z: &pqZstdDefault}, nil
+		case level <= 9:
+			return &pqZstdFile{z: &pqZstdBetter}, nil
 		}
-		return &parquet.Zstd, nil
+		return &pqZstdFile{z: &pqZstdBest}, nil
 	case "snappy":
 		return &parquet.Snappy, nil
 	case "gzip":
@@ -259,6 +307,52 @@ func pqCodec(name string) (compress.Codec, error) {
 		return &parquet.Uncompressed, nil
 	}
 	return nil, fmt.Errorf("unknown parquet compression %q (want zstd, snappy, gzip or uncompressed)", name)
+}
+
+// pqSchemaElements flattens the Parquet schema depth-first, root first, as
+// the footer wants it.
+func pqSchemaElements(root parquet.Node) []format.SchemaElement {
+	var out []format.SchemaElement
+	var walk func(name string, node parquet.Node, isRoot bool)
+	walk = func(name string, node parquet.Node, isRoot bool) {
+		t := node.Type()
+		e := format.SchemaElement{Name: name}
+		if !isRoot {
+			switch {
+			case node.Optional():
+				e.RepetitionType.Set(format.Optional)
+			case node.Repeated():
+				e.RepetitionType.Set(format.Repeated)
+			default:
+				e.RepetitionType.Set(format.Required)
+			}
+		}
+		if lt := t.LogicalType(); lt != nil {
+			e.LogicalType = *lt
+			if d, ok := lt.Value.(*format.DecimalType); ok {
+				e.Scale.Set(d.Scale)
+				e.Precision.Set(d.Precision)
+			}
+		}
+		if n := int32(t.Length()); n > 0 {
+			e.TypeLength.Set(n)
+		}
+		if !node.Leaf() {
+			e.NumChildren.Set(int32(len(node.Fields())))
+		}
+		if pt := t.PhysicalType(); pt != nil {
+			e.Type.Set(*pt)
+		}
+		if ct := t.ConvertedType(); ct != nil {
+			e.ConvertedType.Set(*ct)
+		}
+		out = append(out, e)
+		for _, fl := range node.Fields() {
+			walk(fl.Name(), fl, false)
+		}
+	}
+	walk("spark_schema", root, true)
+	return out
 }
 
 // Schema returns the schema the file is written with.
@@ -271,6 +365,16 @@ func (f *FileWriter) Rows() int64 { return f.rows }
 // row groups (and the footer after Close). Rows of the current row group are
 // not counted until it is flushed.
 func (f *FileWriter) BytesWritten() int64 { return f.out.n }
+
+// BufferedBytes returns about how much the current row group holds in
+// memory: its compressed pages and the values of the pages being filled.
+func (f *FileWriter) BufferedBytes() int64 {
+	var n int64
+	for _, c := range f.cols {
+		n += int64(len(c.chunk) + len(c.data) + len(c.defs) + len(c.reps))
+	}
+	return n
+}
 
 // Write adds one row. Keys are column names; a missing key is null; keys
 // that are not columns are ignored. Values are converted to the column
@@ -285,10 +389,10 @@ func (f *FileWriter) Write(row map[string]any) error {
 	if f.err != nil {
 		return f.err
 	}
-	for i, c := range f.repCols {
-		f.marks[i] = len(f.vals[c])
+	f.seq++
+	for _, c := range f.repCols {
+		c.mark = pqMark{defs: len(c.defs), reps: len(c.reps), data: len(c.data), entries: c.entries, nulls: c.nulls}
 	}
-	bytesMark := f.batchBytes
 	for _, n := range f.root.fields {
 		v := row[n.name]
 		var err error
@@ -298,11 +402,7 @@ func (f *FileWriter) Write(row map[string]any) error {
 			err = f.shred(n, v, 0, 0)
 		}
 		if err != nil {
-			for i, c := range f.repCols {
-				clear(f.vals[c][f.marks[i]:])
-				f.vals[c] = f.vals[c][:f.marks[i]]
-			}
-			f.batchBytes = bytesMark
+			f.rollback()
 			var ve *ValueError
 			if errors.As(err, &ve) {
 				ve.prefix(n.name)
@@ -311,53 +411,56 @@ func (f *FileWriter) Write(row map[string]any) error {
 		}
 	}
 	f.rows++
-	f.batchRows++
-	if f.batchRows >= pqBatchRows || f.batchBytes >= pqBatchBytes || f.groupRows+f.batchRows >= f.rowGroupRows {
-		return f.push()
-	}
-	return nil
-}
-
-// push hands the staged rows to the column writers and flushes the row
-// group when it is full.
-func (f *FileWriter) push() error {
-	if f.batchRows == 0 {
-		return nil
-	}
-	if f.w == nil {
-		if err := f.start(); err != nil {
-			return err
-		}
-	}
-	for i, c := range f.cols {
-		vals := f.vals[i]
-		if f.leaves[i].flat {
-			vals = vals[:f.batchRows]
-		}
-		if _, err := c.WriteRowValues(pqValues(vals)); err != nil {
-			f.err = fmt.Errorf("parquet writer: column %s: %w", f.leaves[i].path, err)
-			return f.err
-		}
-		clear(vals) // drop the references to the callers' strings
-		if !f.leaves[i].flat {
-			f.vals[i] = vals[:0]
-		}
-	}
-	f.groupRows += f.batchRows
-	f.batchRows, f.batchBytes = 0, 0
-	if f.groupRows >= f.rowGroupRows || f.w.Size()-f.groupBase >= f.rowGroupBytes {
+	f.groupRows++
+	f.checkRows++
+	if f.groupRows >= f.rowGroupRows {
 		return f.flushRowGroup()
 	}
+	if f.checkRows >= pqCheckRows || f.checkBytes >= pqCheckBytes {
+		return f.check()
+	}
 	return nil
 }
 
-func (f *FileWriter) flushRowGroup() error {
-	if err := f.w.Flush(); err != nil {
-		f.err = fmt.Errorf("parquet writer: flushing a row group: %w", err)
-		return f.err
+// rollback undoes the values of the current row: a flat column holds at
+// most one (seq tells whether it got it), a repeated one goes back to its mark.
+func (f *FileWriter) rollback() {
+	for _, c := range f.cols {
+		if c.maxRep > 0 {
+			c.rollback()
+			continue
+		}
+		if c.seq != f.seq {
+			continue
+		}
+		if c.maxDef > 0 {
+			if c.defs[len(c.defs)-1] < uint8(c.maxDef) {
+				c.nulls--
+			}
+			c.defs = c.defs[:len(c.defs)-1]
+		}
+		c.data = c.data[:c.rowData]
+		c.entries--
+		c.seq = 0
 	}
-	f.groupRows = 0
-	f.groupBase = f.w.Size()
+}
+
+// check flushes the full pages, and the row group when it is full.
+func (f *FileWriter) check() error {
+	f.checkRows, f.checkBytes = 0, 0
+	var size int64
+	for _, c := range f.cols {
+		if len(c.data)+len(c.defs)+len(c.reps) >= f.pageSize {
+			if err := f.flushPage(c); err != nil {
+				f.err = err
+				return err
+			}
+		}
+		size += int64(len(c.chunk) + len(c.data) + len(c.defs) + len(c.reps))
+	}
+	if size >= f.rowGroupBytes {
+		return f.flushRowGroup()
+	}
 	return nil
 }
 
@@ -369,13 +472,7 @@ func (f *FileWriter) Flush() error {
 	if f.err != nil {
 		return f.err
 	}
-	if err := f.push(); err != nil {
-		return err
-	}
-	if f.groupRows > 0 {
-		return f.flushRowGroup()
-	}
-	return nil
+	return f.flushRowGroup()
 }
 
 // Close flushes the last row group, writes the footer and returns the
@@ -392,26 +489,183 @@ func (f *FileWriter) Close() (*Stats, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	if err := f.push(); err != nil {
+	if err := f.flushRowGroup(); err != nil {
 		return nil, err
 	}
-	if f.w == nil { // no rows: a file with the schema and no row groups
-		if err := f.start(); err != nil {
-			return nil, err
-		}
+	if err := f.start(); err != nil {
+		return nil, err
 	}
-	f.vals, f.marks = nil, nil
-	if err := f.w.Close(); err != nil {
+	f.meta.NumRows = f.rows
+	f.meta.RowGroups = f.rowGroups
+	f.header.Reset()
+	if err := f.thrift.Encode(f.meta); err != nil {
+		return nil, fmt.Errorf("parquet writer: encoding the footer: %w", err)
+	}
+	footer := binary.LittleEndian.AppendUint32(f.header.Bytes(), uint32(f.header.Len()))
+	footer = append(footer, "PAR1"...)
+	if _, err := f.out.Write(footer); err != nil {
 		f.err = fmt.Errorf("parquet writer: writing the footer: %w", err)
 		return nil, f.err
 	}
-	st, err := pqStatsFromFooter(f.w.File().Metadata(), f.root, f.leaves, f.schema)
+	for _, c := range f.cols {
+		c.release()
+	}
+	if z, ok := f.codec.(*pqZstdFile); ok {
+		z.release()
+	}
+	pqPutBuf(f.scratch)
+	pqPutBuf(f.comp)
+	f.scratch, f.lv, f.comp = nil, nil, nil
+	st, err := pqStatsFromFooter(f.meta, f.root, f.leaves, f.schema)
 	if err != nil {
 		f.err = err
 		return nil, err
 	}
 	f.stats = st
 	return st, nil
+}
+
+// Metadata returns the footer written by Close (nil before).
+func (f *FileWriter) Metadata() *format.FileMetaData {
+	if !f.closed || f.err != nil {
+		return nil
+	}
+	return f.meta
+}
+
+func (f *FileWriter) start() error {
+	if f.started {
+		return nil
+	}
+	f.started = true
+	if _, err := f.out.Write([]byte("PAR1")); err != nil {
+		f.err = fmt.Errorf("parquet writer: %w", err)
+		return f.err
+	}
+	return nil
+}
+
+func (f *FileWriter) flushRowGroup() error {
+	f.checkRows, f.checkBytes = 0, 0
+	if f.groupRows == 0 {
+		return nil
+	}
+	for _, c := range f.cols {
+		if err := f.flushPage(c); err != nil {
+			f.err = err
+			return err
+		}
+	}
+	if err := f.start(); err != nil {
+		return err
+	}
+	rg := format.RowGroup{
+		Columns:    make([]format.ColumnChunk, len(f.cols)),
+		NumRows:    int64(f.groupRows),
+		FileOffset: f.out.n,
+		Ordinal:    int16(len(f.rowGroups)),
+	}
+	for i, c := range f.cols {
+		offset := f.out.n
+		if _, err := f.out.Write(c.chunk); err != nil {
+			f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
+			return f.err
+		}
+		rg.Columns[i] = c.chunkMetadata(offset, f.codec)
+		rg.TotalByteSize += c.chunkUncompressed
+		rg.TotalCompressedSize += int64(len(c.chunk))
+		c.resetChunk()
+	}
+	f.rowGroups = append(f.rowGroups, rg)
+	f.groupRows = 0
+	return nil
+}
+
+// flushPage encodes, compresses and appends the page being filled to the
+// column's chunk.
+func (f *FileWriter) flushPage(c *pqColumn) error {
+	if c.entries == 0 {
+		return nil
+	}
+	body := f.scratch[:0]
+	var err error
+	if c.maxRep > 0 {
+		if body, err = f.appendLevels(body, c.reps, c.maxRep); err != nil {
+			return err
+		}
+	}
+	if c.maxDef > 0 {
+		if body, err = f.appendLevels(body, c.defs, c.maxDef); err != nil {
+			return err
+		}
+		if c.hist != nil {
+			for _, d := range c.defs {
+				c.hist[d]++
+			}
+		}
+	}
+	if c.phys == parquet.Boolean {
+		body = pqPackBooleans(body, c.data)
+	} else {
+		body = append(body, c.data...)
+	}
+	f.scratch = body
+	c.bounds()
+	compressed, err := f.codec.Encode(f.comp[:0], body)
+	if err != nil {
+		return fmt.Errorf("parquet writer: compressing column %s: %w", c.n.path, err)
+	}
+	f.comp = compressed
+	nulls := c.nulls
+	header := format.PageHeader{
+		Type:                 format.DataPage,
+		UncompressedPageSize: int32(len(body)),
+		CompressedPageSize:   int32(len(compressed)),
+	}
+	header.DataPageHeader.Set(format.DataPageHeader{
+		NumValues:               int32(c.entries),
+		Encoding:                format.Plain,
+		DefinitionLevelEncoding: format.RLE,
+		RepetitionLevelEncoding: format.RLE,
+		Statistics:              format.Statistics{NullCount: int64(nulls)},
+	})
+	f.header.Reset()
+	if err := f.thrift.Encode(&header); err != nil {
+		return fmt.Errorf("parquet writer: encoding a page header: %w", err)
+	}
+	c.chunk = append(c.chunk, f.header.Bytes()...)
+	c.chunk = append(c.chunk, compressed...)
+	c.chunkUncompressed += int64(f.header.Len() + len(body))
+	c.chunkValues += int64(c.entries)
+	c.chunkNulls += int64(nulls)
+	c.pages++
+	c.resetPage()
+	return nil
+}
+
+// appendLevels appends V1 page levels: a 4-byte length, then the RLE /
+// bit-packed hybrid encoding.
+func (f *FileWriter) appendLevels(dst []byte, levels []uint8, max int) ([]byte, error) {
+	enc := rle.Encoding{BitWidth: bits.Len8(uint8(max))}
+	out, err := enc.EncodeLevels(f.lv[:0], levels)
+	if err != nil {
+		return dst, fmt.Errorf("parquet writer: encoding levels: %w", err)
+	}
+	f.lv = out
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(out)))
+	return append(dst, out...), nil
+}
+
+// pqPackBooleans appends one bit per value, least significant bit first.
+func pqPackBooleans(dst, vals []byte) []byte {
+	for i := 0; i < len(vals); i += 8 {
+		var b byte
+		for j := 0; j < 8 && i+j < len(vals); j++ {
+			b |= (vals[i+j] & 1) << j
+		}
+		dst = append(dst, b)
+	}
+	return dst
 }
 
 type pqCountingWriter struct {
@@ -423,6 +677,380 @@ func (c *pqCountingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// ---------------------------------------------------------------------------
+// Column chunks.
+
+// pqFooterBoundBytes caps a byte-array min/max in the footer: longer bounds
+// are cut (the max bumped up so it stays an upper bound), as parquet-mr and
+// Spark do, so GKG's long strings do not bloat the footer.
+const pqFooterBoundBytes = 256
+
+type pqMark struct{ defs, reps, data, entries, nulls int }
+
+// pqColumn is one leaf column: the page being filled and the row group's
+// compressed pages.
+type pqColumn struct {
+	n              *pqNode
+	phys           parquet.Kind
+	maxDef, maxRep int
+	path           []string
+	wantHist       bool
+
+	// The page being filled.
+	defs, reps []uint8
+	data       []byte // PLAIN values (booleans: a byte each, packed at flush)
+	entries    int    // level entries: values and nulls
+	nulls      int
+	mark       pqMark // repeated columns: the page at the start of the current row
+	seq        uint64 // flat columns: the row (FileWriter.seq) of the last value
+	rowData    int    // flat columns: len(data) before the last value
+
+	// The row group's column chunk.
+	chunk             []byte
+	chunkValues       int64
+	chunkNulls        int64
+	chunkUncompressed int64
+	pages             int32
+	min, max          []byte  // PLAIN bounds so far (byte arrays without length), nil: none
+	hist              []int64 // definition level histogram (first leaf of an array or map)
+}
+
+func (c *pqColumn) rollback() {
+	m := c.mark
+	c.defs, c.reps, c.data = c.defs[:m.defs], c.reps[:m.reps], c.data[:m.data]
+	c.entries, c.nulls = m.entries, m.nulls
+}
+
+func (c *pqColumn) resetPage() {
+	c.defs, c.reps, c.data = c.defs[:0], c.reps[:0], c.data[:0]
+	c.entries, c.nulls = 0, 0
+}
+
+func (c *pqColumn) resetChunk() {
+	c.chunk = c.chunk[:0]
+	c.chunkValues, c.chunkNulls, c.chunkUncompressed, c.pages = 0, 0, 0, 0
+	c.min, c.max = nil, nil
+	clear(c.hist)
+}
+
+func (c *pqColumn) release() {
+	for _, b := range [][]byte{c.defs, c.reps, c.data, c.chunk} {
+		pqPutBuf(b)
+	}
+	c.defs, c.reps, c.data, c.chunk = nil, nil, nil, nil
+}
+
+// Page and chunk buffers go back to a pool when a file is closed: a writer
+// of many files reuses them instead of growing new ones from nothing.
+var pqBufPool sync.Pool
+
+// pqMaxPooledBuf keeps huge buffers (a big row group's chunk) out of the pool.
+const pqMaxPooledBuf = 8 << 20
+
+func pqGetBuf() []byte {
+	if b, ok := pqBufPool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+func pqPutBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > pqMaxPooledBuf {
+		return
+	}
+	b = b[:0]
+	pqBufPool.Put(&b)
+}
+
+// null appends a null entry of row seq.
+func (c *pqColumn) null(rep, def int, seq uint64) {
+	if c.maxDef > 0 {
+		c.defs = append(c.defs, uint8(def))
+	}
+	if c.maxRep > 0 {
+		c.reps = append(c.reps, uint8(rep))
+	} else {
+		c.seq, c.rowData = seq, len(c.data)
+	}
+	c.entries++
+	c.nulls++
+}
+
+// levels records the value just appended at data[start:] for row seq.
+func (c *pqColumn) levels(rep, def int, seq uint64, start int) {
+	if c.maxDef > 0 {
+		c.defs = append(c.defs, uint8(def))
+	}
+	if c.maxRep > 0 {
+		c.reps = append(c.reps, uint8(rep))
+	} else {
+		c.seq, c.rowData = seq, start
+	}
+	c.entries++
+}
+
+// value appends a converted value in its PLAIN form.
+func (c *pqColumn) value(v pqValue) {
+	switch c.phys {
+	case parquet.Boolean:
+		c.data = append(c.data, byte(v.u64&1))
+	case parquet.Int32, parquet.Float:
+		c.data = binary.LittleEndian.AppendUint32(c.data, uint32(v.u64))
+	case parquet.Int64, parquet.Double:
+		c.data = binary.LittleEndian.AppendUint64(c.data, v.u64)
+	case parquet.ByteArray:
+		c.data = binary.LittleEndian.AppendUint32(c.data, uint32(v.u64))
+		c.data = append(c.data, unsafe.Slice(v.ptr, int(v.u64))...)
+	case parquet.FixedLenByteArray:
+		c.data = append(c.data, unsafe.Slice(v.ptr, int(v.u64))...)
+	}
+}
+
+// bounds merges the min and max of the page's values into the chunk's.
+func (c *pqColumn) bounds() {
+	d := c.data
+	if len(d) == 0 {
+		return
+	}
+	switch c.phys {
+	case parquet.Int64:
+		lo := int64(binary.LittleEndian.Uint64(d))
+		hi := lo
+		for i := 8; i+8 <= len(d); i += 8 {
+			x := int64(binary.LittleEndian.Uint64(d[i:]))
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		if c.min == nil || lo < int64(binary.LittleEndian.Uint64(c.min)) {
+			c.min = binary.LittleEndian.AppendUint64(c.min[:0], uint64(lo))
+		}
+		if c.max == nil || hi > int64(binary.LittleEndian.Uint64(c.max)) {
+			c.max = binary.LittleEndian.AppendUint64(c.max[:0], uint64(hi))
+		}
+	case parquet.Int32:
+		lo := int32(binary.LittleEndian.Uint32(d))
+		hi := lo
+		for i := 4; i+4 <= len(d); i += 4 {
+			x := int32(binary.LittleEndian.Uint32(d[i:]))
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		if c.min == nil || lo < int32(binary.LittleEndian.Uint32(c.min)) {
+			c.min = binary.LittleEndian.AppendUint32(c.min[:0], uint32(lo))
+		}
+		if c.max == nil || hi > int32(binary.LittleEndian.Uint32(c.max)) {
+			c.max = binary.LittleEndian.AppendUint32(c.max[:0], uint32(hi))
+		}
+	case parquet.Double:
+		// NaNs take no part in bounds (Parquet's rule for floating point).
+		lo, hi, any := math.Inf(1), math.Inf(-1), false
+		for i := 0; i+8 <= len(d); i += 8 {
+			x := math.Float64frombits(binary.LittleEndian.Uint64(d[i:]))
+			if x != x {
+				continue
+			}
+			any = true
+			if x < lo || (x == 0 && lo == 0 && math.Signbit(x)) {
+				lo = x
+			}
+			if x > hi || (x == 0 && hi == 0 && !math.Signbit(x)) {
+				hi = x
+			}
+		}
+		if !any {
+			return
+		}
+		if c.min == nil || lo < math.Float64frombits(binary.LittleEndian.Uint64(c.min)) {
+			c.min = binary.LittleEndian.AppendUint64(c.min[:0], math.Float64bits(lo))
+		}
+		if c.max == nil || hi > math.Float64frombits(binary.LittleEndian.Uint64(c.max)) {
+			c.max = binary.LittleEndian.AppendUint64(c.max[:0], math.Float64bits(hi))
+		}
+	case parquet.Float:
+		lo, hi, any := float32(math.Inf(1)), float32(math.Inf(-1)), false
+		for i := 0; i+4 <= len(d); i += 4 {
+			x := math.Float32frombits(binary.LittleEndian.Uint32(d[i:]))
+			if x != x {
+				continue
+			}
+			any = true
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		if !any {
+			return
+		}
+		if c.min == nil || lo < math.Float32frombits(binary.LittleEndian.Uint32(c.min)) {
+			c.min = binary.LittleEndian.AppendUint32(c.min[:0], math.Float32bits(lo))
+		}
+		if c.max == nil || hi > math.Float32frombits(binary.LittleEndian.Uint32(c.max)) {
+			c.max = binary.LittleEndian.AppendUint32(c.max[:0], math.Float32bits(hi))
+		}
+	case parquet.Boolean:
+		lo, hi := byte(1), byte(0)
+		for _, b := range d {
+			lo, hi = min(lo, b), max(hi, b)
+		}
+		if c.min == nil || lo < c.min[0] {
+			c.min = append(c.min[:0], lo)
+		}
+		if c.max == nil || hi > c.max[0] {
+			c.max = append(c.max[:0], hi)
+		}
+	case parquet.ByteArray:
+		var lo, hi []byte
+		for i := 0; i+4 <= len(d); {
+			n := int(binary.LittleEndian.Uint32(d[i:]))
+			v := d[i+4 : i+4+n]
+			i += 4 + n
+			if lo == nil || bytes.Compare(v, lo) < 0 {
+				lo = v
+			}
+			if hi == nil || bytes.Compare(v, hi) > 0 {
+				hi = v
+			}
+		}
+		if lo == nil {
+			return
+		}
+		if c.min == nil || bytes.Compare(lo, c.min) < 0 {
+			c.min = append(make([]byte, 0, len(lo)), lo...)
+		}
+		if c.max == nil || bytes.Compare(hi, c.max) > 0 {
+			c.max = append(make([]byte, 0, len(hi)), hi...)
+		}
+	case parquet.FixedLenByteArray:
+		// Decimals: signed big-endian two's complement.
+		w := c.n.leafNode.Type().Length()
+		if w <= 0 {
+			return
+		}
+		var lo, hi []byte
+		for i := 0; i+w <= len(d); i += w {
+			v := d[i : i+w]
+			if lo == nil || pqCompareSigned(v, lo) < 0 {
+				lo = v
+			}
+			if hi == nil || pqCompareSigned(v, hi) > 0 {
+				hi = v
+			}
+		}
+		if lo == nil {
+			return
+		}
+		if c.min == nil || pqCompareSigned(lo, c.min) < 0 {
+			c.min = append(c.min[:0:0], lo...)
+		}
+		if c.max == nil || pqCompareSigned(hi, c.max) > 0 {
+			c.max = append(c.max[:0:0], hi...)
+		}
+	}
+}
+
+// pqCompareSigned compares two big-endian two's complement integers of the same width.
+func pqCompareSigned(a, b []byte) int {
+	if len(a) > 0 && len(b) > 0 && (a[0]^b[0])&0x80 != 0 {
+		if a[0]&0x80 != 0 {
+			return -1
+		}
+		return 1
+	}
+	return bytes.Compare(a, b)
+}
+
+// chunkMetadata describes the column chunk written at offset.
+func (c *pqColumn) chunkMetadata(offset int64, codec pqCompressor) format.ColumnChunk {
+	encodings := []format.Encoding{format.Plain}
+	if c.maxDef > 0 || c.maxRep > 0 {
+		encodings = append(encodings, format.RLE)
+	}
+	st := format.Statistics{NullCount: c.chunkNulls}
+	if c.min != nil && c.max != nil {
+		st.MinValue, st.MaxValue = c.min, c.max
+		switch c.phys {
+		case parquet.ByteArray:
+			// Non-nil even when empty: "" is a bound, and thrift skips nil.
+			st.MinValue = append([]byte{}, pqTruncateMin(string(c.min), pqFooterBoundBytes)...)
+			if mx, ok := pqTruncateMax(string(c.max), pqFooterBoundBytes); ok {
+				st.MaxValue = append([]byte{}, mx...)
+			} else {
+				st.MinValue, st.MaxValue = nil, nil
+			}
+		case parquet.Double:
+			// Zeros: -0 as the min, +0 as the max (readers may see either).
+			if math.Float64frombits(binary.LittleEndian.Uint64(c.min)) == 0 {
+				st.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(math.Copysign(0, -1)))
+			}
+			if math.Float64frombits(binary.LittleEndian.Uint64(c.max)) == 0 {
+				st.MaxValue = binary.LittleEndian.AppendUint64(nil, 0)
+			}
+		}
+	}
+	md := format.ColumnMetaData{
+		Type:                  format.Type(c.phys),
+		Encoding:              encodings,
+		PathInSchema:          c.path,
+		Codec:                 codec.CompressionCodec(),
+		NumValues:             c.chunkValues,
+		TotalUncompressedSize: c.chunkUncompressed,
+		TotalCompressedSize:   int64(len(c.chunk)),
+		DataPageOffset:        offset,
+		Statistics:            st,
+		EncodingStats:         []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages}},
+	}
+	if c.hist != nil {
+		md.SizeStatistics.DefinitionLevelHistogram = append([]int64(nil), c.hist...)
+	}
+	return format.ColumnChunk{FileOffset: offset, MetaData: md}
+}
+
+// pqTruncateMin cuts s to at most n bytes on a character boundary: a
+// prefix is never greater than s.
+func pqTruncateMin(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// pqTruncateMax cuts s to at most n bytes and, when that cut something,
+// bumps the last kept character so the result is greater than any string
+// with that prefix. ok is false when there is no such bound.
+func pqTruncateMax(s string, n int) (string, bool) {
+	p := pqTruncateMin(s, n)
+	if len(p) == len(s) {
+		return s, true
+	}
+	return pqBump(p)
+}
+
+// pqBump returns the smallest string greater than every string that starts
+// with p and has the same length in characters, by incrementing the last
+// character that can be (surrogates skipped; a U+10FFFF is dropped).
+func pqBump(p string) (string, bool) {
+	for len(p) > 0 {
+		r, size := utf8.DecodeLastRuneInString(p)
+		head := p[:len(p)-size]
+		if r == utf8.RuneError && size <= 1 {
+			if b := p[len(p)-1]; b < 0xFF {
+				return head + string([]byte{b + 1}), true
+			}
+			p = head
+			continue
+		}
+		if r >= utf8.MaxRune {
+			p = head
+			continue
+		}
+		r++
+		if r >= 0xD800 && r <= 0xDFFF {
+			r = 0xE000
+		}
+		return head + string(r), true
+	}
+	return "", false
 }
 
 // ---------------------------------------------------------------------------
@@ -447,23 +1075,32 @@ type pqNode struct {
 	rep      int // list/map: the repetition level of their entries; others: of the enclosing list
 	typ      DataType
 
-	// leaf
-	col   int
-	conv  pqConverter
-	fast  pqFast // the decoder's Go type for this column, converted inline
-	bytes bool   // ByteArray values: counted in the batch size
-	flat  bool   // no array or map above: one value per row
-
 	fields     []*pqNode // struct
 	elem       *pqNode   // list
 	key, value *pqNode   // map
 
 	first, last int // leaf columns [first, last) under this node
 
-	leafNode parquet.Node // leaf: the bare Parquet type
-	phys     parquet.Kind // leaf: the physical type
-	dict     bool         // leaf: dictionary-encoded (chosen from the first batch)
+	// Leaves.
+	col      int
+	c        *pqColumn
+	conv     pqConverter
+	fast     pqFast       // the decoder's Go type for this column, converted inline
+	leafNode parquet.Node // the bare Parquet type
+	phys     parquet.Kind
+	maxDef   int
+	maxRep   int
+	wantHist bool // the first leaf of an optional array or map: its histogram counts their nulls
 }
+
+type pqFast uint8
+
+const (
+	pqFastNone pqFast = iota
+	pqFastString
+	pqFastLong
+	pqFastDouble
+)
 
 type pqBuilder struct {
 	leaves []*pqNode
@@ -481,7 +1118,7 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 	if n.optional {
 		n.def++
 	}
-	if n.def > parquet.MaxDefinitionLevel || parentRep+1 > parquet.MaxRepetitionLevel {
+	if n.def+1 > parquet.MaxDefinitionLevel || parentRep+1 > parquet.MaxRepetitionLevel {
 		return nil, fmt.Errorf("column %s: nested too deeply", n.path)
 	}
 	t := f.Type
@@ -528,8 +1165,8 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 		n.leafNode = leaf
 		n.phys = leaf.Type().Kind()
 		n.conv = conv
-		n.bytes = n.phys == parquet.ByteArray
-		n.flat = parentRep == 0
+		n.maxDef = n.def
+		n.maxRep = parentRep
 		switch t.Primitive {
 		case TypeString:
 			n.fast = pqFastString
@@ -548,11 +1185,14 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 	if n.last > parquet.MaxColumnIndex {
 		return nil, errors.New("parquet writer: too many columns")
 	}
+	if (n.kind == pqList || n.kind == pqMap) && n.optional {
+		b.leaves[n.first].wantHist = true
+	}
 	return n, nil
 }
 
 // parquetNode returns the Parquet schema node of n: 3-level lists and maps,
-// groups in field order, dictionary encoding on the leaves that chose it.
+// groups in field order.
 func (n *pqNode) parquetNode() parquet.Node {
 	var node parquet.Node
 	switch n.kind {
@@ -568,24 +1208,12 @@ func (n *pqNode) parquetNode() parquet.Node {
 		node = parquet.Map(n.key.parquetNode(), n.value.parquetNode())
 	default:
 		node = n.leafNode
-		if n.dict {
-			node = parquet.Encoded(node, &parquet.RLEDictionary)
-		}
 	}
 	if n.optional {
 		return parquet.Optional(node)
 	}
 	return parquet.Required(node)
 }
-
-type pqFast uint8
-
-const (
-	pqFastNone pqFast = iota
-	pqFastString
-	pqFastLong
-	pqFastDouble
-)
 
 // pqGroup is a Parquet group whose fields keep their declared order
 // (parquet.Group is a map and sorts them by name).
@@ -622,9 +1250,8 @@ func (g *pqGroup) Leaf() bool                  { return false }
 func (g *pqGroup) Encoding() encoding.Encoding { return nil }
 func (g *pqGroup) Compression() compress.Codec { return nil }
 func (g *pqGroup) GoType() reflect.Type        { return g.asGroup().GoType() }
-func (g *pqGroup) Fields() []parquet.Field     { return g.fieldList() }
-func (g *pqGroup) fieldList() (out []parquet.Field) {
-	out = make([]parquet.Field, len(g.fields))
+func (g *pqGroup) Fields() []parquet.Field {
+	out := make([]parquet.Field, len(g.fields))
 	for i := range g.fields {
 		out[i] = &g.fields[i]
 	}
@@ -632,63 +1259,57 @@ func (g *pqGroup) fieldList() (out []parquet.Field) {
 }
 
 // ---------------------------------------------------------------------------
-// Shredding: one row's values into the staged columns.
-
-func (f *FileWriter) put(n *pqNode, v pqValue) {
-	if n.flat {
-		f.vals[n.col][f.batchRows] = v
-	} else {
-		f.vals[n.col] = append(f.vals[n.col], v)
-	}
-}
+// Shredding: one row's values into the columns' pages.
 
 func (f *FileWriter) appendNulls(n *pqNode, rep, def int) {
-	for c := n.first; c < n.last; c++ {
-		f.put(f.leaves[c], pqValue{rep: uint8(rep), def: uint8(def), col: ^uint16(c)})
+	for _, c := range f.cols[n.first:n.last] {
+		c.null(rep, def, f.seq)
 	}
 }
 
 // leaf appends the value v of leaf n (nil is null).
 func (f *FileWriter) leaf(n *pqNode, v any, rep, parentDef int) error {
-	var pv pqValue
-	ok := false
+	c := n.c
+	start := len(c.data)
 	// The decoder's types first, without the converter's call.
 	switch n.fast {
 	case pqFastString:
-		var s string
-		if s, ok = v.(string); ok {
-			pv = pqValue{ptr: unsafe.StringData(s), u64: uint64(len(s)), kind: pqKindByteArray}
-			f.batchBytes += len(s)
-		}
-	case pqFastLong:
-		var x int64
-		if x, ok = v.(int64); ok {
-			pv = pqValue{u64: uint64(x), kind: pqKindInt64}
-		}
-	case pqFastDouble:
-		var x float64
-		if x, ok = v.(float64); ok {
-			pv = pqValue{u64: math.Float64bits(x), kind: pqKindDouble}
-		}
-	}
-	if !ok {
-		if v == nil {
-			if !n.optional {
-				return &ValueError{Reason: "null in a non-nullable column"}
-			}
-			f.put(n, pqValue{rep: uint8(rep), def: uint8(parentDef), col: ^uint16(n.col)})
+		if s, ok := v.(string); ok {
+			f.checkBytes += len(s)
+			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(len(s)))
+			c.data = append(c.data, s...)
+			c.levels(rep, n.def, f.seq, start)
 			return nil
 		}
-		var err error
-		if pv, err = n.conv(v); err != nil {
-			return err
+	case pqFastLong:
+		if x, ok := v.(int64); ok {
+			c.data = binary.LittleEndian.AppendUint64(c.data, uint64(x))
+			c.levels(rep, n.def, f.seq, start)
+			return nil
 		}
-		if n.bytes {
-			f.batchBytes += int(pv.u64)
+	case pqFastDouble:
+		if x, ok := v.(float64); ok {
+			c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(x))
+			c.levels(rep, n.def, f.seq, start)
+			return nil
 		}
 	}
-	pv.rep, pv.def, pv.col = uint8(rep), uint8(n.def), ^uint16(n.col)
-	f.put(n, pv)
+	if v == nil {
+		if !n.optional {
+			return &ValueError{Reason: "null in a non-nullable column"}
+		}
+		c.null(rep, parentDef, f.seq)
+		return nil
+	}
+	pv, err := n.conv(v)
+	if err != nil {
+		return err
+	}
+	if c.phys == parquet.ByteArray {
+		f.checkBytes += int(pv.u64)
+	}
+	c.value(pv)
+	c.levels(rep, n.def, f.seq, start)
 	return nil
 }
 
@@ -837,9 +1458,6 @@ func (f *FileWriter) shredMap(n *pqNode, v any, rep int) error {
 	return nil
 }
 
-// ---------------------------------------------------------------------------
-// Converters: a Go value into a parquet.Value of the column's physical type.
-
 type pqConverter func(v any) (pqValue, error)
 
 func pqPrimitive(name string) (parquet.Node, pqConverter, error) {
@@ -926,13 +1544,12 @@ func pqDescribe(v any) string {
 func pqString(v any) (pqValue, error) {
 	switch x := v.(type) {
 	case string:
-		// The column buffer copies the bytes; the string stays immutable.
 		return pqStringV(x), nil
 	case []byte:
 		if !utf8.Valid(x) {
 			return pqValue{}, &ValueError{Reason: "want string, got []byte that is not valid UTF-8"}
 		}
-		return pqBytesV(append([]byte(nil), x...)), nil
+		return pqBytesV(x), nil
 	}
 	return pqValue{}, pqWant(TypeString, v)
 }
@@ -940,8 +1557,7 @@ func pqString(v any) (pqValue, error) {
 func pqBinary(v any) (pqValue, error) {
 	switch x := v.(type) {
 	case []byte:
-		// Copied: the caller may reuse its slice before the batch is pushed.
-		return pqBytesV(append([]byte(nil), x...)), nil
+		return pqBytesV(x), nil
 	case string:
 		return pqStringV(x), nil
 	}
@@ -1189,100 +1805,23 @@ func pqTwosComplement(u *big.Int, size int) []byte {
 	return out
 }
 
-// ---------------------------------------------------------------------------
-// Values. pqValue has the memory layout of parquet.Value (v0.32.0), whose
-// fields are unexported: building values directly, levels included, instead
-// of through parquet.Int64Value(x).Level(r, d, c) is a good part of the
-// writer's speed. pqLayoutErr checks the layout against parquet-go's own
-// constructors once; should a parquet-go upgrade change it, NewFileWriter
-// fails (and the tests with it) rather than write garbage.
-
+// pqValue is a converted scalar: the bits of a number (booleans 0 or 1) in
+// u64, or the bytes of a byte array at ptr, u64 long.
 type pqValue struct {
-	ptr  *byte
-	u64  uint64
-	kind int8 // ^Kind, so that the zero value is null
-	def  uint8
-	rep  uint8
-	col  uint16 // ^column index
+	ptr *byte
+	u64 uint64
 }
 
-const (
-	pqKindBoolean   = ^int8(parquet.Boolean)
-	pqKindInt32     = ^int8(parquet.Int32)
-	pqKindInt64     = ^int8(parquet.Int64)
-	pqKindFloat     = ^int8(parquet.Float)
-	pqKindDouble    = ^int8(parquet.Double)
-	pqKindByteArray = ^int8(parquet.ByteArray)
-	pqKindFixed     = ^int8(parquet.FixedLenByteArray)
-)
-
-func pqInt64V(x int64) pqValue    { return pqValue{u64: uint64(x), kind: pqKindInt64} }
-func pqInt32V(x int32) pqValue    { return pqValue{u64: uint64(x), kind: pqKindInt32} }
-func pqDoubleV(x float64) pqValue { return pqValue{u64: math.Float64bits(x), kind: pqKindDouble} }
-func pqFloatV(x float32) pqValue  { return pqValue{u64: uint64(math.Float32bits(x)), kind: pqKindFloat} }
-func pqStringV(s string) pqValue {
-	return pqValue{ptr: unsafe.StringData(s), u64: uint64(len(s)), kind: pqKindByteArray}
-}
-func pqBytesV(b []byte) pqValue {
-	return pqValue{ptr: unsafe.SliceData(b), u64: uint64(len(b)), kind: pqKindByteArray}
-}
-func pqFixedV(b []byte) pqValue {
-	return pqValue{ptr: unsafe.SliceData(b), u64: uint64(len(b)), kind: pqKindFixed}
-}
-func pqBoolV(b bool) (v pqValue) {
-	v.kind = pqKindBoolean
+func pqInt64V(x int64) pqValue    { return pqValue{u64: uint64(x)} }
+func pqInt32V(x int32) pqValue    { return pqValue{u64: uint64(uint32(x))} }
+func pqDoubleV(x float64) pqValue { return pqValue{u64: math.Float64bits(x)} }
+func pqFloatV(x float32) pqValue  { return pqValue{u64: uint64(math.Float32bits(x))} }
+func pqStringV(s string) pqValue  { return pqValue{ptr: unsafe.StringData(s), u64: uint64(len(s))} }
+func pqBytesV(b []byte) pqValue   { return pqValue{ptr: unsafe.SliceData(b), u64: uint64(len(b))} }
+func pqFixedV(b []byte) pqValue   { return pqBytesV(b) }
+func pqBoolV(b bool) pqValue {
 	if b {
-		v.u64 = 1
+		return pqValue{u64: 1}
 	}
-	return v
-}
-
-// pqValues views staged values as parquet.Values (same layout, checked).
-func pqValues(v []pqValue) []parquet.Value {
-	if len(v) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*parquet.Value)(unsafe.Pointer(&v[0])), len(v))
-}
-
-var pqLayoutErr = pqCheckLayout()
-
-func pqCheckLayout() error {
-	if unsafe.Sizeof(pqValue{}) != unsafe.Sizeof(parquet.Value{}) {
-		return fmt.Errorf("parquet writer: parquet.Value is %d bytes, want %d: the parquet-go version is not the one this writer was built for",
-			unsafe.Sizeof(parquet.Value{}), unsafe.Sizeof(pqValue{}))
-	}
-	str := "abc"
-	fixed := []byte{1, 2, 3, 4}
-	probes := []struct {
-		mine   pqValue
-		theirs parquet.Value
-	}{
-		{pqInt64V(-5), parquet.Int64Value(-5)},
-		{pqInt32V(-7), parquet.Int32Value(-7)},
-		{pqDoubleV(-1.5), parquet.DoubleValue(-1.5)},
-		{pqFloatV(2.5), parquet.FloatValue(2.5)},
-		{pqBoolV(true), parquet.BooleanValue(true)},
-		{pqBoolV(false), parquet.BooleanValue(false)},
-		{pqStringV(str), parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(str), len(str)))},
-		{pqFixedV(fixed), parquet.FixedLenByteArrayValue(fixed)},
-		{pqValue{}, parquet.NullValue()},
-	}
-	for i, p := range probes {
-		for _, lv := range [][3]int{{0, 0, 0}, {1, 2, 3}, {0, 1, 300}, {3, 7, 65000}} {
-			m := p.mine
-			m.rep, m.def, m.col = uint8(lv[0]), uint8(lv[1]), ^uint16(lv[2])
-			t := p.theirs.Level(lv[0], lv[1], lv[2])
-			a := unsafe.Slice((*byte)(unsafe.Pointer(&m)), unsafe.Sizeof(m))
-			b := unsafe.Slice((*byte)(unsafe.Pointer(&t)), unsafe.Sizeof(t))
-			// Compare the meaningful bytes (padding aside) through parquet-go's accessors.
-			v := pqValues([]pqValue{m})[0]
-			if v.Kind() != t.Kind() || v.IsNull() != t.IsNull() || v.RepetitionLevel() != lv[0] ||
-				v.DefinitionLevel() != lv[1] || v.Column() != t.Column() || !parquet.Equal(v, t) ||
-				string(a[:unsafe.Offsetof(m.kind)]) != string(b[:unsafe.Offsetof(m.kind)]) {
-				return fmt.Errorf("parquet writer: parquet.Value layout check %d failed: the parquet-go version is not the one this writer was built for", i)
-			}
-		}
-	}
-	return nil
+	return pqValue{}
 }

@@ -24,7 +24,7 @@ import (
 // tests/duckdb/node_modules or the shared GDELT files the tests that need
 // them skip, except under CI=true, where they fail.
 
-func pqSkip(tb testing.TB, format string, args ...any) {
+func pqtSkip(tb testing.TB, format string, args ...any) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
 		tb.Fatalf(format+" (CI=true: this must run)", args...)
@@ -32,84 +32,84 @@ func pqSkip(tb testing.TB, format string, args ...any) {
 	tb.Skipf(format, args...)
 }
 
-func repoRoot() string {
+func pqtRepoRoot() string {
 	wd, _ := os.Getwd() // plugins/delta
 	return filepath.Dir(filepath.Dir(wd))
 }
 
-// gdeltDataDir is shared/testdata/gdelt beside the repository (GDELT_TESTDATA overrides).
-func gdeltDataDir(tb testing.TB) string {
+// pqtGDELTDataDir is shared/testdata/gdelt beside the repository (GDELT_TESTDATA overrides).
+func pqtGDELTDataDir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv("GDELT_TESTDATA")
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(repoRoot()), "shared", "testdata", "gdelt")
+		dir = filepath.Join(filepath.Dir(pqtRepoRoot()), "shared", "testdata", "gdelt")
 	}
 	if _, err := os.Stat(dir); err != nil {
-		pqSkip(tb, "real GDELT test data not found: %v", err)
+		pqtSkip(tb, "real GDELT test data not found: %v", err)
 	}
 	return dir
 }
 
-func deltaGoldenDir(tb testing.TB) string {
+func pqtGoldenDir(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(filepath.Dir(repoRoot()), "shared", "testdata", "delta-golden")
+	dir := filepath.Join(filepath.Dir(pqtRepoRoot()), "shared", "testdata", "delta-golden")
 	if _, err := os.Stat(dir); err != nil {
-		pqSkip(tb, "Delta golden tables not found: %v", err)
+		pqtSkip(tb, "Delta golden tables not found: %v", err)
 	}
 	return dir
 }
 
 var (
-	exportTSVOnce, gkgTSVOnce, mentionsTSVOnce sync.Once
-	exportTSV, gkgTSV, mentionsTSV             []byte
-	exportTSVErr, gkgTSVErr, mentionsTSVErr    error
+	pqtExportOnce, pqtGKGOnce, pqtMentionsOnce sync.Once
+	pqtExport, pqtGKG, pqtMentions             []byte
+	pqtExportErr, pqtGKGErr, pqtMentionsErr    error
 )
 
-// realExportTSV is the real Events export file 20191024143000 (2,111 rows).
-func realExportTSV(tb testing.TB) []byte {
+// pqtExportTSV is the real Events export file 20191024143000 (2,111 rows).
+func pqtExportTSV(tb testing.TB) []byte {
 	tb.Helper()
-	dir := gdeltDataDir(tb)
-	exportTSVOnce.Do(func() {
-		exportTSV, exportTSVErr = os.ReadFile(filepath.Join(dir, "20191024143000.export.CSV"))
+	dir := pqtGDELTDataDir(tb)
+	pqtExportOnce.Do(func() {
+		pqtExport, pqtExportErr = os.ReadFile(filepath.Join(dir, "20191024143000.export.CSV"))
 	})
-	if exportTSVErr != nil {
-		tb.Fatal(exportTSVErr)
+	if pqtExportErr != nil {
+		tb.Fatal(pqtExportErr)
 	}
-	return exportTSV
+	return pqtExport
 }
 
-// realGKGTSV is the real GKG file 20230702153000, unzipped (951 rows, 12 MB).
-func realGKGTSV(tb testing.TB) []byte {
+// pqtGKGTSV is the real GKG file 20230702153000, unzipped (951 rows, 12 MB).
+func pqtGKGTSV(tb testing.TB) []byte {
 	tb.Helper()
-	dir := gdeltDataDir(tb)
-	gkgTSVOnce.Do(func() {
-		gkgTSV, gkgTSVErr = readZipEntry(filepath.Join(dir, "20230702153000.gkg.csv.zip"))
+	dir := pqtGDELTDataDir(tb)
+	pqtGKGOnce.Do(func() {
+		pqtGKG, pqtGKGErr = pqtReadZipEntry(filepath.Join(dir, "20230702153000.gkg.csv.zip"))
 	})
-	if gkgTSVErr != nil {
-		tb.Fatal(gkgTSVErr)
+	if pqtGKGErr != nil {
+		tb.Fatal(pqtGKGErr)
 	}
-	return gkgTSV
+	return pqtGKG
 }
 
-// generatedMentionsTSV is one window of realistic generated Mentions rows
+// pqtMentionsTSV is one window of realistic generated Mentions rows
 // (5,000; no real Mentions file is at hand).
-func generatedMentionsTSV(tb testing.TB) []byte {
+func pqtMentionsTSV(tb testing.TB) []byte {
 	tb.Helper()
-	mentionsTSVOnce.Do(func() {
+	pqtMentionsOnce.Do(func() {
 		cfg := gdeltgen.Config{Seed: 7, Start: time.Date(2023, 7, 2, 15, 30, 0, 0, time.UTC), Windows: 1,
 			Events: 2000, Mentions: 5000, GKG: 10, GKGRowBytes: 3000}
-		mentionsTSVErr = gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
-			mentionsTSV = w.Mentions
+		pqtMentionsErr = gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
+			pqtMentions = w.Mentions
 			return nil
 		})
 	})
-	if mentionsTSVErr != nil {
-		tb.Fatal(mentionsTSVErr)
+	if pqtMentionsErr != nil {
+		tb.Fatal(pqtMentionsErr)
 	}
-	return mentionsTSV
+	return pqtMentions
 }
 
-func readZipEntry(path string) ([]byte, error) {
+func pqtReadZipEntry(path string) ([]byte, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, err
@@ -126,8 +126,8 @@ func readZipEntry(path string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// decodeTSV decodes every line of a raw GDELT file.
-func decodeTSV(t *schema.Table, nested bool, tsv []byte) ([]map[string]any, error) {
+// pqtDecodeTSV decodes every line of a raw GDELT file.
+func pqtDecodeTSV(t *schema.Table, nested bool, tsv []byte) ([]map[string]any, error) {
 	d := gdelt.NewDecoder(t, nested)
 	lines := bytes.Split(bytes.TrimSuffix(tsv, []byte("\n")), []byte("\n"))
 	rows := make([]map[string]any, 0, len(lines))
@@ -141,25 +141,25 @@ func decodeTSV(t *schema.Table, nested bool, tsv []byte) ([]map[string]any, erro
 	return rows, nil
 }
 
-// duckSetup returns the node binary and the tests/duckdb folder.
-func duckSetup(tb testing.TB) (node, dir string) {
+// pqtDuckSetup returns the node binary and the tests/duckdb folder.
+func pqtDuckSetup(tb testing.TB) (node, dir string) {
 	tb.Helper()
-	dir = filepath.Join(repoRoot(), "tests", "duckdb")
+	dir = filepath.Join(pqtRepoRoot(), "tests", "duckdb")
 	node, err := exec.LookPath("node")
 	if err != nil {
-		pqSkip(tb, "node not found: %v", err)
+		pqtSkip(tb, "node not found: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		pqSkip(tb, "tests/duckdb/node_modules missing (run npm ci in tests/duckdb): %v", err)
+		pqtSkip(tb, "tests/duckdb/node_modules missing (run npm ci in tests/duckdb): %v", err)
 	}
 	return node, dir
 }
 
-// duckQuery runs SQL with query.mjs and returns the rows of the last
+// pqtDuck runs SQL with query.mjs and returns the rows of the last
 // statement, numbers as json.Number (BIGINTs exact).
-func duckQuery(tb testing.TB, sql string) []map[string]any {
+func pqtDuck(tb testing.TB, sql string) []map[string]any {
 	tb.Helper()
-	node, dir := duckSetup(tb)
+	node, dir := pqtDuckSetup(tb)
 	cmd := exec.Command(node, "query.mjs")
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(sql)
@@ -187,10 +187,10 @@ func duckQuery(tb testing.TB, sql string) []map[string]any {
 	return rows
 }
 
-func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func pqtQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// writeParquet writes rows to a new file in dir and returns its path and stats.
-func writeParquet(tb testing.TB, dir string, s StructType, o WriterOptions, rows []map[string]any) (string, *Stats) {
+// pqtWriteFile writes rows to a new file in dir and returns its path and stats.
+func pqtWriteFile(tb testing.TB, dir string, s StructType, o WriterOptions, rows []map[string]any) (string, *Stats) {
 	tb.Helper()
 	path := filepath.Join(dir, fmt.Sprintf("part-%d.parquet", time.Now().UnixNano()))
 	fh, err := os.Create(path)

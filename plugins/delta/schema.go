@@ -255,11 +255,13 @@ func schWriteStruct(b *bytes.Buffer, s *StructType) error {
 		if len(f.Metadata) == 0 {
 			b.WriteString("{}")
 		} else {
-			m, err := json.Marshal(f.Metadata)
-			if err != nil {
+			var m bytes.Buffer
+			enc := json.NewEncoder(&m)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(f.Metadata); err != nil {
 				return fmt.Errorf("field %s: metadata: %w", f.Name, err)
 			}
-			b.Write(m)
+			b.Write(bytes.TrimSuffix(m.Bytes(), []byte("\n")))
 		}
 		b.WriteByte('}')
 	}

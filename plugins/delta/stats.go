@@ -131,6 +131,7 @@ type pqStatsColumn struct {
 	min, max []byte // PLAIN-encoded bounds (byte arrays without length)
 	bounded  bool   // every row group with values had bounds
 	anyValue bool
+	has      bool // min and max hold a value (an empty string is a value)
 }
 
 // pqStatsFromFooter builds the file's Stats from the footer metadata.
@@ -168,12 +169,13 @@ func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode
 				continue
 			}
 			leaf := leaves[j]
-			if c.min == nil || pqStatsCompare(leaf, st.MinValue, c.min) < 0 {
-				c.min = append(c.min[:0:0], st.MinValue...)
+			if !c.has || pqStatsCompare(leaf, st.MinValue, c.min) < 0 {
+				c.min = append([]byte{}, st.MinValue...)
 			}
-			if c.max == nil || pqStatsCompare(leaf, st.MaxValue, c.max) > 0 {
-				c.max = append(c.max[:0:0], st.MaxValue...)
+			if !c.has || pqStatsCompare(leaf, st.MaxValue, c.max) > 0 {
+				c.max = append([]byte{}, st.MaxValue...)
 			}
+			c.has = true
 		}
 	}
 	s := &Stats{
@@ -194,7 +196,7 @@ func pqStatsNode(n *pqNode, cols []pqStatsColumn, defHist [][]int64, mins, maxs,
 	case pqLeaf:
 		c := &cols[n.col]
 		nulls[n.name] = c.nulls
-		if !c.anyValue || !c.bounded || c.min == nil || c.max == nil {
+		if !c.anyValue || !c.bounded || !c.has {
 			return
 		}
 		lo, okLo := pqStatsDecode(n, c.min, false)
@@ -299,6 +301,9 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, false
 		}
+		if f == 0 {
+			f = 0 // the footer's -0 min: Spark writes 0.0
+		}
 		return f, true
 	case TypeFloat:
 		if len(b) != 4 {
@@ -307,6 +312,9 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
 		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 			return nil, false
+		}
+		if f == 0 {
+			f = 0
 		}
 		return json.Number(strconv.FormatFloat(float64(f), 'g', -1, 32)), true
 	case TypeString:
@@ -394,33 +402,15 @@ func pqStatsTruncateMin(s string) string {
 	return s[:i]
 }
 
-// pqStatsTruncateMax keeps the first pqStatsStringPrefix characters and, when
-// that cut something, bumps the last kept character up by one, so the bound
-// is greater than every string that starts with the prefix. ok is false when
-// no such bound exists (only U+10FFFF characters): the max is then left out.
+// pqStatsTruncateMax keeps the first pqStatsStringPrefix characters and,
+// when that cut something, bumps the last kept character up by one, so the
+// bound is greater than every string that starts with the prefix. ok is
+// false when no such bound exists (only U+10FFFF characters): the max is
+// then left out.
 func pqStatsTruncateMax(s string) (string, bool) {
 	p := pqStatsTruncateMin(s)
 	if len(p) == len(s) {
 		return s, true
 	}
-	for len(p) > 0 {
-		r, size := utf8.DecodeLastRuneInString(p)
-		p = p[:len(p)-size]
-		if r == utf8.RuneError && size <= 1 {
-			// An invalid byte: bump the byte itself if it can be.
-			if b := s[len(p)]; b < 0xFF {
-				return p + string([]byte{b + 1}), true
-			}
-			continue
-		}
-		if r >= utf8.MaxRune {
-			continue
-		}
-		r++
-		if r >= 0xD800 && r <= 0xDFFF { // surrogates are not characters
-			r = 0xE000
-		}
-		return p + string(r), true
-	}
-	return "", false
+	return pqBump(p)
 }

@@ -301,7 +301,7 @@ func (w *Writer) writePartition(ctx context.Context, rows []Row, g *partFiles, r
 			cur.abort(err)
 			return adds, err
 		}
-		if cur.fw.BytesWritten() >= w.cfg.TargetFileSize {
+		if cur.fw.BytesWritten()+cur.fw.BufferedBytes() >= w.cfg.TargetFileSize {
 			if err := closeCur(); err != nil {
 				return adds, err
 			}
