@@ -2,13 +2,14 @@
 # Benchmarks of the GDELT feed and decoder, beside DuckDB on the same files,
 # measured in the same run on one core.
 #
-#   tests/bench.sh            # decode + feed (day-sized load, generated once into .cache/dayload)
+#   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
+#   tests/bench.sh decode     # only one part: decode, feed or delta
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=.cache/bench
+out=$(pwd)/.cache/bench
 mkdir -p "$out"
 [ -d tests/duckdb/node_modules/@duckdb/node-api ] || (cd tests/duckdb && npm ci --no-audit --no-fund --loglevel=error)
 
@@ -28,15 +29,22 @@ for z in $(ls .cache/dayload/*.zip | head -24); do
   [ -f "$out/day8/$(basename "${z%.zip}")" ] || python3 -m zipfile -e "$z" "$out/day8/"
 done
 
+part=${1:-all}
+want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
+
+if want decode; then
 echo "== Go: decode (one core)"
 GDELT_BENCH_MENTIONS=$mentions \
   go test -run '^$' -bench 'BenchmarkDecode' -cpu 1 -benchtime 3s -count 1 ./plugins/gdelt/ | tee "$out/go-decode.txt"
 
+node tests/duckdb/bench_read_csv.mjs --runs 5 "$out/20191024143000.export.CSV" "$mentions" "$out/20230702153000.gkg.csv" | tee "$out/duckdb-decode.txt"
+fi
+
+if want feed; then
 echo "== Go: feed end to end on the day load: verify + unzip + split (one core)"
 go test -run '^$' -bench 'BenchmarkFeed' -cpu 1 -benchtime 2x -count 1 -timeout 30m ./plugins/gdelt/ | tee "$out/go-feed.txt"
 
-echo "== DuckDB read_csv, SET threads=1, same files"
-node tests/duckdb/bench_read_csv.mjs --runs 5 "$out/20191024143000.export.CSV" "$mentions" "$out/20230702153000.gkg.csv" | tee "$out/duckdb-decode.txt"
+echo "== DuckDB read_csv, SET threads=1, over 8 windows of the same load"
 node tests/duckdb/bench_read_csv.mjs --runs 2 "$out"/day8/* > "$out/duckdb-day8.txt"
 node -e '
 const fs = require("fs");
@@ -46,3 +54,22 @@ for (const l of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
 }
 console.log(JSON.stringify({what: "duckdb read_csv over 8 day-load windows (24 files)", rows, mb: +(bytes / 1e6).toFixed(1), mb_per_s: +(bytes / 1e6 / secs).toFixed(1), rows_per_s: Math.round(rows / secs)}));
 ' "$out/duckdb-day8.txt" | tee -a "$out/duckdb-day8.txt"
+fi
+
+if want delta; then
+echo "== Go: a day of each table into Delta, local disk and MinIO (one core; MinIO is a separate process)"
+bash tests/minio.sh install >/dev/null
+go test -run '^$' -bench 'BenchmarkDeltaWrite' -cpu 1 -benchtime 1x -count 1 -timeout 60m ./plugins/delta/ | tee "$out/go-delta.txt"
+
+echo "== DuckDB COPY ... TO parquet (zstd), SET threads=1, the same day of rows"
+for t in export mentions gkg; do
+  ext=$(case $t in export) echo export.CSV;; mentions) echo mentions.CSV;; gkg) echo gkg.csv;; esac)
+  day="$out/day-$t.tsv"
+  if [ ! -f "$day" ]; then
+    rm -rf "$out/unz" && mkdir -p "$out/unz"
+    for z in .cache/dayload/*."$ext".zip; do python3 -m zipfile -e "$z" "$out/unz/"; done
+    cat "$out"/unz/*."$ext" > "$day" && rm -rf "$out/unz"
+  fi
+  node tests/duckdb/bench_copy.mjs --runs 2 "$day" "$t"
+done | tee "$out/duckdb-copy.txt"
+fi

@@ -28,7 +28,8 @@ step "build bin/benthos"
 go build -o bin/benthos ./cmd/benthos
 
 step "benthos lint (pipelines/, resources/)"
-mapfile -t yamls < <(find pipelines resources -name '*.yaml' -o -name '*.yml' | sort)
+# resources/topics.yaml is kafka-topics' spec, not a Benthos config.
+mapfile -t yamls < <(find pipelines resources \( -name '*.yaml' -o -name '*.yml' \) ! -path resources/topics.yaml | sort)
 bin/benthos lint "${yamls[@]}"
 echo "linted ${#yamls[@]} files"
 
