@@ -95,7 +95,7 @@ func peakHeap() (stop func() uint64) {
 
 // BenchmarkDeltaWrite appends a day of each GDELT table to a Delta table on
 // local disk and on MinIO: zstd Parquet, stats, commit. Windows are gathered
-// into commits of up to 50,000 rows or 64 MB of raw rows, as the pipelines'
+// into commits of up to 10,000 rows or 16 MB of raw rows, as the pipelines'
 // batching policy does. Decoding is not timed (BenchmarkDecode measures it);
 // MB/s is of the raw TSV bytes, comparable with DuckDB's COPY of the same rows
 // (tests/duckdb/bench_copy.mjs, run by tests/bench.sh). peak-heap-MB is the
@@ -180,7 +180,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 						}
 						batchBytes += len(f)
 						b.StartTimer()
-						if len(batch) >= 50_000 || batchBytes >= 64<<20 || fi == len(files)-1 {
+						if len(batch) >= benchBatchRows || batchBytes >= benchBatchBytes || fi == len(files)-1 {
 							flush()
 						}
 					}
@@ -197,3 +197,10 @@ func BenchmarkDeltaWrite(b *testing.B) {
 		}
 	}
 }
+
+// The commit size of BenchmarkDeltaWrite: what the pipelines' batching
+// policy (DELTA_BATCH_ROWS) would gather.
+const (
+	benchBatchRows  = 10_000
+	benchBatchBytes = 16 << 20
+)

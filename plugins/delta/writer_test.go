@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -354,5 +356,38 @@ func TestPartitionValues(t *testing.T) {
 	}
 	if got := hiveEscape("a/b=c:d"); got != "a%2Fb%3Dc%3Ad" {
 		t.Errorf("escape: %s", got)
+	}
+}
+
+// TestWriterMemoryBoundedByRowGroup: the heap the writer needs beyond the
+// batch it is given (which the caller holds anyway) stays near the row-group
+// size when the batch grows tenfold: files are streamed to storage, never
+// built in memory.
+func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("memory measurement")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(5)) // keep garbage out of the heap figure
+	overhead := func(n int64) uint64 {
+		st, _ := NewLocal(t.TempDir())
+		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: WriterOptions{RowGroupBytes: 1 << 20}})
+		rows := wrRows("m", 1, n)
+		runtime.GC()
+		base := liveHeap()
+		stop := peakHeap()
+		if _, err := w.Write(context.Background(), rows); err != nil {
+			t.Fatal(err)
+		}
+		peak := stop()
+		runtime.KeepAlive(rows)
+		if peak < base {
+			return 0
+		}
+		return peak - base
+	}
+	small, large := overhead(20_000), overhead(200_000)
+	t.Logf("writer heap beyond the batch: %.1f MB for 20k rows, %.1f MB for 200k rows (row groups of 1 MiB)", float64(small)/1e6, float64(large)/1e6)
+	if large > 3*small+16<<20 {
+		t.Fatalf("the writer's memory grows with the batch: %d vs %d bytes", large, small)
 	}
 }

@@ -95,10 +95,10 @@ func TestLoadSpecDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Topic{
-		"gdelt.events":   {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd"}},
-		"gdelt.mentions": {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd"}},
-		"gdelt.gkg":      {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd"}},
-		"gdelt.dlq":      {Partitions: 3, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "2592000000", "min.insync.replicas": "2", "compression.type": "zstd"}},
+		"gdelt.events":   {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd", "max.message.bytes": "2097152"}},
+		"gdelt.mentions": {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd", "max.message.bytes": "2097152"}},
+		"gdelt.gkg":      {Partitions: 6, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "604800000", "min.insync.replicas": "2", "compression.type": "zstd", "max.message.bytes": "2097152"}},
+		"gdelt.dlq":      {Partitions: 3, ReplicationFactor: 3, Config: map[string]string{"retention.ms": "2592000000", "min.insync.replicas": "2", "compression.type": "zstd", "max.message.bytes": "2097152"}},
 	}
 	if len(topics) != len(want) {
 		t.Fatalf("got %d topics, want %d: %+v", len(topics), len(want), topics)
