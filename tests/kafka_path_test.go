@@ -2,10 +2,14 @@ package tests
 
 import (
 	"context"
+	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
@@ -84,4 +88,166 @@ func TestKafkaPathEndToEnd(t *testing.T) {
 	if dlq := kcatRead(t, k.Brokers, "gdelt.dlq"); len(dlq) != 0 {
 		t.Errorf("%d dead letters, want none: %v", len(dlq), dlq[0])
 	}
+}
+
+// followIngest starts ingest.yaml following the mirror's lastupdate.txt, and
+// a goroutine that publishes one more window every interval, like GDELT.
+// It returns when every window is published.
+func followIngest(t *testing.T, k *kafkaDev, mirror string, windows []string, every time.Duration) (*pipeline, <-chan struct{}) {
+	t.Helper()
+	setLastUpdate(t, mirror, windows[0])
+	ingest := startPipeline(t, "pipelines/ingest.yaml", "KAFKA_BROKERS="+k.Brokers, "GDELT_BASE_URL="+mirror,
+		"GDELT_MODE=follow", "GDELT_POLL_INTERVAL=100ms", "INGEST_STATE="+t.TempDir())
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		for _, w := range windows[1:] {
+			time.Sleep(every)
+			setLastUpdate(t, mirror, w)
+		}
+	}()
+	return ingest, published
+}
+
+// TestBronzeCrashWhileIngesting kills bronze.yaml with SIGKILL 20 times at
+// random points while ingest.yaml keeps producing, restarting it each time;
+// then lets it catch up: every row is in the Delta tables exactly once.
+func TestBronzeCrashWhileIngesting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 kill -9 trials")
+	}
+	requireDuckDB(t)
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "lake")
+	k := startKafkaDev(t)
+	mirror, windows := genMirror(t, 40, 12)
+	want := mirrorCounts(t, mirror)
+	_, published := followIngest(t, k, mirror, windows, 550*time.Millisecond)
+
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=crash", "BRONZE_INSTANCE_ID=bronze-1",
+		"BRONZE_SESSION_TIMEOUT=10s", "DELTA_BATCH_ROWS=50", "DELTA_BATCH_PERIOD=200ms")
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 3))
+	t.Logf("kill times drawn with seed %d", seed)
+	for trial := 0; trial < 20; trial++ {
+		b := startPipeline(t, "pipelines/bronze.yaml", env...)
+		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+		b.Kill()
+		if trial%5 == 4 {
+			t.Logf("after %d kills: %v rows in Delta", trial+1, s3Rows(t, srv, "lake"))
+		}
+	}
+	<-published
+	final := startPipeline(t, "pipelines/bronze.yaml", env...)
+	waitRows(t, srv, "lake", want, 3*time.Minute, final)
+	final.Stop()
+	checkBronzeExact(t, srv, "lake", mirror)
+}
+
+// TestBronzeTwoReplicas runs two bronze replicas in one consumer group: they
+// share the partitions and the tables are exact. Then, while ingest keeps
+// producing, one replica dies (SIGKILL); the other takes its partitions over
+// and the tables are still exact.
+func TestBronzeTwoReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a session timeout of failover")
+	}
+	requireDuckDB(t)
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "lake")
+	k := startKafkaDev(t)
+	mirror, windows := genMirror(t, 24, 13)
+	want := mirrorCounts(t, mirror)
+	half := windows[:12]
+	_, published := followIngest(t, k, mirror, half, 200*time.Millisecond)
+	<-published
+
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=scale", "BRONZE_SESSION_TIMEOUT=6s",
+		"DELTA_BATCH_ROWS=100", "DELTA_BATCH_PERIOD=300ms")
+	a := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
+	b := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
+
+	// Both replicas commit: the txn appIds (one per topic partition) in the
+	// tables' logs are written by two processes.
+	halfWant := map[string]int{}
+	for table, n := range want {
+		halfWant[table] = n * 12 / 24
+	}
+	waitRows(t, srv, "lake", halfWant, 2*time.Minute, a, b)
+	members := groupAssignments(t, k.Brokers, "scale")
+	t.Logf("group scale: %v", members)
+	if len(members) != 2 {
+		t.Fatalf("%d members with partitions, want both replicas: %v", len(members), members)
+	}
+
+	// The second half arrives while replica a dies.
+	for _, w := range windows[12:] {
+		setLastUpdate(t, mirror, w)
+		time.Sleep(150 * time.Millisecond)
+		if w == windows[15] {
+			a.Kill()
+			t.Logf("replica a killed at window %s; rows so far %v", w, s3Rows(t, srv, "lake"))
+		}
+	}
+	waitRows(t, srv, "lake", want, 3*time.Minute, b)
+	b.Stop()
+	checkBronzeExact(t, srv, "lake", mirror)
+}
+
+// TestBrokerDownThirtySeconds kills the Kafka brokers for 30 s while ingest
+// and bronze run: both stall, then resume when the brokers are back (same
+// data, same ports), and nothing is lost or written twice.
+func TestBrokerDownThirtySeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30 s outage")
+	}
+	requireDuckDB(t)
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "lake")
+	k := startKafkaDev(t)
+	mirror, windows := genMirror(t, 30, 14)
+	want := mirrorCounts(t, mirror)
+	ingest, published := followIngest(t, k, mirror, windows, 500*time.Millisecond)
+	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
+		"BRONZE_GROUP=outage", "BRONZE_INSTANCE_ID=bronze-1", "DELTA_BATCH_ROWS=100", "DELTA_BATCH_PERIOD=300ms")...)
+
+	time.Sleep(4 * time.Second)
+	before := s3Rows(t, srv, "lake")
+	k.Kill()
+	t.Logf("brokers killed; Delta holds %v", before)
+	time.Sleep(30 * time.Second)
+	during := s3Rows(t, srv, "lake")
+	k.Start()
+	t.Logf("brokers back after 30 s; Delta held %v at the end of the outage", during)
+	<-published
+	waitRows(t, srv, "lake", want, 3*time.Minute, ingest, bronze)
+	bronze.Stop()
+	ingest.Stop()
+	checkBronzeExact(t, srv, "lake", mirror)
+}
+
+// groupAssignments returns, per member of a consumer group, how many
+// partitions it holds (asked of the group coordinator with kadm).
+func groupAssignments(t *testing.T, brokers, group string) map[string]int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	groups, err := kadm.NewClient(cl).DescribeGroups(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, m := range groups[group].Members {
+		if c, ok := m.Assigned.AsConsumer(); ok {
+			for _, tp := range c.Topics {
+				out[m.MemberID] += len(tp.Partitions)
+			}
+		}
+	}
+	return out
 }
