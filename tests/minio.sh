@@ -2,7 +2,8 @@
 # MinIO for the S3 tests of plugins/delta.
 #
 #   tests/minio.sh install        build the pinned MinIO server into .cache/bin/minio (skipped when present; ~4 min cold)
-#   tests/minio.sh start <dir>    run it on 127.0.0.1 (free port) with data in <dir>; prints the endpoint and credentials
+#   tests/minio.sh start <dir> [bucket...]   run it on 127.0.0.1 (free port) with data in <dir>, create the buckets
+#                                 (default: lake); prints the endpoint and credentials
 #   tests/minio.sh stop  <dir>    stop the server started with that <dir>
 #
 # Go tests do not need start/stop: package tests/miniotest starts its own server per test.
@@ -49,7 +50,14 @@ start)
   echo $! >"$dir/minio.pid"
   for _ in $(seq 1 200); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$port/minio/health/ready" 2>/dev/null; then
-      echo "endpoint=127.0.0.1:$port access_key=$user secret_key=$pass pid=$(cat "$dir/minio.pid")"
+      shift 2
+      for bucket in "${@:-lake}"; do
+        # A signed PUT creates the bucket (curl signs with --aws-sigv4); an existing one answers 409.
+        code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+          --user "$user:$pass" "http://127.0.0.1:$port/$bucket")
+        case $code in 200|409) ;; *) echo "creating bucket $bucket: HTTP $code" >&2 ;; esac
+      done
+      echo "endpoint=127.0.0.1:$port access_key=$user secret_key=$pass buckets=${*:-lake} pid=$(cat "$dir/minio.pid")"
       exit 0
     fi
     sleep 0.1
