@@ -52,7 +52,7 @@ func BenchmarkKafkaToDelta(b *testing.B) {
 		b.StartTimer()
 		t1 := time.Now()
 		bronze := startPipeline(b, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
-			"BRONZE_GROUP=bench", "DELTA_BATCH_PERIOD=5s")...)
+			"BRONZE_GROUP=bench")...)
 		var lastLog time.Time
 		for {
 			lag := groupLag(b, k.Brokers, "bench", burst)
