@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(pwd)/.cache/bench
 mkdir -p "$out"
-[ -d tests/duckdb/node_modules/@duckdb/node-api ] || (cd tests/duckdb && npm ci --no-audit --no-fund --loglevel=error)
+[ -d tests/duckdb/node_modules/@duckdb/node-api ] || (cd tests/duckdb && npm install --no-save --no-audit --no-fund --loglevel=error)
 
 echo "== generating the day-sized load (cached in .cache/dayload)"
 [ -f .cache/dayload/masterfilelist.txt ] || go run ./cmd/gdelt-gen -scale day -seed 1 -out .cache/dayload >/dev/null

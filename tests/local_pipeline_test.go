@@ -175,7 +175,7 @@ func requireDuckDB(t *testing.T) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("DuckDB (node + tests/duckdb/node_modules) is required in CI: node %v, modules %v", nodeErr, modErr)
 	}
-	t.Skip("DuckDB oracle not installed: run npm ci in tests/duckdb")
+	t.Skip("DuckDB oracle not installed: run npm install in tests/duckdb")
 }
 
 // unzipTable writes the unzipped files of one table of a mirror into dir.

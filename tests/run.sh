@@ -13,7 +13,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "npm packages for the DuckDB oracle (tests/duckdb)"
 if [ ! -d tests/duckdb/node_modules/@duckdb/node-api ]; then
-  (cd tests/duckdb && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/duckdb && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 
 step "gofmt and go vet"
