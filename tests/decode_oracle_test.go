@@ -25,7 +25,7 @@ import (
 // The DuckDB oracle: tests/duckdb/read_csv.mjs reads the same raw files with
 // DuckDB's read_csv, and every row and column must agree with our Decoder.
 // Without node or tests/duckdb/node_modules the test skips, except under
-// CI=true, where it fails: run `npm ci` in tests/duckdb.
+// CI=true, where it fails: run `npm install` in tests/duckdb.
 
 func oracleSkip(t *testing.T, format string, args ...any) {
 	t.Helper()
@@ -44,7 +44,7 @@ func oracleSetup(t *testing.T) (node, dir string) {
 		oracleSkip(t, "node not found: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		oracleSkip(t, "tests/duckdb/node_modules missing (run npm ci in tests/duckdb): %v", err)
+		oracleSkip(t, "tests/duckdb/node_modules missing (run npm install in tests/duckdb): %v", err)
 	}
 	return node, dir
 }
