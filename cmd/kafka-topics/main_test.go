@@ -47,10 +47,10 @@ func TestApplyThenDescribe(t *testing.T) {
 	}
 
 	code, out, errOut = runCmd(t, env, "describe")
-	want = `gdelt.dlq partitions=3 replication_factor=3 compression.type=zstd min.insync.replicas=2 retention.ms=2592000000
-gdelt.events partitions=6 replication_factor=3 compression.type=zstd min.insync.replicas=2 retention.ms=604800000
-gdelt.gkg partitions=6 replication_factor=3 compression.type=zstd min.insync.replicas=2 retention.ms=604800000
-gdelt.mentions partitions=6 replication_factor=3 compression.type=zstd min.insync.replicas=2 retention.ms=604800000
+	want = `gdelt.dlq partitions=3 replication_factor=3 compression.type=zstd max.message.bytes=2097152 min.insync.replicas=2 retention.ms=2592000000
+gdelt.events partitions=6 replication_factor=3 compression.type=zstd max.message.bytes=2097152 min.insync.replicas=2 retention.ms=604800000
+gdelt.gkg partitions=6 replication_factor=3 compression.type=zstd max.message.bytes=2097152 min.insync.replicas=2 retention.ms=604800000
+gdelt.mentions partitions=6 replication_factor=3 compression.type=zstd max.message.bytes=2097152 min.insync.replicas=2 retention.ms=604800000
 `
 	if code != 0 || out != want {
 		t.Fatalf("describe: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
