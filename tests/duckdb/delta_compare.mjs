@@ -32,7 +32,8 @@ export async function deltaLiveFiles(conn, dir) {
     WHERE r.v IS NULL OR r.v < a.v
     ORDER BY a.path`);
   const rows = reader.getRows();
-  const version = rows.length ? Number(rows[0][1]) : -1;
+  const v = (await conn.runAndReadAll('SELECT max(version) FROM dlog')).getRows()[0][0];
+  const version = v === null ? -1 : Number(v);
   return { version, files: rows.map((r) => `${dir}/${decodeURIComponent(r[0])}`) };
 }
 
@@ -44,9 +45,12 @@ async function main(argv) {
   const cols = tableColumns(table);
   const names = cols.map((c) => `"${c.name}"`).join(', ');
   const list = `[${files.map(sqlString).join(', ')}]`;
-  await conn.run(`CREATE TEMP TABLE d AS SELECT ${names} FROM read_parquet(${list}, hive_partitioning = false)`);
   const csv = readCsvCall('__FILES__', cols).replace("'__FILES__'", `[${tsv.map(sqlString).join(', ')}]`);
   await conn.run(`CREATE TEMP TABLE s AS SELECT * FROM ${csv}`);
+  // A table with no live file yet (created, nothing committed) is empty, not an error.
+  await conn.run(files.length
+    ? `CREATE TEMP TABLE d AS SELECT ${names} FROM read_parquet(${list}, hive_partitioning = false)`
+    : 'CREATE TEMP TABLE d AS SELECT * FROM s LIMIT 0');
   const one = async (sql) => Number((await conn.runAndReadAll(sql)).getRows()[0][0]);
   const out = {
     version,
@@ -59,7 +63,7 @@ async function main(argv) {
   };
   // Partition check: the folder's window_date against the row's own window.
   const windowCol = { export: 'date_added', events: 'date_added', mentions: 'mention_time_date', gkg: 'date' }[table];
-  if (files.some((f) => f.includes('window_date='))) {
+  if (files.length && files.some((f) => f.includes('window_date='))) {
     out.partition_errors = await one(`SELECT count(*) FROM read_parquet(${list}, hive_partitioning = true)
       WHERE strftime(CAST(window_date AS DATE), '%Y%m%d') <> substr(CAST(${windowCol} AS VARCHAR), 1, 8)`);
   }
