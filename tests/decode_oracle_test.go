@@ -2,7 +2,6 @@ package tests
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
@@ -38,15 +38,7 @@ func oracleSkip(t *testing.T, format string, args ...any) {
 // oracleSetup returns the node binary and the tests/duckdb folder.
 func oracleSetup(t *testing.T) (node, dir string) {
 	t.Helper()
-	dir = filepath.Join(oracleRepoRoot(), "tests", "duckdb")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		oracleSkip(t, "node not found: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		oracleSkip(t, "tests/duckdb/node_modules missing (run npm install in tests/duckdb): %v", err)
-	}
-	return node, dir
+	return duckdbtest.Require(t), duckdbtest.Dir()
 }
 
 // oracleDataDir is shared/testdata/gdelt beside the repository (GDELT_TESTDATA overrides).
@@ -75,30 +67,7 @@ func oracleDuckType(k schema.Kind) string {
 // oracleDuckRows runs read_csv.mjs on file and returns its rows, numbers kept exact.
 func oracleDuckRows(t *testing.T, node, dir, file, table string) []map[string]any {
 	t.Helper()
-	cmd := exec.Command(node, "read_csv.mjs", file, table)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("read_csv.mjs %s: %v\n%s", filepath.Base(file), err, stderr.String())
-	}
-	var rows []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 256<<20)
-	for sc.Scan() {
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		var row map[string]any
-		if err := dec.Decode(&row); err != nil {
-			t.Fatalf("row %d of read_csv.mjs output: %v", len(rows)+1, err)
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return duckdbtest.Run(t, "read_csv.mjs", "", file, table)
 }
 
 // oracleCompare decodes every line of file and compares each row and

@@ -10,11 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 )
 
 var (
@@ -24,10 +25,7 @@ var (
 )
 
 // repoRoot is the module's root: the folder above tests/.
-func repoRoot(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
+func repoRoot(t testing.TB) string { return duckdbtest.RepoRoot() }
 
 // benthosBin builds cmd/benthos once per test binary.
 func benthosBin(t testing.TB) string {
@@ -149,17 +147,14 @@ type deltaCheck struct {
 // (tests/duckdb/delta_compare.mjs).
 func compareDelta(t *testing.T, tableDir, table string, tsv []string) deltaCheck {
 	t.Helper()
-	requireDuckDB(t)
-	args := append([]string{filepath.Join(repoRoot(t), "tests", "duckdb", "delta_compare.mjs"), tableDir, table}, tsv...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "node", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("delta_compare.mjs %s: %v\n%s", tableDir, err, out)
+	rows := duckdbtest.Run(t, "delta_compare.mjs", "", append([]string{tableDir, table}, tsv...)...)
+	if len(rows) != 1 {
+		t.Fatalf("delta_compare.mjs %s: %d result lines, want 1", tableDir, len(rows))
 	}
+	b, _ := json.Marshal(rows[0])
 	var c deltaCheck
-	if err := json.Unmarshal(out, &c); err != nil {
-		t.Fatalf("delta_compare.mjs: %v: %s", err, out)
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("delta_compare.mjs: %v: %s", err, b)
 	}
 	return c
 }
@@ -167,15 +162,7 @@ func compareDelta(t *testing.T, tableDir, table string, tsv []string) deltaCheck
 // requireDuckDB skips without node and the npm packages, except in CI.
 func requireDuckDB(t *testing.T) {
 	t.Helper()
-	_, nodeErr := exec.LookPath("node")
-	_, modErr := os.Stat(filepath.Join(repoRoot(t), "tests", "duckdb", "node_modules", "@duckdb", "node-api"))
-	if nodeErr == nil && modErr == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("DuckDB (node + tests/duckdb/node_modules) is required in CI: node %v, modules %v", nodeErr, modErr)
-	}
-	t.Skip("DuckDB oracle not installed: run npm install in tests/duckdb")
+	duckdbtest.Require(t)
 }
 
 // unzipTable writes the unzipped files of one table of a mirror into dir.

@@ -11,26 +11,12 @@ import (
 	"testing"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 )
 
 // repoRoot is the folder of go.mod above the test.
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
-}
+func repoRoot(tb testing.TB) string { return duckdbtest.RepoRoot() }
 
 // golden is a reference table in shared/testdata/delta-golden beside the
 // repository (read-only: copy it before writing).

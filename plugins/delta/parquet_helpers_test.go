@@ -2,13 +2,10 @@ package delta
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
@@ -144,47 +142,14 @@ func pqtDecodeTSV(t *schema.Table, nested bool, tsv []byte) ([]map[string]any, e
 // pqtDuckSetup returns the node binary and the tests/duckdb folder.
 func pqtDuckSetup(tb testing.TB) (node, dir string) {
 	tb.Helper()
-	dir = filepath.Join(pqtRepoRoot(), "tests", "duckdb")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		pqtSkip(tb, "node not found: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		pqtSkip(tb, "tests/duckdb/node_modules missing (run npm ci in tests/duckdb): %v", err)
-	}
-	return node, dir
+	return duckdbtest.Require(tb), duckdbtest.Dir()
 }
 
 // pqtDuck runs SQL with query.mjs and returns the rows of the last
 // statement, numbers as json.Number (BIGINTs exact).
 func pqtDuck(tb testing.TB, sql string) []map[string]any {
 	tb.Helper()
-	node, dir := pqtDuckSetup(tb)
-	cmd := exec.Command(node, "query.mjs")
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(sql)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		tb.Fatalf("query.mjs: %v\n%s\nSQL: %s", err, stderr.String(), sql)
-	}
-	var rows []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 256<<20)
-	for sc.Scan() {
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		var row map[string]any
-		if err := dec.Decode(&row); err != nil {
-			tb.Fatalf("row %d of query.mjs output: %v", len(rows)+1, err)
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return rows
+	return duckdbtest.Query(tb, sql)
 }
 
 func pqtQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

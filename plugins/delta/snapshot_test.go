@@ -1,17 +1,16 @@
 package delta
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 )
 
 // Helpers of the transaction-log tests (prefix dt): the golden tables and the
@@ -27,23 +26,7 @@ func dtSkip(tb testing.TB, format string, args ...any) {
 }
 
 // dtRepoRoot is the folder holding go.mod.
-func dtRepoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
-}
+func dtRepoRoot(tb testing.TB) string { return duckdbtest.RepoRoot() }
 
 // dtGolden is a golden table: shared/testdata/delta-golden beside the repository.
 func dtGolden(tb testing.TB, name string) string {
@@ -59,36 +42,7 @@ func dtGolden(tb testing.TB, name string) string {
 // statement, numbers as json.Number.
 func dtDuck(tb testing.TB, sql string) []map[string]any {
 	tb.Helper()
-	dir := filepath.Join(dtRepoRoot(tb), "tests", "duckdb")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		dtSkip(tb, "node not found: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		dtSkip(tb, "tests/duckdb/node_modules missing (run npm ci in tests/duckdb): %v", err)
-	}
-	cmd := exec.Command(node, "query.mjs")
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(sql)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		tb.Fatalf("query.mjs: %v\n%s\nSQL: %s", err, stderr.String(), sql)
-	}
-	var rows []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		d.UseNumber()
-		var row map[string]any
-		if err := d.Decode(&row); err != nil {
-			tb.Fatalf("query.mjs output: %v", err)
-		}
-		rows = append(rows, row)
-	}
-	return rows
+	return duckdbtest.Query(tb, sql)
 }
 
 func dtInt(tb testing.TB, v any) int64 {
