@@ -104,7 +104,8 @@ func TestMinIOOutage(t *testing.T) {
 	cmd.Dir = repoRoot(t)
 	var logBuf strings.Builder
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	cmd.Env = append(os.Environ(), "GDELT_OUT="+t.TempDir(), "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
+	outDir := t.TempDir()
+	cmd.Env = append(os.Environ(), "GDELT_OUT="+outDir, "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
 		"S3_ACCESS_KEY_ID="+srv.AccessKey, "S3_SECRET_ACCESS_KEY="+srv.SecretKey, "GDELT_BASE_URL="+mirror,
 		"GDELT_BATCH_ROWS=25", "DELTA_BATCH_ROWS=25", "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=20ms")
 	if err := cmd.Start(); err != nil {
@@ -142,7 +143,8 @@ func TestMinIOOutage(t *testing.T) {
 		c := compareDelta(t, filepath.Join(local, "bronze", name), table, unzipTable(t, mirror, table, src))
 		t.Logf("s3://lake/bronze/%s after the outage: %+v", name, c)
 		if c.Missing != 0 || c.Extra != 0 || c.DeltaRows != c.SourceRows || c.PartitionErrors != 0 {
-			t.Errorf("s3://lake/bronze/%s: %+v, want every source row exactly once", name, c)
+			rejects, _ := os.ReadFile(filepath.Join(outDir, "rejects.jsonl"))
+			t.Errorf("s3://lake/bronze/%s: %+v, want every source row exactly once\nrejects: %s\nlog: %s", name, c, tail(string(rejects), 2000), tail(logBuf.String(), 6000))
 		}
 	}
 }

@@ -391,3 +391,37 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 		t.Fatalf("the writer's memory grows with the batch: %d vs %d bytes", large, small)
 	}
 }
+
+// TestWriterNoCommitOverAHole: a batch that failed (rows 21-40) must hold back
+// any commit whose rows reach above it, even one that starts below it (a
+// retried earlier batch merged with newer rows): its txn would pass over rows
+// 21-40, which would then be skipped as duplicates. Found by a MinIO outage.
+func TestWriterNoCommitOverAHole(t *testing.T) {
+	ctx := context.Background()
+	local, _ := NewLocal(t.TempDir())
+	st := &faultyStorage{Storage: local}
+	w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 1})
+	st.failing.Store(true)
+	if _, err := w.Write(ctx, wrRows("a", 1, 20)); err == nil {
+		t.Fatal("a write with the storage down succeeded")
+	}
+	st.failing.Store(false)
+	if _, err := w.Write(ctx, wrRows("a", 21, 40)); !errors.Is(err, ErrOutOfOrder) {
+		t.Fatalf("rows 21-40 committed before 1-20: %v", err)
+	}
+	// The retry of 1-20 comes back merged with newer rows 41-60.
+	merged := append(wrRows("a", 1, 20), wrRows("a", 41, 60)...)
+	if _, err := w.Write(ctx, merged); !errors.Is(err, ErrOutOfOrder) {
+		t.Fatalf("1-20 + 41-60 committed over the missing 21-40: %v", err)
+	}
+	// In order, everything lands.
+	if res, err := w.Write(ctx, wrRows("a", 1, 20)); err != nil || res.Written != 20 {
+		t.Fatalf("1-20: %+v %v", res, err)
+	}
+	if res, err := w.Write(ctx, wrRows("a", 21, 60)); err != nil || res.Written != 40 {
+		t.Fatalf("21-60: %+v %v", res, err)
+	}
+	if n := liveRows(t, st); n != 60 {
+		t.Fatalf("%d rows, want 60", n)
+	}
+}
