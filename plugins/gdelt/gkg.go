@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+
+	"github.com/gdeltflow/gdeltflow/plugins/internal/box"
 )
 
 // Lenient parsing of the nested GKG 2.1 columns (see the table in
@@ -53,7 +55,7 @@ var gkgElems = func() map[schema.Nesting]*gkgElem {
 	return out
 }()
 
-// gkgSlab hands out boxed scalars backed by shared chunks (see boxAt), so a
+// gkgSlab hands out boxed scalars backed by shared chunks (see package box), so a
 // nested value costs one allocation per object, not one per field.
 type gkgSlab struct {
 	strs []string
@@ -75,7 +77,7 @@ func (s *gkgSlab) str(v string) any {
 	p := &s.strs[0]
 	*p = v
 	s.strs = s.strs[1:]
-	return boxAt(stringType, unsafe.Pointer(p))
+	return box.At(box.String, unsafe.Pointer(p))
 }
 
 func (s *gkgSlab) num(typ unsafe.Pointer, bits uint64) any {
@@ -83,7 +85,7 @@ func (s *gkgSlab) num(typ unsafe.Pointer, bits uint64) any {
 	p := &s.nums[0]
 	*p = bits
 	s.nums = s.nums[1:]
-	return boxAt(typ, unsafe.Pointer(p))
+	return box.At(typ, unsafe.Pointer(p))
 }
 
 // nestedValue parses the non-empty raw value f of a nested GKG column. row
@@ -238,9 +240,9 @@ func gkgStruct(e *gkgElem, parts []string, k int, slab *gkgSlab) (map[string]any
 		if p := parts[i]; p != "" {
 			switch fields[i].Kind {
 			case schema.Int64:
-				v = slab.num(int64Type, bits[i])
+				v = slab.num(box.Int64, bits[i])
 			case schema.Float64:
-				v = slab.num(float64Type, bits[i])
+				v = slab.num(box.Float64, bits[i])
 			default:
 				v = slab.str(p)
 			}
