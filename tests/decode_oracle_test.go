@@ -1,11 +1,9 @@
 package tests
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -194,7 +192,7 @@ func TestOracleRealExport(t *testing.T) {
 
 func TestOracleRealGKG(t *testing.T) {
 	node, dir := oracleSetup(t)
-	data, err := oracleUnzip(filepath.Join(oracleDataDir(t), "20230702153000.gkg.csv.zip"))
+	data, err := gdeltgen.UnzipFile(filepath.Join(oracleDataDir(t), "20230702153000.gkg.csv.zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,23 +218,6 @@ func TestOracleGeneratedMentions(t *testing.T) {
 		t.Fatal(err)
 	}
 	oracleCompare(t, node, dir, file, schema.Mentions)
-}
-
-func oracleUnzip(path string) ([]byte, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	if len(zr.File) != 1 {
-		return nil, fmt.Errorf("%s: %d entries, want 1", path, len(zr.File))
-	}
-	rc, err := zr.File[0].Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }
 
 // oracleRepoRoot is the module's root: the folder above this file's.

@@ -1,10 +1,8 @@
 package delta
 
 import (
-	"archive/zip"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +79,7 @@ func pqtGKGTSV(tb testing.TB) []byte {
 	tb.Helper()
 	dir := pqtGDELTDataDir(tb)
 	pqtGKGOnce.Do(func() {
-		pqtGKG, pqtGKGErr = pqtReadZipEntry(filepath.Join(dir, "20230702153000.gkg.csv.zip"))
+		pqtGKG, pqtGKGErr = gdeltgen.UnzipFile(filepath.Join(dir, "20230702153000.gkg.csv.zip"))
 	})
 	if pqtGKGErr != nil {
 		tb.Fatal(pqtGKGErr)
@@ -105,23 +103,6 @@ func pqtMentionsTSV(tb testing.TB) []byte {
 		tb.Fatal(pqtMentionsErr)
 	}
 	return pqtMentions
-}
-
-func pqtReadZipEntry(path string) ([]byte, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	if len(zr.File) != 1 {
-		return nil, fmt.Errorf("%s: %d entries, want 1", path, len(zr.File))
-	}
-	rc, err := zr.File[0].Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }
 
 // pqtDecodeTSV decodes every line of a raw GDELT file.

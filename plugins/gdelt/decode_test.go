@@ -1,11 +1,9 @@
 package gdelt
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -76,30 +74,13 @@ func realGKGLines(tb testing.TB) [][]byte {
 	dir := realDataDir(tb)
 	gkgOnce.Do(func() {
 		var data []byte
-		data, gkgErr = readZipEntry(filepath.Join(dir, realGKGZip))
+		data, gkgErr = gdeltgen.UnzipFile(filepath.Join(dir, realGKGZip))
 		gkgLines = splitLines(data)
 	})
 	if gkgErr != nil {
 		tb.Fatal(gkgErr)
 	}
 	return gkgLines
-}
-
-func readZipEntry(path string) ([]byte, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	if len(zr.File) != 1 {
-		return nil, fmt.Errorf("%s: %d entries, want 1", path, len(zr.File))
-	}
-	rc, err := zr.File[0].Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }
 
 // syntheticMentionLines builds n realistic Mentions rows (16 fields): ids near
@@ -768,7 +749,7 @@ func tryRealLines() [][]byte {
 	}
 	lines := splitLines(data)
 	out := [][]byte{lines[0], lines[45]}
-	if gkg, err := readZipEntry(filepath.Join(dir, realGKGZip)); err == nil {
+	if gkg, err := gdeltgen.UnzipFile(filepath.Join(dir, realGKGZip)); err == nil {
 		for _, l := range splitLines(gkg)[:3] {
 			if len(l) < 20000 {
 				out = append(out, l)

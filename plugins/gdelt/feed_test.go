@@ -1,7 +1,6 @@
 package gdelt
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -176,23 +175,6 @@ func readRealGKGZip(t testing.TB) []byte {
 	return b
 }
 
-func unzipOne(t testing.TB, b []byte) []byte {
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := zr.File[0].Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	out, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestFeedRealFiles(t *testing.T) {
 	dir := t.TempDir()
 	m, err := gdeltgen.NewMirror(dir, false)
@@ -216,7 +198,8 @@ func TestFeedRealFiles(t *testing.T) {
 	if n := bytes.Count(c.content("20191024143000", "export"), []byte{'\n'}); n != 2111 {
 		t.Fatalf("export rows %d, want 2111", n)
 	}
-	gkg := unzipOne(t, gkgZip)
+	_, gkg, err := gdeltgen.Unzip(gkgZip)
+	must(t, err)
 	if got := c.content("20230702153000", "gkg"); !bytes.Equal(got, gkg) {
 		t.Fatalf("gkg differs")
 	}

@@ -315,3 +315,16 @@ func Unzip(zipBytes []byte) (name string, content []byte, err error) {
 	content, err = io.ReadAll(rc)
 	return f.Name, content, err
 }
+
+// UnzipFile reads a GDELT zip file and returns the content of its one entry.
+func UnzipFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	_, content, err := Unzip(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return content, nil
+}
