@@ -174,11 +174,20 @@ func TestBronzeTwoReplicas(t *testing.T) {
 		halfWant[table] = n * 12 / 24
 	}
 	waitRows(t, srv, "lake", halfWant, 2*time.Minute, a, b)
-	members := groupAssignments(t, k.Brokers, "scale")
-	t.Logf("group scale: %v", members)
-	if len(members) != 2 {
-		t.Fatalf("%d members with partitions, want both replicas: %v", len(members), members)
+	// The second replica's join triggers a rebalance: wait (bounded) until
+	// both replicas hold partitions.
+	var members map[string]int
+	for deadline := time.Now().Add(45 * time.Second); ; {
+		members = groupAssignments(t, k.Brokers, "scale")
+		if len(members) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d members with partitions after 45 s, want both replicas: %v", len(members), members)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
+	t.Logf("group scale: %v", members)
 
 	// The second half arrives while replica a dies.
 	for _, w := range windows[12:] {

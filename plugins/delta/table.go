@@ -202,6 +202,12 @@ type Commit struct {
 	// whose txn version is not above the table's for the same appId fails
 	// with ErrTxnConflict.
 	Txns []Txn
+	// TxnFloors holds, per appId, the lowest version of the rows in this
+	// commit. A table txn at or above it (not only at or above the txn's own
+	// version) means some of these rows may be in the table already: another
+	// writer of the same source range (a partition's old and new owner during
+	// a rebalance) committed first. That is an ErrTxnConflict too.
+	TxnFloors map[string]int64
 	// Operation names the commit in commitInfo ("WRITE" when empty, with
 	// operationParameters {"mode":"Append"} unless given).
 	Operation           string
@@ -379,11 +385,20 @@ func (t *Table) checkAgainst(s *Snapshot, c *Commit) error {
 		}
 	}
 	for _, tx := range c.Txns {
-		if have, ok := s.Txns[tx.AppID]; ok && have.Version >= tx.Version {
+		if have, ok := s.Txns[tx.AppID]; ok && have.Version >= c.txnThreshold(tx) {
 			return fmt.Errorf("txn %q version %d: the table is at version %d of it: %w", tx.AppID, tx.Version, have.Version, ErrTxnConflict)
 		}
 	}
 	return nil
+}
+
+// txnThreshold is the lowest table txn version of tx's appId that conflicts
+// with this commit.
+func (c *Commit) txnThreshold(tx Txn) int64 {
+	if f, ok := c.TxnFloors[tx.AppID]; ok && f < tx.Version {
+		return f
+	}
+	return tx.Version
 }
 
 // conflictWith checks one winning commit (version v, applied on top of
@@ -391,7 +406,7 @@ func (t *Table) checkAgainst(s *Snapshot, c *Commit) error {
 func conflictWith(c *Commit, cur *Metadata, v int64, won []Action) error {
 	ourTxns := map[string]int64{}
 	for _, tx := range c.Txns {
-		ourTxns[tx.AppID] = tx.Version
+		ourTxns[tx.AppID] = c.txnThreshold(tx)
 	}
 	ourRemoves := map[string]bool{}
 	readsData := false

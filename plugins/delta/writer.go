@@ -136,7 +136,7 @@ func (w *Writer) write(ctx context.Context, rows []Row, ticket *orderTicket) (*W
 			w.discard(adds)
 			return res, err
 		}
-		if len(adds) == 0 && len(txns) == 0 {
+		if len(adds) == 0 && len(txns.txns) == 0 {
 			return res, nil
 		}
 		if err := w.order.wait(ctx, ticket, w.cfg.OrderTimeout); err != nil {
@@ -199,7 +199,7 @@ type partFiles struct {
 
 // writeFiles writes the kept rows into data files, partition by partition,
 // and returns their add actions and the txns to commit.
-func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *WriteResult) ([]Add, []Txn, error) {
+func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *WriteResult) ([]Add, txnSet, error) {
 	groups := map[string]*partFiles{}
 	var order []string
 	for _, i := range keep {
@@ -224,12 +224,12 @@ func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *Wr
 		a, err := w.writePartition(ctx, rows, g, res)
 		adds = append(adds, a...)
 		if err != nil {
-			return adds, nil, err
+			return adds, txnSet{}, err
 		}
 	}
 	// One txn per source partition: the highest version among the rows that
 	// are now in the table.
-	maxV := map[string]int64{}
+	maxV, minV := map[string]int64{}, map[string]int64{}
 	for _, i := range keep {
 		r := rows[i]
 		if r.AppID == "" {
@@ -241,6 +241,9 @@ func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *Wr
 		if v, ok := maxV[r.AppID]; !ok || r.Version > v {
 			maxV[r.AppID] = r.Version
 		}
+		if v, ok := minV[r.AppID]; !ok || r.Version < v {
+			minV[r.AppID] = r.Version
+		}
 	}
 	txns := make([]Txn, 0, len(maxV))
 	now := time.Now().UnixMilli()
@@ -248,7 +251,14 @@ func (w *Writer) writeFiles(ctx context.Context, rows []Row, keep []int, res *Wr
 		txns = append(txns, Txn{AppID: app, Version: v, LastUpdated: now})
 	}
 	sort.Slice(txns, func(i, j int) bool { return txns[i].AppID < txns[j].AppID })
-	return adds, txns, nil
+	return adds, txnSet{txns: txns, floors: minV}, nil
+}
+
+// txnSet is the progress a commit records: one txn per source partition, and
+// the lowest version of each partition's rows in the commit.
+type txnSet struct {
+	txns   []Txn
+	floors map[string]int64
 }
 
 func (w *Writer) fail(r Row, i int, err error, res *WriteResult) {
@@ -382,10 +392,10 @@ func (w *Writer) discard(adds []Add) {
 }
 
 // commit commits the files and txns, retrying storage errors with backoff.
-func (w *Writer) commit(ctx context.Context, adds []Add, txns []Txn) (int64, error) {
+func (w *Writer) commit(ctx context.Context, adds []Add, txns txnSet) (int64, error) {
 	delay := w.cfg.CommitBackoff
 	for attempt := 1; ; attempt++ {
-		v, err := w.t.Commit(ctx, Commit{Adds: adds, Txns: txns, Operation: "STREAMING UPDATE",
+		v, err := w.t.Commit(ctx, Commit{Adds: adds, Txns: txns.txns, TxnFloors: txns.floors, Operation: "STREAMING UPDATE",
 			OperationParameters: map[string]any{"outputMode": "Append", "queryId": "gdeltflow", "epochId": "0"}})
 		if err == nil || errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) ||
 			errors.Is(err, ErrMetadataMismatch) || errors.Is(err, ErrUnsupportedProtocol) || attempt >= w.cfg.CommitAttempts {

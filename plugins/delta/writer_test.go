@@ -425,3 +425,31 @@ func TestWriterNoCommitOverAHole(t *testing.T) {
 		t.Fatalf("%d rows, want 60", n)
 	}
 }
+
+// TestWritersOverlappingRanges: two writers (a Kafka partition's old and new
+// owner during a rebalance) write overlapping offsets. The later commit must
+// see that its lowest offsets are already in the table and re-filter, even
+// though its highest offset is above the other's.
+func TestWritersOverlappingRanges(t *testing.T) {
+	ctx := context.Background()
+	st, _ := NewLocal(t.TempDir())
+	wrTable(t, st)
+	open := func() *Writer {
+		tb, err := OpenTable(ctx, st, TableOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wrWriter(t, tb, WriterConfig{})
+	}
+	oldOwner, newOwner := open(), open() // both see the table before either commits
+	if res, err := newOwner.Write(ctx, wrRows("p", 100, 150)); err != nil || res.Written != 51 {
+		t.Fatalf("new owner: %+v %v", res, err)
+	}
+	res, err := oldOwner.Write(ctx, wrRows("p", 100, 200))
+	if err != nil || res.Written != 50 || res.Skipped != 51 || res.Conflicts != 1 {
+		t.Fatalf("old owner: %+v %v (want 50 written, 51 skipped after one conflict)", res, err)
+	}
+	if n := liveRows(t, st); n != 101 {
+		t.Fatalf("%d rows, want 101: offsets 100-150 written twice", n)
+	}
+}
