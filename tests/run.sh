@@ -4,8 +4,10 @@
 # blocks), and all Go tests (unit, end to end, the DuckDB oracle), plus one
 # pass of every benchmark on a small load so that none rots.
 #
-# Needs Go (see go.mod) and Node.js with npm (for the DuckDB oracle). Offline
-# once the Go modules and tests/duckdb's npm packages are installed.
+# Needs Go (see go.mod), Node.js with npm (for the DuckDB oracle) and kcat (an
+# independent Kafka client; its test skips without it, except in CI). Builds
+# the pinned MinIO server on first use. Offline once the Go modules, the npm
+# packages and MinIO are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,9 @@ step "npm packages for the DuckDB oracle (tests/duckdb)"
 if [ ! -d tests/duckdb/node_modules/@duckdb/node-api ]; then
   (cd tests/duckdb && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
+
+step "the MinIO server for the S3 tests (built once into .cache/bin, ~4 min)"
+bash tests/minio.sh install
 
 step "gofmt and go vet"
 unformatted=$(git ls-files -co --exclude-standard '*.go' | xargs -r gofmt -l)
