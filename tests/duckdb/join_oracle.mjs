@@ -44,7 +44,7 @@
 // A GLOBALEVENTID appears in one export row in GDELT; the script refuses
 // input where it does not (the LEFT JOIN would then multiply mentions).
 
-import { connect, readCsvCall, tableColumns } from './read_csv.mjs';
+import { connect, jsonValue, readCsvCall, tableColumns, write } from './read_csv.mjs';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -74,23 +74,6 @@ SELECT ${[...mCols, ...eCols, ...gCols].join(',\n       ')},
        CAST(strftime(make_timestamp(m.m_win * 900 * 1000000), '%Y%m%d%H%M%S') AS BIGINT) AS "window"
 FROM m LEFT JOIN ev ON ev.m_row = m.m_row LEFT JOIN gk ON gk.m_row = m.m_row
 ORDER BY m.m_win, m.m_row`;
-}
-
-function jsonValue(v) {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'bigint') return v.toString(); // exact
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`non-finite DOUBLE ${v}`);
-    return JSON.stringify(v); // shortest round-trip form
-  }
-  return JSON.stringify(String(v));
-}
-
-function write(chunk) {
-  return new Promise((resolve, reject) => {
-    if (process.stdout.write(chunk, (err) => (err ? reject(err) : undefined))) resolve();
-    else process.stdout.once('drain', resolve);
-  });
 }
 
 async function main(argv) {

@@ -94,7 +94,8 @@ export async function connect(options = {}) {
   return conn;
 }
 
-function jsonValue(v) {
+/** One value as JSON text: BIGINT exact, NULL null, DOUBLE in its shortest round-trip form. */
+export function jsonValue(v) {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'bigint') return v.toString(); // exact, unlike Number()
   if (typeof v === 'number') {
@@ -104,7 +105,8 @@ function jsonValue(v) {
   return JSON.stringify(String(v));
 }
 
-function write(chunk) {
+/** Writes to stdout, waiting for it to drain when its buffer is full. */
+export function write(chunk) {
   return new Promise((resolve, reject) => {
     if (process.stdout.write(chunk, (err) => (err ? reject(err) : undefined))) resolve();
     else process.stdout.once('drain', resolve);
