@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,7 +43,7 @@ func oracleDataDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("GDELT_TESTDATA")
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(oracleRepoRoot()), "shared", "testdata", "gdelt")
+		dir = filepath.Join(filepath.Dir(duckdbtest.RepoRoot()), "shared", "testdata", "gdelt")
 	}
 	if _, err := os.Stat(dir); err != nil {
 		oracleSkip(t, "real GDELT test data not found: %v", err)
@@ -218,10 +217,4 @@ func TestOracleGeneratedMentions(t *testing.T) {
 		t.Fatal(err)
 	}
 	oracleCompare(t, node, dir, file, schema.Mentions)
-}
-
-// oracleRepoRoot is the module's root: the folder above this file's.
-func oracleRepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
 }

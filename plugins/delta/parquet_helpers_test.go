@@ -28,17 +28,12 @@ func pqtSkip(tb testing.TB, format string, args ...any) {
 	tb.Skipf(format, args...)
 }
 
-func pqtRepoRoot() string {
-	wd, _ := os.Getwd() // plugins/delta
-	return filepath.Dir(filepath.Dir(wd))
-}
-
 // pqtGDELTDataDir is shared/testdata/gdelt beside the repository (GDELT_TESTDATA overrides).
 func pqtGDELTDataDir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv("GDELT_TESTDATA")
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(pqtRepoRoot()), "shared", "testdata", "gdelt")
+		dir = filepath.Join(filepath.Dir(duckdbtest.RepoRoot()), "shared", "testdata", "gdelt")
 	}
 	if _, err := os.Stat(dir); err != nil {
 		pqtSkip(tb, "real GDELT test data not found: %v", err)
@@ -48,7 +43,7 @@ func pqtGDELTDataDir(tb testing.TB) string {
 
 func pqtGoldenDir(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(filepath.Dir(pqtRepoRoot()), "shared", "testdata", "delta-golden")
+	dir := filepath.Join(filepath.Dir(duckdbtest.RepoRoot()), "shared", "testdata", "delta-golden")
 	if _, err := os.Stat(dir); err != nil {
 		pqtSkip(tb, "Delta golden tables not found: %v", err)
 	}
