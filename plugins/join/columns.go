@@ -162,10 +162,10 @@ func typeError(col string, v any, want schema.Kind) error {
 	return fmt.Errorf("column %s: got %T, want %s or nil", col, v, want)
 }
 
-// putEvent decodes a record made by appendEvent into row under the event_*
-// names. The strings share the record's bytes; the values are boxed in two
+// putEvent decodes a record made by appendEvent into row under names (the
+// event_* names, or the export's own). The strings share the record's bytes; the values are boxed in two
 // slabs per row.
-func (l *layout) putEvent(row map[string]any, rec []byte) {
+func (l *layout) putEvent(row map[string]any, rec []byte, names []string) {
 	nulls := binary.LittleEndian.Uint64(rec)
 	// The strings point into the arena, without a copy: a record's bytes are
 	// never written again once appended (arenas only grow, and a reallocation
@@ -173,7 +173,7 @@ func (l *layout) putEvent(row map[string]any, rec []byte) {
 	s := unsafe.String(unsafe.SliceData(rec), len(rec))
 	p := 8
 	b := newBoxer(l.eventStrs, l.eventNums)
-	for i, name := range l.eventOut {
+	for i, name := range names {
 		if nulls&(1<<i) != 0 {
 			row[name] = nil
 			continue

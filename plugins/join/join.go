@@ -99,6 +99,11 @@ type Config struct {
 	// completes the earlier ones": only Complete and Flush advance a table.
 	// For inputs whose rows are in window order only per partition.
 	ExplicitCompletion bool
+	// EmitEvents also emits each event stored in state, once, as a row under
+	// the export's own column names (the typed events table): the events of
+	// window W when W's mentions are emitted, a late event at once. See
+	// DrainEvents.
+	EmitEvents bool
 	// Now stamps WindowStats.FirstArrival and Completed (time.Now if nil). It is
 	// never used for join decisions.
 	Now func() time.Time
@@ -253,6 +258,8 @@ type Joiner struct {
 
 	out        []map[string]any
 	outWindows []WindowStats
+	outEvents  []map[string]any
+	opened     []WindowStats
 
 	st                                     Stats
 	eventBytes, gkgBytes, pendingBytes     int64
@@ -394,6 +401,9 @@ func (j *Joiner) addEvent(row map[string]any) error {
 		a.ids = append(a.ids, id)
 		j.events[id] = eventRef{win: w, off: uint32(off), n: uint32(len(buf) - off)}
 		j.stateEvents++
+		if late && j.cfg.EmitEvents {
+			j.outEvents = append(j.outEvents, j.eventRow(buf[off:]))
+		}
 		j.eventBytes += int64(len(buf)-off) + eventOverhead
 	}
 	j.seen(tableEvents, w)
@@ -531,6 +541,7 @@ func (j *Joiner) stats(w int64) *WindowStats {
 		ws = &WindowStats{Window: windowID(w), FirstArrival: j.now()}
 		j.open[w] = ws
 		j.openWins = insertSorted(j.openWins, w)
+		j.opened = append(j.opened, *ws)
 	}
 	return ws
 }
@@ -591,6 +602,30 @@ func (j *Joiner) Drain() (rows []map[string]any, windows []WindowStats) {
 	rows, windows = j.out, j.outWindows
 	j.out, j.outWindows = nil, nil
 	return rows, windows
+}
+
+// DrainEvents returns the event rows emitted since its last call (with
+// Config.EmitEvents): each stored event once, under the export's column names,
+// in window order. The rows belong to the caller.
+func (j *Joiner) DrainEvents() []map[string]any {
+	rows := j.outEvents
+	j.outEvents = nil
+	return rows
+}
+
+// DrainOpened returns the windows that received their first row since its
+// last call, in the order they opened, with FirstArrival and the counts as
+// they were then.
+func (j *Joiner) DrainOpened() []WindowStats {
+	ws := j.opened
+	j.opened = nil
+	return ws
+}
+
+func (j *Joiner) eventRow(rec []byte) map[string]any {
+	row := make(map[string]any, len(j.l.eventIn))
+	j.l.putEvent(row, rec, j.l.eventIn)
+	return row
 }
 
 // Flush ends the input: every table is taken as complete through the newest
@@ -654,6 +689,12 @@ func (j *Joiner) advance() {
 			j.pendingMentions -= len(p.mentions)
 			j.pendingBytes -= p.bytes
 			delete(j.pending, w)
+		}
+		if a := j.arenas[w]; a != nil && j.cfg.EmitEvents {
+			for _, id := range a.ids {
+				ev := j.events[id]
+				j.outEvents = append(j.outEvents, j.eventRow(a.buf[ev.off:ev.off+ev.n]))
+			}
 		}
 		delete(j.windowBoxes, w)
 		ws.Completed = j.now()
@@ -753,7 +794,7 @@ func (j *Joiner) emit(m *mention, w int64, window any, ws *WindowStats) {
 	}
 	joined := false
 	if ev, ok := j.events[m.eventID]; ok && ev.win <= w && w-ev.win <= j.retention {
-		l.putEvent(row, j.arenas[ev.win].buf[ev.off:ev.off+ev.n])
+		l.putEvent(row, j.arenas[ev.win].buf[ev.off:ev.off+ev.n], l.eventOut)
 		joined = true
 	} else {
 		putNil(row, l.eventOut)

@@ -597,3 +597,73 @@ func TestRowsIndependent(t *testing.T) {
 		t.Error("rows share a map")
 	}
 }
+
+// TestEmitEvents: with EmitEvents every stored event comes out exactly once,
+// with its export columns unchanged, whatever the order; every window opens
+// once (DrainOpened) before its record is emitted.
+func TestEmitEvents(t *testing.T) {
+	d := makeOracleData(t)
+	want := map[int64]map[string]any{}
+	for _, x := range d.inputs {
+		if x.table == "export" {
+			id := x.row["global_event_id"].(int64)
+			if _, dup := want[id]; !dup {
+				want[id] = x.row
+			}
+		}
+	}
+	for _, o := range oracleOrders(d)[:8] {
+		cfg := DefaultConfig()
+		cfg.EventRetentionWindows = oracleRetention
+		cfg.EmitEvents = true
+		j, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]int{}
+		opened := map[int64]int{}
+		var lastWin int64
+		check := func(evs []map[string]any) {
+			for _, ev := range evs {
+				id := ev["global_event_id"].(int64)
+				got[id]++
+				if w := ev["date_added"].(int64); w < lastWin {
+					t.Fatalf("%s: event of window %d after one of %d", o.name, w, lastWin)
+				} else {
+					lastWin = w
+				}
+				for k, v := range want[id] {
+					if ev[k] != v {
+						t.Fatalf("%s: event %d column %s = %v, want %v", o.name, id, k, ev[k], v)
+					}
+				}
+				if len(ev) != len(schema.Events.Columns) {
+					t.Fatalf("%s: event row has %d columns", o.name, len(ev))
+				}
+			}
+		}
+		for i := 0; i < len(o.inputs); i += 37 {
+			mustAdd(t, j, o.inputs[i:min(i+37, len(o.inputs))]...)
+			_, wins := j.Drain()
+			for _, ws := range j.DrainOpened() {
+				opened[ws.Window]++
+			}
+			for _, ws := range wins {
+				if opened[ws.Window] != 1 {
+					t.Fatalf("%s: window %d emitted, opened %d times", o.name, ws.Window, opened[ws.Window])
+				}
+			}
+			check(j.DrainEvents())
+		}
+		j.Flush()
+		check(j.DrainEvents())
+		for id := range want {
+			if got[id] != 1 {
+				t.Fatalf("%s: event %d emitted %d times", o.name, id, got[id])
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d events emitted, want %d", o.name, len(got), len(want))
+		}
+	}
+}
