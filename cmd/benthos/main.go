@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/gdeltflow/gdeltflow/plugins/delta"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	_ "github.com/gdeltflow/gdeltflow/plugins/join"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 )
 
 const (
@@ -117,7 +118,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 				service.NewBoolField(dlFieldS3PathStyle).Description("Path-style addressing (`endpoint/bucket/key`), as MinIO wants.").Default(true).Advanced(),
 			).Description("S3 access, for an `s3://` path. Credentials are never logged."),
 			service.NewStringField(dlFieldGDELTTable).
-				Description("Use the schema of a GDELT table, as `gdelt_decode` emits it: `export` (or `events`), `mentions` or `gkg`. Exactly one of `gdelt_table` and `schema` is set.").
+				Description("Use the schema of a GDELT table, as `gdelt_decode` emits it: `export` (or `events`), `mentions` or `gkg`; or of what `gdelt_join` emits: `silver` (the joined rows of `silver/events_detailed`) or `audit_windows` (the lifecycle rows of `audit/windows`). Exactly one of `gdelt_table` and `schema` is set.").
 				Default("").Examples("export", "gkg"),
 			service.NewBoolField(dlFieldGKGNested).
 				Description("With `gdelt_table: gkg`: the nested GKG columns as lists and structs (as `gdelt_decode` with `gkg_nested: true` emits them) instead of raw strings.").
@@ -145,7 +146,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			service.NewIntField(dlFieldRowGroupBytes).Description("A Parquet row group is flushed at about this many bytes: the writer's memory per open file is bounded by it, whatever the batch size.").Default(64<<20).Advanced(),
 			service.NewStringEnumField(dlFieldCompression, "zstd", "snappy", "gzip", "uncompressed").Description("The Parquet codec, recorded as `delta.parquet.compression.codec`.").Default("zstd").Advanced(),
 			service.NewIntField(dlFieldCheckpoint).Description("A checkpoint after every this many commits; 0 or less: none.").Default(10).Advanced(),
-			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked.").Default(3).Advanced(),
+			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked. 0: the whole write (data files and commit) is retried with backoff (1 s doubling to 30 s) until it succeeds, so the output never nacks a storage failure and batches land in order; for stateful pipelines (`gdelt_join`) whose input cannot replay a batch.").Default(3).Advanced(),
 			service.NewStringField(dlFieldTableName).Description("The table's name in its metadata.").Default("").Advanced(),
 			service.NewOutputMaxInFlightField().Default(1),
 			service.NewBatchPolicyField(dlFieldBatching),
@@ -196,18 +197,19 @@ type dlPartition struct {
 }
 
 type deltaLakeConf struct {
-	path        string
-	s3          S3Config
-	schema      StructType
-	partitions  []dlPartition
-	progress    string
-	appID       *service.InterpolatedString
-	version     *service.InterpolatedString
-	prefix      string
-	writer      WriterConfig
-	table       TableOptions
-	tableName   string
-	compression string
+	retryForever bool // commit_attempts <= 0: a failed write is retried here until it succeeds
+	path         string
+	s3           S3Config
+	schema       StructType
+	partitions   []dlPartition
+	progress     string
+	appID        *service.InterpolatedString
+	version      *service.InterpolatedString
+	prefix       string
+	writer       WriterConfig
+	table        TableOptions
+	tableName    string
+	compression  string
 }
 
 func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err error) {
@@ -248,10 +250,14 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	switch {
 	case gt != "" && len(declared) > 0:
 		return c, errors.New("set one of gdelt_table and schema, not both")
+	case gt == TableSilver:
+		c.schema = GDELTSchema(&gschema.Table{Name: TableSilver, Columns: join.Columns(false)}, false)
+	case gt == TableAuditWindows:
+		c.schema = AuditWindowsSchema()
 	case gt != "":
 		t, err := gschema.ByName(gt)
 		if err != nil {
-			return c, fmt.Errorf("%s: %w", dlFieldGDELTTable, err)
+			return c, fmt.Errorf("%s: %w (or %s, %s)", dlFieldGDELTTable, err, TableSilver, TableAuditWindows)
 		}
 		c.schema = GDELTSchema(t, nested && t == gschema.GKG)
 	case len(declared) > 0:
@@ -333,6 +339,9 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	}
 	if c.writer.CommitAttempts, err = pc.FieldInt(dlFieldCommitAttempts); err != nil {
 		return
+	}
+	if c.writer.CommitAttempts <= 0 {
+		c.retryForever = true
 	}
 	if c.tableName, err = pc.FieldString(dlFieldTableName); err != nil {
 		return
@@ -558,6 +567,16 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 	start := time.Now()
 	res, err := w.Write(ctx, rows)
 	table := d.conf.path
+	for delay := time.Second; err != nil && d.conf.retryForever && ctx.Err() == nil; delay = min(2*delay, 30*time.Second) {
+		d.mCommitErrors.Incr(1, table)
+		d.log.Warnf("delta_lake: writing %d rows to %s: %v; retrying in %s", len(rows), table, err, delay)
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+			start = time.Now()
+			res, err = w.Write(ctx, rows)
+		}
+	}
 	if res != nil {
 		d.mConflicts.Incr(int64(res.Conflicts), table)
 	}

@@ -2,7 +2,23 @@ package delta
 
 import (
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 )
+
+// The gdelt_table values for what gdelt_join emits.
+const (
+	TableSilver       = "silver"        // joined rows: join.Columns(false)
+	TableAuditWindows = "audit_windows" // join.AuditColumns
+)
+
+// AuditWindowsSchema is the schema of audit/windows (join.AuditColumns).
+func AuditWindowsSchema() StructType {
+	var st StructType
+	for _, c := range join.AuditColumns() {
+		st.Fields = append(st.Fields, StructField{Name: c.Name, Type: DataType{Primitive: c.Type}, Nullable: true, Metadata: map[string]any{"comment": c.Doc}})
+	}
+	return st
+}
 
 // GDELTSchema returns the Delta schema of a GDELT table, columns in file
 // order, every column nullable (the decoder turns empty fields into nulls):

@@ -53,8 +53,11 @@ func (e *FileError) Error() string {
 // Chunk is a run of consecutive rows of one file: the unit the feed emits as one batch.
 type Chunk struct {
 	Window, Table, File, Stream string
-	FirstLine                   int      // 1-based line number of Lines[0]
-	Lines                       [][]byte // without the line end
+	// Marker, when set, makes this chunk a marker with no lines: MarkerWindowEnd
+	// (every file of Window was emitted) or MarkerEnd (the backfill is over).
+	Marker    string
+	FirstLine int      // 1-based line number of Lines[0]
+	Lines     [][]byte // without the line end
 	// TooLong holds, for rows cut to max_line_bytes, their index in Lines and
 	// their full length (line end excluded).
 	TooLong map[int]int

@@ -84,6 +84,9 @@ func (p *progress) advance() error {
 		w := p.open[0]
 		p.open = p.open[1:]
 		done = append(done, w)
+		if w.id <= p.cp.Window {
+			continue // re-read after a rewind: the checkpoint never goes back
+		}
 		p.cp.Window = w.id
 		p.cp.Incomplete = append(p.cp.Incomplete, w.errors...)
 		if n := len(p.cp.Incomplete); n > maxIncomplete {

@@ -235,6 +235,9 @@ func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.Mes
 		if msg.GetError() != nil {
 			continue
 		}
+		if _, marker := msg.MetaGet(MetaMarker); marker {
+			continue // a gdelt_feed window marker: no row to decode
+		}
 		d, ti, err := p.decoderFor(msg)
 		if err == nil {
 			var raw []byte

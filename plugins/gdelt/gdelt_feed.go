@@ -35,6 +35,16 @@ const (
 	gfFieldHTTPBackoff     = "initial_backoff"
 	gfFieldHTTPMaxBackoff  = "max_backoff"
 	gfFieldTLS             = "tls"
+	gfFieldWindowMarkers   = "window_markers"
+	gfFieldRewind          = "rewind_windows"
+)
+
+// Window markers (window_markers: true): messages with no content and
+// metadata gdelt_marker, for stateful consumers such as gdelt_join.
+const (
+	MetaMarker      = "gdelt_marker"
+	MarkerWindowEnd = "window_end" // every file of gdelt_window was emitted before it
+	MarkerEnd       = "end"        // the backfill is over (after the last window's marker)
 )
 
 func gdeltFeedSpec() *service.ConfigSpec {
@@ -117,6 +127,12 @@ Nacked batches are retried by the engine until they are acknowledged.
 			service.NewIntField(gfFieldMaxLineBytes).
 				Description("Rows longer than this are emitted cut to this length and flagged as errors (`line_too_long`). Real GKG rows reach tens of kilobytes, rarely more.").
 				Default(1<<20).Advanced(),
+			service.NewBoolField(gfFieldWindowMarkers).
+				Description("After the last row of each window, emit a marker message: no content, metadata `gdelt_marker: window_end` and `gdelt_window`; at the end of a backfill, one with `gdelt_marker: end`. `gdelt_join` uses them to close windows without waiting for the next one; `gdelt_decode` passes them through; drop them before other outputs (`check: '@gdelt_marker != null'`).").
+				Default(false).Advanced(),
+			service.NewIntField(gfFieldRewind).
+				Description("On resuming from a checkpoint, start this many windows before it: a stateful consumer (`gdelt_join`) rebuilds its state from the windows read again, which an exactly-once output skips. The checkpoint itself never moves back. For `gdelt_join`, `event_retention_windows` + `gkg_slack_windows` + 1.").
+				Default(0).Advanced(),
 			service.NewObjectField(gfFieldHTTP,
 				service.NewDurationField(gfFieldHTTPTimeout).Description("The time limit of one HTTP request, body included.").Default("5m"),
 				service.NewIntField(gfFieldHTTPAttempts).Description("Attempts per file for transient failures (network errors, HTTP 5xx, 429) before the file is recorded as `fetch_failed`.").Default(5),
@@ -147,6 +163,8 @@ input:
 }
 
 type gdeltFeedConf struct {
+	markers       bool
+	rewind        int
 	baseURL       string
 	feed          FeedConfig
 	cacheName     string
@@ -218,6 +236,15 @@ func gdeltFeedConfFromParsed(pc *service.ParsedConfig) (c gdeltFeedConf, err err
 		if *b.dst < 1 {
 			return c, fmt.Errorf("%s must be positive", b.field)
 		}
+	}
+	if c.markers, err = pc.FieldBool(gfFieldWindowMarkers); err != nil {
+		return
+	}
+	if c.rewind, err = pc.FieldInt(gfFieldRewind); err != nil {
+		return
+	}
+	if c.rewind < 0 {
+		return c, errors.New("rewind_windows must not be negative")
 	}
 	hc := pc.Namespace(gfFieldHTTP)
 	timeout, err := hc.FieldDuration(gfFieldHTTPTimeout)
@@ -374,12 +401,23 @@ func (g *gdeltFeedInput) Connect(ctx context.Context) error {
 		feed := NewFeed(g.conf.feed, g.src, g.log)
 		runCtx, cancel := context.WithCancel(context.Background())
 		g.cancel = cancel
+		after := cp.Window
+		if after != "" && g.conf.rewind > 0 {
+			if t, err := WindowTime(after); err == nil {
+				after = WindowID(t.Add(-time.Duration(g.conf.rewind) * 15 * time.Minute))
+				g.log.Infof("gdelt_feed: rewinding %d windows: reading again after window %s", g.conf.rewind, after)
+			}
+		}
 		go func() {
 			defer close(g.done)
 			defer close(g.chunks)
-			if err := feed.Run(runCtx, cp.Window, g); err != nil && runCtx.Err() == nil {
+			err := feed.Run(runCtx, after, g)
+			if err != nil && runCtx.Err() == nil {
 				g.runErr = err
 				g.log.Errorf("gdelt_feed: stopped: %v", err)
+			}
+			if err == nil && g.conf.markers {
+				_ = g.Chunk(runCtx, &Chunk{Marker: MarkerEnd, Stream: g.conf.feed.Stream})
 			}
 		}()
 	}
@@ -388,7 +426,9 @@ func (g *gdeltFeedInput) Connect(ctx context.Context) error {
 
 // Chunk implements Emitter: it hands a chunk to ReadBatch.
 func (g *gdeltFeedInput) Chunk(ctx context.Context, c *Chunk) error {
-	g.prog.emitted(c.Window)
+	if c.Marker != MarkerEnd {
+		g.prog.emitted(c.Window)
+	}
 	select {
 	case g.chunks <- c:
 		return nil
@@ -398,9 +438,16 @@ func (g *gdeltFeedInput) Chunk(ctx context.Context, c *Chunk) error {
 }
 
 // WindowEnd implements Emitter.
-func (g *gdeltFeedInput) WindowEnd(_ context.Context, w *WindowEnd) error {
+func (g *gdeltFeedInput) WindowEnd(ctx context.Context, w *WindowEnd) error {
 	for _, fe := range w.Errors {
 		g.mFileErrors.Incr(1, fe.Table, fe.Reason)
+	}
+	if g.conf.markers {
+		// Emitted before the window is marked ended: it is done only once
+		// the marker too is acknowledged.
+		if err := g.Chunk(ctx, &Chunk{Marker: MarkerWindowEnd, Window: w.Window, Stream: g.conf.feed.Stream}); err != nil {
+			return err
+		}
 	}
 	if err := g.prog.ended(w); err != nil {
 		g.log.Errorf("gdelt_feed: %v", err)
@@ -428,6 +475,27 @@ func (g *gdeltFeedInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 	}
 	if !ok {
 		return nil, nil, service.ErrEndOfInput
+	}
+	if c.Marker != "" {
+		m := service.NewMessage(nil)
+		m.MetaSet(MetaMarker, c.Marker)
+		m.MetaSet("gdelt_stream", c.Stream)
+		if c.Window != "" {
+			m.MetaSet("gdelt_window", c.Window)
+		}
+		window, end := c.Window, c.Marker == MarkerEnd
+		var once sync.Once
+		return service.MessageBatch{m}, func(ctx context.Context, err error) error {
+			if err != nil || end {
+				return nil
+			}
+			var saveErr error
+			once.Do(func() { saveErr = g.prog.acked(window) })
+			if saveErr != nil {
+				g.log.Errorf("gdelt_feed: %v", saveErr)
+			}
+			return nil
+		}, nil
 	}
 	batch := make(service.MessageBatch, len(c.Lines))
 	for i, line := range c.Lines {

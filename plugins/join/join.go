@@ -580,6 +580,17 @@ func (j *Joiner) Complete(table string, window int64) error {
 	return nil
 }
 
+// CompleteBefore declares that table has sent every row of the windows before
+// window (an id): a source that has sent a row of window, and sends its rows
+// in window order. It may release mentions, as Add does.
+func (j *Joiner) CompleteBefore(table string, window int64) error {
+	w, ok := windowIndex(window)
+	if !ok {
+		return fmt.Errorf("join: %d is not a window id (YYYYMMDDHHMMSS)", window)
+	}
+	return j.Complete(table, windowID(w-1))
+}
+
 // Drain returns the silver rows and window records emitted since the last
 // Drain, in emission order. The rows belong to the caller.
 func (j *Joiner) Drain() (rows []map[string]any, windows []WindowStats) {
@@ -634,6 +645,11 @@ func (j *Joiner) eventRow(rec []byte) map[string]any {
 // Drain would. Rows may still be added afterwards (a live stream after a
 // backfill); rows of windows already emitted then count as late.
 func (j *Joiner) Flush() (rows []map[string]any, windows []WindowStats) {
+	j.flush()
+	return j.Drain()
+}
+
+func (j *Joiner) flush() {
 	var newest int64
 	found := false
 	for t := range j.tables {
@@ -650,7 +666,6 @@ func (j *Joiner) Flush() (rows []map[string]any, windows []WindowStats) {
 		}
 		j.advance()
 	}
-	return j.Drain()
 }
 
 // advance recomputes the watermark and emits the windows it releases.

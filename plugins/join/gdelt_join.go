@@ -1,0 +1,502 @@
+package join
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+)
+
+const (
+	gjFieldRetention  = "event_retention_windows"
+	gjFieldSlack      = "gkg_slack_windows"
+	gjFieldPartitions = "partitions"
+	gjFieldShard      = "shard"
+	gjFieldShards     = "shards"
+	gjFieldTxnApp     = "txn_app_id"
+)
+
+// Metadata of the messages gdelt_join emits, and of the feed's markers.
+const (
+	MetaSilverTable  = "silver_table"   // events_detailed, events, audit_windows
+	MetaSilverWindow = "silver_window"  // the window id the row belongs to: the txn version
+	MetaSilverTxnApp = "silver_txn_app" // the txn appId of the row's table and shard
+	MetaMarker       = "gdelt_marker"   // set by gdelt_feed's window_markers
+	MarkerWindowEnd  = "window_end"     // every file of gdelt_window has been emitted
+	MarkerEnd        = "end"            // the backfill is over
+)
+
+// Silver tables, the values of MetaSilverTable.
+const (
+	SilverEventsDetailed = "events_detailed"
+	SilverEvents         = "events"
+	AuditWindows         = "audit_windows"
+)
+
+func gdeltJoinSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Categories("Integration").
+		Summary("The silver three-way join of GDELT: events ⋈ mentions ⋈ GKG, one row per mention, windowed by GDELT time, with a per-window audit record.").
+		Description(`
+Takes rows decoded by `+"`gdelt_decode`"+` (flat GKG) from all three tables, metadata `+"`gdelt_table`"+`, and keeps a window of
+state: events by GLOBALEVENTID for `+"`event_retention_windows`"+`, GKG records by document URL for `+"`gkg_slack_windows`"+`
+either side of a mention, and the mentions still waiting. The input messages are consumed; the processor emits, one
+batch per GDELT window once the window is complete:
+
+- every mention of the window joined with its event (`+"`event_*`"+` columns) and its article's GKG record (`+"`gkg_*`"+`
+  columns), with `+"`join_status`"+` `+"`complete`"+`, `+"`no_gkg`"+` or `+"`expired`"+` and `+"`window`"+`: metadata `+"`silver_table: events_detailed`"+`;
+- every event first seen in the window, once, typed as decoded (`+"`silver_table: events`"+`), for the events whose
+  GLOBALEVENTID modulo `+"`shards`"+` is `+"`shard`"+`;
+- the window's audit record, status `+"`SILVER_COMPLETE`"+` (`+"`silver_table: audit_windows`"+`).
+
+A window that receives its first row also yields an audit record with status `+"`WAITING`"+`. Every emitted message
+carries `+"`silver_window`"+` (the window id) and `+"`silver_txn_app`"+`: give both to `+"`delta_lake`"+` as
+`+"`progress: custom`"+` so each window is committed exactly once per table (one batch per window: do not re-batch it).
+
+### Time
+Time moves with GDELT window ids, never the wall clock, so a backfill and a live run give the same rows. A window W
+is emitted once every table is complete through W + `+"`gkg_slack_windows`"+`. A table is complete through a window when:
+- without `+"`partitions`"+`: it has sent a row of a later window, or a `+"`gdelt_feed`"+` marker (`+"`window_markers: true`"+`) ended
+  the window; the marker of the end of a backfill emits everything;
+- with `+"`partitions`"+` (Kafka): every listed partition of its topic (metadata `+"`kafka_partition`"+`) has sent a row of a later
+  window. Rows must be in window order within a partition, as `+"`gdelt_feed`"+` → Kafka produces them.
+
+### Restarts and replays
+The state lives in memory. After a restart it is rebuilt by reading the input again from far enough back (the Kafka
+topics from their start, or `+"`gdelt_feed`"+` with `+"`rewind_windows`"+`); windows already committed are skipped by the Delta
+txn. A row whose source position (`+"`kafka_partition`"+`/`+"`kafka_offset`"+`, or `+"`gdelt_window`"+`/`+"`gdelt_line`"+`) is not past the last one
+taken from its source is a redelivery and is dropped (`+"`gdelt_join_replayed_rows`"+`). Outputs should not nack (set
+`+"`delta_lake.commit_attempts: 0`"+`): a nacked window is only written again after a restart.
+
+Messages with an error (e.g. from `+"`gdelt_decode`"+`) pass through unchanged; a row the join cannot use (a missing or
+mistyped key or window column) is passed through with an error.
+
+### Metrics
+`+"`gdelt_join_rows`"+` (label `+"`status`"+`), `+"`gdelt_join_input_rows`"+`, `+"`gdelt_join_rejected_rows`"+`, `+"`gdelt_join_late_rows`"+`,
+`+"`gdelt_join_replayed_rows`"+`, `+"`gdelt_join_duplicate_rows`"+` (label `+"`table`"+`), `+"`gdelt_join_events_evicted`"+`,
+`+"`gdelt_join_windows_completed`"+`; gauges `+"`gdelt_join_window_join_rate`"+` (the last completed window's complete / mentions),
+`+"`gdelt_join_window_mentions`"+`, `+"`gdelt_join_state_events`"+`, `+"`gdelt_join_state_gkg`"+`, `+"`gdelt_join_pending_mentions`"+`,
+`+"`gdelt_join_state_bytes`"+`, `+"`gdelt_join_watermark`"+` and `+"`gdelt_join_emitted_window`"+` (unix seconds),
+`+"`gdelt_join_watermark_lag_seconds`"+` (the newest window received minus the watermark).`).
+		Fields(
+			service.NewIntField(gjFieldRetention).
+				Description("How many windows after its own an event still joins mentions: 192 = 48 hours. Memory grows with it.").
+				Default(192),
+			service.NewIntField(gjFieldSlack).
+				Description("A mention's GKG record may be this many windows before or after the mention's window; the output waits as long.").
+				Default(1).Advanced(),
+			service.NewObjectField(gjFieldPartitions,
+				service.NewStringField("export").Description("Partitions of the events topic this replica reads, e.g. `0-5`.").Default(""),
+				service.NewStringField("mentions").Description("Partitions of the mentions topic, e.g. `0-2`.").Default(""),
+				service.NewStringField("gkg").Description("Partitions of the GKG topic (the same as mentions: they are co-partitioned by URL).").Default(""),
+			).Description("With Kafka input: the partitions read, per table, as lists (`0,2,4`) or ranges (`0-5`). Completion is then tracked per partition. Empty: not partitioned (`gdelt_feed`).").Advanced(),
+			service.NewIntField(gjFieldShard).Description("This replica's index, from 0, when `shards` replicas split the work.").Default(0),
+			service.NewIntField(gjFieldShards).Description("How many replicas split the work. Each replica writes the events of its share of GLOBALEVENTIDs and its own audit rows.").Default(1),
+			service.NewStringField(gjFieldTxnApp).
+				Description("The txn appId stem of this replica's writes (metadata `silver_txn_app`); empty: `silver-<shard>-of-<shards>`. Keep it when restarting a replica.").
+				Default("").Advanced(),
+		).
+		Example("From the feed, to three Delta tables", "", `
+pipeline:
+  threads: 1
+  processors:
+    - gdelt_decode: {}
+    - gdelt_join: {}
+output:
+  switch:
+    cases:
+      - check: '@silver_table == "events_detailed"'
+        output:
+          delta_lake:
+            path: ./out/silver/events_detailed
+            gdelt_table: silver
+            progress: custom
+            app_id: '${! @silver_txn_app }'
+            version: '${! @silver_window }'
+            commit_attempts: 0
+`)
+}
+
+func init() {
+	err := service.RegisterBatchProcessor("gdelt_join", gdeltJoinSpec(),
+		func(pc *service.ParsedConfig, mgr *service.Resources) (service.BatchProcessor, error) {
+			return newGDELTJoinFromParsed(pc, mgr)
+		})
+	if err != nil {
+		panic(err)
+	}
+}
+
+// source identifies where a row came from, for completion and redelivery.
+type source struct {
+	table     int
+	partition int32 // -1 without Kafka
+}
+
+type gdeltJoinProc struct {
+	mu     sync.Mutex
+	j      *Joiner
+	log    *service.Logger
+	shard  int64
+	shards int64
+	app    string
+	parts  [3][]int32 // declared partitions per table; nil: not partitioned
+
+	newest     map[source]int64 // newest window id per source (partitioned mode)
+	lastPos    map[source]int64 // last position taken per source
+	maxWaiting int64
+	lastStats  Stats
+	now        func() time.Time
+
+	mRows, mInput, mRejected, mLate, mReplayed, mDup *service.MetricCounter
+	mEvicted, mWindows                               *service.MetricCounter
+	gRate, gWinMentions, gEvents, gGKG, gPending     *service.MetricGauge
+	gBytes, gWatermark, gEmitted, gLag               *service.MetricGauge
+}
+
+var windowColumns = [3]string{"date_added", "mention_time_date", "date"}
+
+func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltJoinProc, error) {
+	cfg := DefaultConfig()
+	var err error
+	if cfg.EventRetentionWindows, err = pc.FieldInt(gjFieldRetention); err != nil {
+		return nil, err
+	}
+	if cfg.GKGWindowSlack, err = pc.FieldInt(gjFieldSlack); err != nil {
+		return nil, err
+	}
+	cfg.EmitEvents = true
+	p := &gdeltJoinProc{log: mgr.Logger(), newest: map[source]int64{}, lastPos: map[source]int64{}, now: time.Now}
+	shard, err := pc.FieldInt(gjFieldShard)
+	if err != nil {
+		return nil, err
+	}
+	shards, err := pc.FieldInt(gjFieldShards)
+	if err != nil {
+		return nil, err
+	}
+	if shards < 1 || shard < 0 || shard >= shards {
+		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < shards", shard, shards)
+	}
+	p.shard, p.shards = int64(shard), int64(shards)
+	if p.app, err = pc.FieldString(gjFieldTxnApp); err != nil {
+		return nil, err
+	}
+	if p.app == "" {
+		p.app = fmt.Sprintf("silver-%d-of-%d", shard, shards)
+	}
+	pn := pc.Namespace(gjFieldPartitions)
+	set := 0
+	for t, name := range []string{"export", "mentions", "gkg"} {
+		s, err := pn.FieldString(name)
+		if err != nil {
+			return nil, err
+		}
+		if s == "" {
+			continue
+		}
+		if p.parts[t], err = parsePartitions(s); err != nil {
+			return nil, fmt.Errorf("partitions.%s: %w", name, err)
+		}
+		set++
+	}
+	if set != 0 && set != 3 {
+		return nil, fmt.Errorf("partitions: list the partitions of all three tables, or of none")
+	}
+	cfg.ExplicitCompletion = set == 3
+	if p.j, err = New(cfg); err != nil {
+		return nil, err
+	}
+	m := mgr.Metrics()
+	p.mRows = m.NewCounter("gdelt_join_rows", "status")
+	p.mInput = m.NewCounter("gdelt_join_input_rows", "table")
+	p.mRejected = m.NewCounter("gdelt_join_rejected_rows", "table")
+	p.mLate = m.NewCounter("gdelt_join_late_rows", "table")
+	p.mReplayed = m.NewCounter("gdelt_join_replayed_rows", "table")
+	p.mDup = m.NewCounter("gdelt_join_duplicate_rows", "table")
+	p.mEvicted = m.NewCounter("gdelt_join_events_evicted")
+	p.mWindows = m.NewCounter("gdelt_join_windows_completed")
+	p.gRate = m.NewGauge("gdelt_join_window_join_rate")
+	p.gWinMentions = m.NewGauge("gdelt_join_window_mentions")
+	p.gEvents = m.NewGauge("gdelt_join_state_events")
+	p.gGKG = m.NewGauge("gdelt_join_state_gkg")
+	p.gPending = m.NewGauge("gdelt_join_pending_mentions")
+	p.gBytes = m.NewGauge("gdelt_join_state_bytes")
+	p.gWatermark = m.NewGauge("gdelt_join_watermark")
+	p.gEmitted = m.NewGauge("gdelt_join_emitted_window")
+	p.gLag = m.NewGauge("gdelt_join_watermark_lag_seconds")
+	return p, nil
+}
+
+// parsePartitions reads "0-5", "0,2,4" or "3".
+func parsePartitions(s string) ([]int32, error) {
+	var out []int32
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseInt(strings.TrimSpace(lo), 10, 32)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("%q is not a partition number or range", part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 32); err != nil || b < a {
+				return nil, fmt.Errorf("%q is not a partition range", part)
+			}
+		}
+		for n := a; n <= b; n++ {
+			if !slices.Contains(out, int32(n)) {
+				out = append(out, int32(n))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (p *gdeltJoinProc) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var passed service.MessageBatch
+	for _, m := range batch {
+		if m.GetError() != nil {
+			passed = append(passed, m)
+			continue
+		}
+		if mk, ok := m.MetaGet(MetaMarker); ok {
+			if err := p.marker(m, mk); err != nil {
+				m.SetError(err)
+				passed = append(passed, m)
+			}
+			continue
+		}
+		if err := p.add(m); err != nil {
+			m.SetError(err)
+			passed = append(passed, m)
+		}
+	}
+	out := p.collect()
+	if len(passed) > 0 {
+		out = append(out, passed)
+	}
+	return out, nil
+}
+
+func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
+	switch kind {
+	case MarkerEnd:
+		p.j.flush() // collect drains
+		return nil
+	case MarkerWindowEnd:
+		ws, _ := m.MetaGet("gdelt_window")
+		w, err := strconv.ParseInt(ws, 10, 64)
+		if err != nil {
+			return fmt.Errorf("gdelt_join: window_end marker: gdelt_window %q is not a window id", ws)
+		}
+		for _, t := range []string{"export", "mentions", "gkg"} {
+			if err := p.j.Complete(t, w); err != nil {
+				return fmt.Errorf("gdelt_join: window_end marker: %w", err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("gdelt_join: unknown %s %q", MetaMarker, kind)
+}
+
+func (p *gdeltJoinProc) add(m *service.Message) error {
+	tname, _ := m.MetaGet("gdelt_table")
+	t, err := tableIndex(tname)
+	if err != nil {
+		return fmt.Errorf("gdelt_join: metadata gdelt_table: %w", err)
+	}
+	src := source{table: t, partition: -1}
+	pos, hasPos := int64(0), false
+	if ps, ok := m.MetaGet("kafka_partition"); ok && p.parts[t] != nil {
+		n, err := strconv.ParseInt(ps, 10, 32)
+		if err != nil {
+			return fmt.Errorf("gdelt_join: kafka_partition %q is not an integer", ps)
+		}
+		src.partition = int32(n)
+		if !slices.Contains(p.parts[t], src.partition) {
+			return fmt.Errorf("gdelt_join: a %s row from partition %d, which is not in partitions.%s", tname, n, schema.Tables()[t].Name)
+		}
+	}
+	if os, ok := m.MetaGet("kafka_offset"); ok {
+		if pos, err = strconv.ParseInt(os, 10, 64); err == nil {
+			hasPos = true
+		}
+	} else if ws, ok := m.MetaGet("gdelt_window"); ok {
+		ls, _ := m.MetaGet("gdelt_line")
+		w, err1 := strconv.ParseInt(ws, 10, 64)
+		l, err2 := strconv.ParseInt(ls, 10, 64)
+		if idx, ok := windowIndex(w); ok && err1 == nil && err2 == nil && l >= 0 && l < 100_000_000 {
+			pos, hasPos = idx*100_000_000+l, true
+		}
+	}
+	if hasPos {
+		if last, ok := p.lastPos[src]; ok && pos <= last {
+			p.mReplayed.Incr(1, schema.Tables()[t].Name)
+			return nil
+		}
+	}
+	v, err := m.AsStructured()
+	if err != nil {
+		return fmt.Errorf("gdelt_join: %s row is not structured: %w", tname, err)
+	}
+	row, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
+	}
+	if err := p.j.Add(tname, row); err != nil {
+		p.mRejected.Incr(1, schema.Tables()[t].Name)
+		return err
+	}
+	p.mInput.Incr(1, schema.Tables()[t].Name)
+	if hasPos {
+		p.lastPos[src] = pos
+	}
+	if p.j.cfg.ExplicitCompletion {
+		w, _ := row[windowColumns[t]].(int64)
+		if w > p.newest[src] {
+			p.newest[src] = w
+			p.completeTable(t)
+		}
+	}
+	return nil
+}
+
+// completeTable: the table is complete through the window before the lowest
+// newest window of its partitions, once each has sent a row.
+func (p *gdeltJoinProc) completeTable(t int) {
+	var low int64
+	for i, part := range p.parts[t] {
+		w, ok := p.newest[source{table: t, partition: part}]
+		if !ok {
+			return
+		}
+		if i == 0 || w < low {
+			low = w
+		}
+	}
+	if err := p.j.CompleteBefore(schema.Tables()[t].Name, low); err != nil {
+		p.log.Errorf("gdelt_join: %v", err)
+	}
+}
+
+// collect turns what the joiner emitted into batches: the WAITING records,
+// then one batch per completed window.
+func (p *gdeltJoinProc) collect() []service.MessageBatch {
+	rows, wins := p.j.Drain()
+	events := p.j.DrainEvents()
+	opened := p.j.DrainOpened()
+	now := p.now()
+	var out []service.MessageBatch
+
+	var waiting service.MessageBatch
+	for _, ws := range opened {
+		if ws.Window <= p.maxWaiting {
+			continue // a window opened late: its SILVER_COMPLETE record will tell
+		}
+		p.maxWaiting = ws.Window
+		waiting = append(waiting, p.message(AuditRow(ws, StatusWaiting, strconv.FormatInt(p.shard, 10), int(p.shards), now), AuditWindows, ws.Window, p.app+"-waiting"))
+	}
+	if len(waiting) > 0 {
+		out = append(out, waiting)
+	}
+
+	byWin := map[int64]service.MessageBatch{}
+	var order []int64
+	add := func(w int64, m *service.Message) {
+		b, ok := byWin[w]
+		if !ok {
+			order = append(order, w)
+		}
+		byWin[w] = append(b, m)
+	}
+	for _, r := range rows {
+		w := r[ColumnWindow].(int64)
+		p.mRows.Incr(1, r[ColumnJoinState].(string))
+		add(w, p.message(r, SilverEventsDetailed, w, p.app))
+	}
+	for _, ev := range events {
+		id, _ := ev["global_event_id"].(int64)
+		if ((id%p.shards)+p.shards)%p.shards != p.shard {
+			continue
+		}
+		w := ev["date_added"].(int64)
+		add(w, p.message(ev, SilverEvents, w, p.app))
+	}
+	for _, ws := range wins {
+		if ws.Late {
+			p.log.Warnf("gdelt_join: window %d got rows after it was emitted (events %d, mentions %d, gkg %d); its silver rows are written only if its commit had not happened", ws.Window, ws.Events, ws.Mentions, ws.GKG)
+			continue
+		}
+		p.mWindows.Incr(1)
+		p.gRate.SetFloat64(ws.JoinRate)
+		p.gWinMentions.Set(int64(ws.Mentions))
+		add(ws.Window, p.message(AuditRow(ws, StatusSilverComplete, strconv.FormatInt(p.shard, 10), int(p.shards), now), AuditWindows, ws.Window, p.app))
+	}
+	slices.Sort(order)
+	for _, w := range order {
+		out = append(out, byWin[w])
+	}
+	p.metrics()
+	return out
+}
+
+func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, app string) *service.Message {
+	m := service.NewMessage(nil)
+	m.SetStructuredMut(row)
+	m.MetaSetMut(MetaSilverTable, table)
+	m.MetaSetMut(MetaSilverWindow, strconv.FormatInt(window, 10))
+	m.MetaSetMut(MetaSilverTxnApp, app)
+	return m
+}
+
+func (p *gdeltJoinProc) metrics() {
+	s := p.j.Stats()
+	prev := p.lastStats
+	p.lastStats = s
+	for t, name := range []string{"export", "mentions", "gkg"} {
+		late := [3]uint64{s.Late.Events - prev.Late.Events, s.Late.Mentions - prev.Late.Mentions, s.Late.GKG - prev.Late.GKG}
+		if late[t] > 0 {
+			p.mLate.Incr(int64(late[t]), name)
+		}
+	}
+	if d := s.DuplicateEvents - prev.DuplicateEvents; d > 0 {
+		p.mDup.Incr(int64(d), "export")
+	}
+	if d := s.DuplicateGKG - prev.DuplicateGKG; d > 0 {
+		p.mDup.Incr(int64(d), "gkg")
+	}
+	if d := s.EventsEvicted - prev.EventsEvicted; d > 0 {
+		p.mEvicted.Incr(int64(d))
+	}
+	p.gEvents.Set(int64(s.StateEvents))
+	p.gGKG.Set(int64(s.StateGKG))
+	p.gPending.Set(int64(s.PendingMentions))
+	p.gBytes.Set(s.StateBytes)
+	if wm, ok := windowIndex(s.Watermark); ok {
+		p.gWatermark.Set(wm * windowSeconds)
+		var newest int64
+		for t := range p.j.tables {
+			if ts := p.j.tables[t]; ts.hasRows && ts.newest > newest {
+				newest = ts.newest
+			}
+		}
+		if newest >= wm {
+			p.gLag.Set((newest - wm) * windowSeconds)
+		}
+	}
+	if em, ok := windowIndex(s.Emitted); ok {
+		p.gEmitted.Set(em * windowSeconds)
+	}
+}
+
+func (p *gdeltJoinProc) Close(context.Context) error { return nil }
