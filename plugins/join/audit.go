@@ -23,7 +23,7 @@ func AuditColumns() []AuditColumn {
 		{"status", "string", "WAITING or SILVER_COMPLETE (later stages add theirs)"},
 		{"shard", "string", "the join replica that wrote the row"},
 		{"shards", "long", "how many replicas split the work: a window is complete when that many shards report SILVER_COMPLETE"},
-		{"events_rows", "long", "export rows of the window received by the shard"},
+		{"events_rows", "long", "events of the window written to silver/events by the shard (its share of GLOBALEVENTIDs; distinct ids)"},
 		{"mentions_rows", "long", "mentions rows of the window received by the shard"},
 		{"gkg_rows", "long", "GKG rows of the window received by the shard"},
 		{"complete_rows", "long", "silver rows of the window with join_status complete"},

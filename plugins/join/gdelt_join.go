@@ -424,12 +424,14 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		p.mRows.Incr(1, r[ColumnJoinState].(string))
 		add(w, p.message(r, SilverEventsDetailed, w, p.app))
 	}
+	owned := map[int64]int{} // events written by this shard, per window
 	for _, ev := range events {
 		id, _ := ev["global_event_id"].(int64)
 		if ((id%p.shards)+p.shards)%p.shards != p.shard {
 			continue
 		}
 		w := ev["date_added"].(int64)
+		owned[w]++
 		add(w, p.message(ev, SilverEvents, w, p.app))
 	}
 	for _, ws := range wins {
@@ -437,6 +439,9 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 			p.log.Warnf("gdelt_join: window %d got rows after it was emitted (events %d, mentions %d, gkg %d); its silver rows are written only if its commit had not happened", ws.Window, ws.Events, ws.Mentions, ws.GKG)
 			continue
 		}
+		// Every replica reads every event: its audit counts the events it
+		// writes, so the shards' rows add up.
+		ws.Events = owned[ws.Window]
 		p.mWindows.Incr(1)
 		p.gRate.SetFloat64(ws.JoinRate)
 		p.gWinMentions.Set(int64(ws.Mentions))

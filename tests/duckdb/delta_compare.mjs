@@ -11,6 +11,7 @@
 // partition_errors counts rows whose window_date partition (when the table
 // has one) differs from the date of their window column.
 import { connect, readCsvCall, tableColumns } from './read_csv.mjs';
+import { pathToFileURL } from 'node:url';
 
 const sqlString = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
@@ -71,7 +72,9 @@ async function main(argv) {
   conn.closeSync();
 }
 
-main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`delta_compare.mjs: ${err.message}\n`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`delta_compare.mjs: ${err.message}\n`);
+    process.exit(1);
+  });
+}

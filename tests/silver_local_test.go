@@ -1,0 +1,156 @@
+package tests
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
+)
+
+// silverResult is silver_compare.mjs's report.
+type silverResult struct {
+	DetailedRows   int64            `json:"detailed_rows"`
+	ExpectedRows   int64            `json:"expected_rows"`
+	Missing        int64            `json:"missing"`
+	Extra          int64            `json:"extra"`
+	ByStatus       map[string]int64 `json:"by_status"`
+	EventsRows     int64            `json:"events_rows"`
+	EventsExpected int64            `json:"events_expected"`
+	EventsMissing  int64            `json:"events_missing"`
+	EventsExtra    int64            `json:"events_extra"`
+	AuditWindows   int64            `json:"audit_windows"`
+	AuditMismatch  int64            `json:"audit_mismatch"`
+}
+
+func (r silverResult) exact() bool {
+	return r.Missing == 0 && r.Extra == 0 && r.EventsMissing == 0 && r.EventsExtra == 0 && r.AuditMismatch == 0 &&
+		r.DetailedRows == r.ExpectedRows && r.ExpectedRows > 0 && r.EventsRows == r.EventsExpected
+}
+
+// rawDir unzips every table of a mirror into one folder, as silver_compare.mjs reads them.
+func rawDir(t *testing.T, mirror string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, table := range []string{"export", "mentions", "gkg"} {
+		unzipTable(t, mirror, table, dir)
+	}
+	return dir
+}
+
+// compareSilver runs the SQL oracle (tests/duckdb/silver_compare.mjs) over the
+// raw files and the silver tables under out.
+func compareSilver(t *testing.T, raw, out string, retention int, through string) silverResult {
+	t.Helper()
+	args := []string{raw, out, itoa(retention)}
+	if through != "" {
+		args = append(args, through)
+	}
+	rows := duckdbtest.Run(t, "silver_compare.mjs", "", args...)
+	b, err := json.Marshal(rows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r silverResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSilverLocalOracle runs the offline default (pipelines/local.yaml) over a
+// generated mirror (late mentions, documents shared by several events, GKG
+// rows without mentions, repeated mentions, GKG rows one window off) with
+// several batch sizes, and checks the silver tables against the join written
+// in SQL (tests/duckdb/join_oracle.mjs, joinSQL: the semantics) run by DuckDB
+// over the raw files: the same rows with the same values, each once; the
+// events table against the export rows; the audit's counts per window.
+func TestSilverLocalOracle(t *testing.T) {
+	requireDuckDB(t)
+	mirror, windows := genMirror(t, 10, 21)
+	raw := rawDir(t, mirror)
+	var ref silverResult
+	for i, batch := range []string{"1024", "7", "193"} {
+		out := t.TempDir()
+		// A short retention (2 windows) makes events expire within the data set.
+		for _, retention := range []int{192, 2} {
+			o := filepath.Join(out, itoa(retention))
+			runLocal(t, "GDELT_BASE_URL="+mirror, "GDELT_OUT="+o, "GDELT_BATCH_ROWS="+batch, "SILVER_RETENTION="+itoa(retention))
+			got := compareSilver(t, raw, o, retention, "")
+			t.Logf("batch %s rows, retention %d: %+v", batch, retention, got)
+			if !got.exact() {
+				t.Errorf("batch %s, retention %d: silver differs from the SQL join: %+v", batch, retention, got)
+			}
+			if got.AuditWindows != int64(len(windows)) {
+				t.Errorf("audit/windows has %d SILVER_COMPLETE windows, want %d", got.AuditWindows, len(windows))
+			}
+			for _, s := range []string{"complete", "no_gkg", "expired"} {
+				if got.ByStatus[s] == 0 {
+					t.Errorf("retention %d: no %s row: the data set does not exercise every status", retention, s)
+				}
+			}
+			if retention == 192 {
+				if i == 0 {
+					ref = got
+				} else if got.ByStatus["complete"] != ref.ByStatus["complete"] || got.DetailedRows != ref.DetailedRows {
+					t.Errorf("batch %s: %+v, batch 1024: %+v", batch, got, ref)
+				}
+			}
+		}
+	}
+}
+
+// TestSilverLocalCrash kills the offline default with SIGKILL at 20 random
+// points and restarts it; at the end the silver tables equal the SQL join
+// exactly, as an uninterrupted run's do (TestSilverLocalOracle).
+func TestSilverLocalCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 kill -9 trials")
+	}
+	requireDuckDB(t)
+	mirror, windows := genMirror(t, 60, 23)
+	raw := rawDir(t, mirror)
+	out := t.TempDir()
+	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200"}
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 5))
+	t.Logf("kill times drawn with seed %d", seed)
+	// 20 kills that land while the run is still going; a run that ends before
+	// its kill leaves checkpoints the next one resumes from.
+	kills, runs := 0, 0
+	for ; kills < 20 && runs < 80; runs++ {
+		p := startPipeline(t, "pipelines/local.yaml", env...)
+		select {
+		case <-time.After(time.Duration(100+rng.IntN(1400)) * time.Millisecond):
+			p.Kill()
+			kills++
+		case <-p.exited:
+		}
+	}
+	if kills < 20 {
+		t.Fatalf("only %d of %d runs were killed before they ended", kills, runs)
+	}
+	startPipeline(t, "pipelines/local.yaml", env...).Wait(3 * time.Minute)
+	got := compareSilver(t, raw, out, 192, "")
+	t.Logf("after %d kill -9 trials in %d runs over %d windows: %+v", kills, runs, len(windows), got)
+	if !got.exact() || got.AuditWindows != int64(len(windows)) {
+		t.Errorf("silver after crashes differs from the SQL join: %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(out, "rejects.jsonl")); err == nil {
+		t.Errorf("rejects.jsonl exists: %s", readFile(t, filepath.Join(out, "rejects.jsonl")))
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
