@@ -3,7 +3,7 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed or delta
+#   tests/bench.sh decode     # only one part: decode, feed, delta or join
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
@@ -54,6 +54,17 @@ for (const l of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
 }
 console.log(JSON.stringify({what: "duckdb read_csv over 8 day-load windows (24 files)", rows, mb: +(bytes / 1e6).toFixed(1), mb_per_s: +(bytes / 1e6 / secs).toFixed(1), rows_per_s: Math.round(rows / secs)}));
 ' "$out/duckdb-day8.txt" | tee -a "$out/duckdb-day8.txt"
+fi
+
+if want join; then
+echo "== Go: the silver join on 12 day-sized windows (one core): the Joiner, the gdelt_join processor, memory with 48 h of state"
+go test -run '^$' -bench 'BenchmarkJoin' -cpu 1 -benchtime 3x -count 1 -timeout 30m ./plugins/join/ | tee "$out/go-join.txt"
+echo "== DuckDB: the same join in SQL over the same 12 windows, SET threads=1"
+mkdir -p "$out/day12"
+for z in $(ls .cache/dayload/*.zip | head -36); do
+  [ -f "$out/day12/$(basename "${z%.zip}")" ] || python3 -m zipfile -e "$z" "$out/day12/"
+done
+node tests/duckdb/bench_join.mjs --runs 3 "$out/day12" 192 | tee "$out/duckdb-join.txt"
 fi
 
 if want delta; then

@@ -153,6 +153,7 @@ type gdeltJoinProc struct {
 	lastPos    map[source]int64 // last position taken per source
 	maxWaiting int64
 	lastStats  Stats
+	templates  map[templateKey]*service.Message // per collect call
 	now        func() time.Time
 
 	mRows, mInput, mRejected, mLate, mReplayed, mDup *service.MetricCounter
@@ -394,6 +395,7 @@ func (p *gdeltJoinProc) completeTable(t int) {
 func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	rows, wins := p.j.Drain()
 	events := p.j.DrainEvents()
+	p.templates = map[templateKey]*service.Message{}
 	opened := p.j.DrainOpened()
 	now := p.now()
 	var out []service.MessageBatch
@@ -421,7 +423,6 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	}
 	for _, r := range rows {
 		w := r[ColumnWindow].(int64)
-		p.mRows.Incr(1, r[ColumnJoinState].(string))
 		add(w, p.message(r, SilverEventsDetailed, w, p.app))
 	}
 	owned := map[int64]int{} // events written by this shard, per window
@@ -443,6 +444,9 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		// writes, so the shards' rows add up.
 		ws.Events = owned[ws.Window]
 		p.mWindows.Incr(1)
+		p.mRows.Incr(int64(ws.Complete), StatusComplete)
+		p.mRows.Incr(int64(ws.NoGKG), StatusNoGKG)
+		p.mRows.Incr(int64(ws.Expired), StatusExpired)
 		p.gRate.SetFloat64(ws.JoinRate)
 		p.gWinMentions.Set(int64(ws.Mentions))
 		add(ws.Window, p.message(AuditRow(ws, StatusSilverComplete, strconv.FormatInt(p.shard, 10), int(p.shards), now), AuditWindows, ws.Window, p.app))
@@ -455,13 +459,28 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	return out
 }
 
+// message wraps a row with its metadata. The messages of one table, window
+// and appId are copies of one template: they share its metadata (copied on
+// write), which saves a map per row.
 func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, app string) *service.Message {
-	m := service.NewMessage(nil)
+	k := templateKey{table, window, app}
+	t := p.templates[k]
+	if t == nil {
+		t = service.NewMessage(nil)
+		t.MetaSetMut(MetaSilverTable, table)
+		t.MetaSetMut(MetaSilverWindow, strconv.FormatInt(window, 10))
+		t.MetaSetMut(MetaSilverTxnApp, app)
+		p.templates[k] = t
+	}
+	m := t.Copy()
 	m.SetStructuredMut(row)
-	m.MetaSetMut(MetaSilverTable, table)
-	m.MetaSetMut(MetaSilverWindow, strconv.FormatInt(window, 10))
-	m.MetaSetMut(MetaSilverTxnApp, app)
 	return m
+}
+
+type templateKey struct {
+	table  string
+	window int64
+	app    string
 }
 
 func (p *gdeltJoinProc) metrics() {

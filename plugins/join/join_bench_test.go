@@ -1,11 +1,18 @@
 package join
 
 import (
+	"bufio"
+	"context"
 	"maps"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
@@ -182,6 +189,7 @@ func bytesCount(b []byte, c byte) int {
 // (memory obtained from the OS) is meaningful for the first iteration only:
 // run it at -benchtime 1x (what the default benchtime gives anyway).
 func BenchmarkJoinMemory(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(binaryGCPercent()))
 	for i := 0; i < b.N; i++ {
 		dec := newBenchDecoders()
 		// Templates for the synthesized events: the first generated window's.
@@ -236,6 +244,7 @@ func BenchmarkJoinMemory(b *testing.B) {
 		}
 		runtime.KeepAlive(j)
 		const mib = 1 << 20
+		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak-rss-MiB")
 		b.ReportMetric(float64(peak)/mib, "peak-live-heap-MiB")
 		b.ReportMetric(float64(peak-baseline)/mib, "joiner-heap-MiB")
 		b.ReportMetric(float64(afterPrefill-baseline)/mib, "events-only-heap-MiB")
@@ -245,4 +254,121 @@ func BenchmarkJoinMemory(b *testing.B) {
 		b.ReportMetric(float64(peakStats.PendingMentions), "pending")
 		b.ReportMetric(float64(ms.Sys)/mib, "sys-MiB")
 	}
+}
+
+// binaryGCPercent is the GC target cmd/benthos runs with (GCPercent there,
+// unless GOGC is set): the processor and memory benchmarks use the same.
+func binaryGCPercent() int {
+	if v, err := strconv.Atoi(os.Getenv("GOGC")); err == nil {
+		return v
+	}
+	return 200
+}
+
+// procStatusKB reads a field of /proc/self/status (kB), 0 where there is none.
+func procStatusKB(tb testing.TB, field string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// BenchmarkJoinProcessor is BenchmarkJoin's 48 h case through the gdelt_join
+// Benthos processor: decoded rows as structured messages in batches of 1,024,
+// out come the silver rows, the typed events and the audit records as
+// messages. The Joiner alone (BenchmarkJoin) is the reference.
+func BenchmarkJoinProcessor(b *testing.B) {
+	cfg := gdeltgen.Day(benchStart, 1)
+	cfg.Windows = benchWindows
+	dec := newBenchDecoders()
+	var raw []gdeltgen.Window
+	var templates []map[string]any
+	nMentions := 0
+	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
+		raw = append(raw, w)
+		if len(templates) == 0 {
+			templates = dec.window(b, w).events
+		}
+		nMentions += bytesCount(w.Mentions, '\n')
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(binaryGCPercent()))
+	pc, err := gdeltJoinSpec().ParseYAML("event_retention_windows: 192", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p, err := newGDELTJoinFromParsed(pc, service.MockResources())
+		if err != nil {
+			b.Fatal(err)
+		}
+		prefill(b, p.j, templates)
+		p.j.DrainEvents()
+		p.j.DrainOpened()
+		runtime.GC()
+		emitted := 0
+		count := func(out []service.MessageBatch) {
+			for _, batch := range out {
+				for _, m := range batch {
+					if t, _ := m.MetaGet(MetaSilverTable); t == SilverEventsDetailed {
+						emitted++
+					}
+				}
+			}
+		}
+		for _, w := range raw {
+			b.StopTimer()
+			bw := dec.window(b, w)
+			var batches []service.MessageBatch
+			for _, tb := range []struct {
+				name string
+				rows []map[string]any
+			}{{"export", bw.events}, {"mentions", bw.mentions}, {"gkg", bw.gkg}} {
+				for k := 0; k < len(tb.rows); k += 1024 {
+					var batch service.MessageBatch
+					for _, row := range tb.rows[k:min(k+1024, len(tb.rows))] {
+						m := service.NewMessage(nil)
+						m.SetStructuredMut(row)
+						m.MetaSetMut("gdelt_table", tb.name)
+						batch = append(batch, m)
+					}
+					batches = append(batches, batch)
+				}
+			}
+			b.StartTimer()
+			for _, batch := range batches {
+				out, err := p.ProcessBatch(ctx, batch)
+				if err != nil {
+					b.Fatal(err)
+				}
+				count(out)
+			}
+		}
+		end := service.NewMessage(nil)
+		end.MetaSetMut(MetaMarker, MarkerEnd)
+		out, err := p.ProcessBatch(ctx, service.MessageBatch{end})
+		if err != nil {
+			b.Fatal(err)
+		}
+		count(out)
+		if emitted != nMentions {
+			b.Fatalf("%d rows for %d mentions", emitted, nMentions)
+		}
+	}
+	b.ReportMetric(float64(nMentions)*float64(b.N)/b.Elapsed().Seconds(), "mentions/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(nMentions)/float64(b.N), "ns/mention")
 }
