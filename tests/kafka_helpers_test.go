@@ -287,21 +287,44 @@ func s3Rows(t testing.TB, srv *miniotest.Server, bucket string) map[string]int64
 	t.Helper()
 	out := map[string]int64{}
 	for table, name := range bronzeTables {
-		st, err := delta.NewS3("s3://"+bucket+"/bronze/"+name, delta.S3Config{Endpoint: srv.Endpoint,
-			AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
-		if err != nil {
-			t.Fatal(err)
+		if s, err := s3Snapshot(t, srv, bucket, "bronze/"+name); err == nil {
+			out[table], _ = s.NumRecords()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		s, err := delta.Load(ctx, st)
-		cancel()
-		if err != nil {
-			continue
-		}
-		n, _ := s.NumRecords()
-		out[table] = n
 	}
 	return out
+}
+
+// s3Snapshot loads the Delta table at s3://bucket/table on srv (our reader).
+func s3Snapshot(t testing.TB, srv *miniotest.Server, bucket, table string) (*delta.Snapshot, error) {
+	t.Helper()
+	st, err := delta.NewS3("s3://"+bucket+"/"+table, delta.S3Config{Endpoint: srv.Endpoint,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return delta.Load(ctx, st)
+}
+
+// downloadPrefixes copies the bucket's objects under the prefixes into a
+// new local folder, keeping their keys as paths, for DuckDB to read.
+func downloadPrefixes(t *testing.T, srv *miniotest.Server, bucket string, prefixes ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.Client(t)
+	local := t.TempDir()
+	for _, prefix := range prefixes {
+		for obj := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+			if obj.Err != nil {
+				t.Fatal(obj.Err)
+			}
+			if err := c.FGetObject(ctx, bucket, obj.Key, filepath.Join(local, filepath.FromSlash(obj.Key)), minio.GetObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return local
 }
 
 // waitRows polls until every bronze table holds want rows (or more: the
@@ -335,17 +358,7 @@ func waitRows(t testing.TB, srv *miniotest.Server, bucket string, want map[strin
 // compare each with the mirror's rows: every row exactly once.
 func checkBronzeExact(t *testing.T, srv *miniotest.Server, bucket, mirror string) {
 	t.Helper()
-	ctx := context.Background()
-	c := srv.Client(t)
-	local := t.TempDir()
-	for obj := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "bronze/", Recursive: true}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
-		}
-		if err := c.FGetObject(ctx, bucket, obj.Key, filepath.Join(local, filepath.FromSlash(obj.Key)), minio.GetObjectOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	local := downloadPrefixes(t, srv, bucket, "bronze/")
 	src := t.TempDir()
 	for table, name := range bronzeTables {
 		got := compareDelta(t, filepath.Join(local, "bronze", name), table, unzipTable(t, mirror, table, src))

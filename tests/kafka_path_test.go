@@ -57,8 +57,7 @@ func TestKafkaPathEndToEnd(t *testing.T) {
 	mirror, windows := genMirror(t, 6, 11)
 	want := mirrorCounts(t, mirror)
 
-	startPipeline(t, "pipelines/ingest.yaml", "KAFKA_BROKERS="+k.Brokers, "GDELT_BASE_URL="+mirror,
-		"GDELT_MODE=backfill", "INGEST_STATE="+t.TempDir()).Wait(2 * time.Minute)
+	ingestMirror(t, k, mirror)
 
 	for table, topic := range map[string]string{"export": "gdelt.events", "mentions": "gdelt.mentions", "gkg": "gdelt.gkg"} {
 		recs := kcatRead(t, k.Brokers, topic)

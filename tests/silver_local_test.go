@@ -46,7 +46,7 @@ func rawDir(t *testing.T, mirror string) string {
 // raw files and the silver tables under out.
 func compareSilver(t *testing.T, raw, out string, retention int, through string) silverResult {
 	t.Helper()
-	args := []string{raw, out, itoa(retention)}
+	args := []string{raw, out, strconv.Itoa(retention)}
 	if through != "" {
 		args = append(args, through)
 	}
@@ -61,8 +61,6 @@ func compareSilver(t *testing.T, raw, out string, retention int, through string)
 	}
 	return r
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestSilverLocalOracle runs the offline default (pipelines/local.yaml) over a
 // generated mirror (late mentions, documents shared by several events, GKG
@@ -80,8 +78,8 @@ func TestSilverLocalOracle(t *testing.T) {
 		out := t.TempDir()
 		// A short retention (2 windows) makes events expire within the data set.
 		for _, retention := range []int{192, 2} {
-			o := filepath.Join(out, itoa(retention))
-			runLocal(t, "GDELT_BASE_URL="+mirror, "GDELT_OUT="+o, "GDELT_BATCH_ROWS="+batch, "SILVER_RETENTION="+itoa(retention))
+			o := filepath.Join(out, strconv.Itoa(retention))
+			runLocal(t, "GDELT_BASE_URL="+mirror, "GDELT_OUT="+o, "GDELT_BATCH_ROWS="+batch, "SILVER_RETENTION="+strconv.Itoa(retention))
 			got := compareSilver(t, raw, o, retention, "")
 			t.Logf("batch %s rows, retention %d: %+v", batch, retention, got)
 			if !got.exact() {
