@@ -11,6 +11,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 )
 
@@ -23,14 +24,12 @@ const (
 	gjFieldTxnApp     = "txn_app_id"
 )
 
-// Metadata of the messages gdelt_join emits, and of the feed's markers.
+// Metadata of the messages gdelt_join emits. The feed's window markers are
+// gdelt.MetaMarker, gdelt.MarkerWindowEnd and gdelt.MarkerEnd.
 const (
 	MetaSilverTable  = "silver_table"   // events_detailed, events, audit_windows
 	MetaSilverWindow = "silver_window"  // the window id the row belongs to: the txn version
 	MetaSilverTxnApp = "silver_txn_app" // the txn appId of the row's table and shard
-	MetaMarker       = "gdelt_marker"   // set by gdelt_feed's window_markers
-	MarkerWindowEnd  = "window_end"     // every file of gdelt_window has been emitted
-	MarkerEnd        = "end"            // the backfill is over
 )
 
 // Silver tables, the values of MetaSilverTable.
@@ -270,7 +269,7 @@ func (p *gdeltJoinProc) ProcessBatch(_ context.Context, batch service.MessageBat
 			passed = append(passed, m)
 			continue
 		}
-		if mk, ok := m.MetaGet(MetaMarker); ok {
+		if mk, ok := m.MetaGet(gdelt.MetaMarker); ok {
 			if err := p.marker(m, mk); err != nil {
 				m.SetError(err)
 				passed = append(passed, m)
@@ -291,10 +290,10 @@ func (p *gdeltJoinProc) ProcessBatch(_ context.Context, batch service.MessageBat
 
 func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 	switch kind {
-	case MarkerEnd:
+	case gdelt.MarkerEnd:
 		p.j.flush() // collect drains
 		return nil
-	case MarkerWindowEnd:
+	case gdelt.MarkerWindowEnd:
 		ws, _ := m.MetaGet("gdelt_window")
 		w, err := strconv.ParseInt(ws, 10, 64)
 		if err != nil {
@@ -307,7 +306,7 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("gdelt_join: unknown %s %q", MetaMarker, kind)
+	return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
 }
 
 func (p *gdeltJoinProc) add(m *service.Message) error {
@@ -487,10 +486,12 @@ func (p *gdeltJoinProc) metrics() {
 	s := p.j.Stats()
 	prev := p.lastStats
 	p.lastStats = s
-	for t, name := range []string{"export", "mentions", "gkg"} {
-		late := [3]uint64{s.Late.Events - prev.Late.Events, s.Late.Mentions - prev.Late.Mentions, s.Late.GKG - prev.Late.GKG}
-		if late[t] > 0 {
-			p.mLate.Incr(int64(late[t]), name)
+	for _, l := range []struct {
+		table string
+		n     uint64
+	}{{"export", s.Late.Events - prev.Late.Events}, {"mentions", s.Late.Mentions - prev.Late.Mentions}, {"gkg", s.Late.GKG - prev.Late.GKG}} {
+		if l.n > 0 {
+			p.mLate.Incr(int64(l.n), l.table)
 		}
 	}
 	if d := s.DuplicateEvents - prev.DuplicateEvents; d > 0 {

@@ -109,17 +109,15 @@ func benchConfig() Config {
 	return cfg
 }
 
-func BenchmarkJoin(b *testing.B) {
+// benchDay generates the benchmarks' benchWindows day-sized windows. The raw
+// windows are kept (pointer-free bytes) and each is decoded with the timer
+// stopped just before it is fed: the live heap then holds what a pipeline
+// would (the joiner's state and one window in flight), not 12 windows of
+// decoded maps for the collector to scan. templates are the first window's
+// decoded events (for prefill); nMentions counts the mentions rows.
+func benchDay(b *testing.B, dec benchDecoders) (raw []gdeltgen.Window, templates []map[string]any, nMentions int) {
 	cfg := gdeltgen.Day(benchStart, 1)
 	cfg.Windows = benchWindows
-	dec := newBenchDecoders()
-	// The raw windows are kept (pointer-free bytes) and each is decoded with
-	// the timer stopped just before it is fed: the live heap then holds what a
-	// pipeline would (the joiner's state and one window in flight), not 12
-	// windows of decoded maps for the collector to scan.
-	var raw []gdeltgen.Window
-	var templates []map[string]any
-	nMentions := 0
 	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
 		raw = append(raw, w)
 		if len(templates) == 0 {
@@ -130,6 +128,12 @@ func BenchmarkJoin(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	return raw, templates, nMentions
+}
+
+func BenchmarkJoin(b *testing.B) {
+	dec := newBenchDecoders()
+	raw, templates, nMentions := benchDay(b, dec)
 	for _, state := range []string{"empty", "48h"} {
 		b.Run("state="+state, func(b *testing.B) {
 			var st Stats
@@ -287,22 +291,8 @@ func procStatusKB(tb testing.TB, field string) int64 {
 // out come the silver rows, the typed events and the audit records as
 // messages. The Joiner alone (BenchmarkJoin) is the reference.
 func BenchmarkJoinProcessor(b *testing.B) {
-	cfg := gdeltgen.Day(benchStart, 1)
-	cfg.Windows = benchWindows
 	dec := newBenchDecoders()
-	var raw []gdeltgen.Window
-	var templates []map[string]any
-	nMentions := 0
-	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
-		raw = append(raw, w)
-		if len(templates) == 0 {
-			templates = dec.window(b, w).events
-		}
-		nMentions += bytesCount(w.Mentions, '\n')
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	raw, templates, nMentions := benchDay(b, dec)
 	defer debug.SetGCPercent(debug.SetGCPercent(binaryGCPercent()))
 	pc, err := gdeltJoinSpec().ParseYAML("event_retention_windows: 192", nil)
 	if err != nil {
@@ -359,7 +349,7 @@ func BenchmarkJoinProcessor(b *testing.B) {
 			}
 		}
 		end := service.NewMessage(nil)
-		end.MetaSetMut(MetaMarker, MarkerEnd)
+		end.MetaSetMut(gdelt.MetaMarker, gdelt.MarkerEnd)
 		out, err := p.ProcessBatch(ctx, service.MessageBatch{end})
 		if err != nil {
 			b.Fatal(err)
