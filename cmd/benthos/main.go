@@ -1,12 +1,21 @@
 // Command benthos is the gdeltflow distribution of the Benthos stream processor:
 // the core pure and io components, Redpanda Connect's prometheus and kafka
 // packages, and the GDELT plugins of this project.
+//
+// Exit codes: 0 when the run ended as it should (a backfill that read its
+// range, a stopped service); 1 when Benthos refused the config, or a start
+// check failed (see preflight.go); runstate.ExitFailed (2) when a job could
+// not do its work (its master list is missing, a table is damaged, storage
+// stayed down past the give-up time), with one line on stderr naming the
+// cause and the remedy.
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -18,6 +27,7 @@ import (
 	_ "github.com/gdeltflow/gdeltflow/plugins/delta"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 )
 
@@ -35,9 +45,27 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
 	}
-	service.RunCLI(context.Background(),
+	if err := preflight(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gdeltflow: "+err.Error())
+		os.Exit(1)
+	}
+	// A failed job stops the stream as SIGTERM would: outputs flush, the
+	// feed saves its checkpoint, then RunCLIToCode returns.
+	runstate.SetShutdown(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGTERM) })
+	code, err := service.RunCLIToCode(context.Background(),
 		service.CLIOptSetVersion(Version, ""),
 		service.CLIOptSetBinaryName("benthos"),
 		service.CLIOptSetProductName("gdeltflow"),
+		service.CLIOptOnConfigParse(checkHTTPAddress),
 	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err.Error())
+	}
+	if f := runstate.Failed(); f != nil {
+		fmt.Fprintln(os.Stderr, "gdeltflow: "+f.Error())
+		if code == 0 {
+			code = runstate.ExitFailed
+		}
+	}
+	os.Exit(code)
 }

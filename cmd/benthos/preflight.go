@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// outEnv is the output folder of the embedded default (pipelines/local.yaml):
+// its tables, checkpoints and rejects.
+const outEnv = "GDELT_OUT"
+
+// preflight refuses, before the stream starts, settings that would make a run
+// write where nobody meant it to. Only runs are checked, not lint or test.
+func preflight(args []string) error {
+	if !isRun(args) {
+		return nil
+	}
+	if v, ok := os.LookupEnv(outEnv); ok {
+		if err := checkOutDir(v); err != nil {
+			return fmt.Errorf("%s=%q: %w", outEnv, v, err)
+		}
+	}
+	return nil
+}
+
+// isRun tells a run (`benthos -c x.yaml`, `run`, `streams`) from the other
+// subcommands (lint, test, list, create, echo, blobl, …).
+func isRun(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		switch a {
+		case "run", "streams":
+			return true
+		case "lint", "test", "list", "create", "echo", "blobl", "template", "help", "studio", "mcp-server", "agent":
+			return false
+		}
+	}
+	return true
+}
+
+// checkOutDir accepts a folder that exists and is writable, or that can be
+// created; it refuses a blank value and the filesystem root.
+func checkOutDir(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("the output folder is blank; unset it (./out) or name a folder")
+	}
+	if strings.TrimSpace(v) != v {
+		return errors.New("the output folder has leading or trailing spaces; remove them")
+	}
+	if strings.Contains(v, "://") {
+		return nil // a URL: the tables' storage checks it when it connects
+	}
+	abs, err := filepath.Abs(v)
+	if err != nil {
+		return err
+	}
+	if filepath.Dir(abs) == abs {
+		return errors.New("the output folder is the filesystem root; name a folder for the tables, e.g. ./out")
+	}
+	// The nearest existing ancestor must be a writable folder.
+	p := abs
+	for {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s is not a folder", p)
+			}
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("no folder of %s exists", abs)
+		}
+		p = parent
+	}
+	f, err := os.CreateTemp(p, ".gdeltflow-write-check-")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w; choose a writable folder", p, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// checkHTTPAddress refuses to start when the HTTP server (metrics, /ready)
+// cannot bind: the engine would log the error and run on without metrics,
+// and a second replica on the same host would go unwatched.
+func checkHTTPAddress(pConf *service.ParsedConfig) error {
+	if !pConf.Contains("http") {
+		return nil
+	}
+	enabled, err := pConf.FieldBool("http", "enabled")
+	if err != nil || !enabled {
+		return nil
+	}
+	addr, err := pConf.FieldString("http", "address")
+	if err != nil || addr == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http.address %s: %w; another process (a second replica?) holds it: give this one its own HTTP_ADDRESS", addr, errors.Unwrap(err))
+	}
+	return l.Close()
+}
