@@ -45,8 +45,16 @@
 //     (no event: older than R windows before the mention, of a later window,
 //     or never seen). An expired row still carries the GKG columns when the
 //     GKG matched.
-//   - A repeated global_event_id (an export row appears once in GDELT) is
-//     counted in Stats.DuplicateEvents and dropped while the first is in state.
+//   - Re-exports: an export row whose global_event_id was already seen (GDELT
+//     exports an event once, but a re-processed file can repeat it) keeps
+//     first-sighting semantics: the row is dropped and counted in
+//     Stats.DuplicateEvents, the events table keeps the first row, and later
+//     mentions join (or expire) by the first sighting's window. Ids are
+//     remembered for Config.EventIDMemoryWindows windows after their own (in
+//     state for the retention, then in a compact id memory, ~1 bit per id
+//     since GDELT assigns ids in sequence); a repeat after that counts as a
+//     new event. The memory survives a restart when the caller persists what
+//     DrainEvictedIDs returns and hands it back with RememberIDs.
 //
 // Output rows are maps holding every column (see Columns for the names;
 // window is the mention's window id, which is mention_time_date for GDELT's
@@ -99,6 +107,11 @@ type Config struct {
 	// completes the earlier ones": only Complete and Flush advance a table.
 	// For inputs whose rows are in window order only per partition.
 	ExplicitCompletion bool
+	// EventIDMemoryWindows is how many windows after its own an event's
+	// GLOBALEVENTID is remembered, in state or, once evicted, in a compact id
+	// memory: an export row with a remembered id is a re-export and is
+	// dropped (see "Re-exports"). 0 means the retention only.
+	EventIDMemoryWindows int
 	// EmitEvents also emits each event stored in state, once, as a row under
 	// the export's own column names (the typed events table): the events of
 	// window W when W's mentions are emitted, a late event at once. See
@@ -109,9 +122,10 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig is R = 192 windows (48 h) and S = 1 window.
+// DefaultConfig is R = 192 windows (48 h), S = 1 window and an id memory of
+// 2880 windows (30 days).
 func DefaultConfig() Config {
-	return Config{EventRetentionWindows: 192, GKGWindowSlack: 1}
+	return Config{EventRetentionWindows: 192, GKGWindowSlack: 1, EventIDMemoryWindows: 2880}
 }
 
 // WindowStats is the audit record of one window, returned when its mentions
@@ -158,13 +172,15 @@ type Stats struct {
 	Complete, NoGKG, Expired uint64 // silver rows emitted by status
 
 	EventsEvicted, GKGEvicted uint64 // rows dropped from state by age (or on arrival, when already too old)
-	DuplicateEvents           uint64 // export rows with a global_event_id already in state
+	DuplicateEvents           uint64 // export rows with a global_event_id already seen (in state or in the id memory): re-exports
 	DuplicateGKG              uint64 // GKG rows with a URL already in state for the same window
 
 	StateEvents     int   // events in state
 	StateGKG        int   // GKG rows in state
 	PendingMentions int   // mentions waiting for the watermark
 	StateBytes      int64 // approximate memory held by the three
+	IDMemoryWindows int   // evicted windows whose ids are remembered
+	IDMemoryBytes   int64 // their memory
 }
 
 const (
@@ -235,6 +251,7 @@ type Joiner struct {
 	cfg       Config
 	retention int64
 	slack     int64
+	memory    int64 // windows an id is remembered, >= retention
 	now       func() time.Time
 	l         *layout
 
@@ -244,17 +261,20 @@ type Joiner struct {
 	emitted    int64 // last emitted window index, valid when hasEmitted
 	hasEmitted bool
 
-	events      map[int64]eventRef
-	arenas      map[int64]*eventArena
-	arenaWins   []int64 // sorted
-	gkg         map[string][]gkgRow
-	gkgWins     map[int64][]string
-	gkgWinList  []int64 // sorted
-	pending     map[int64]*pendingWindow
-	open        map[int64]*WindowStats // windows not yet emitted
-	openWins    []int64                // sorted
-	late        map[int64]*WindowStats // supplements for emitted windows
-	windowBoxes map[int64]any          // boxed window ids of pending windows
+	events       map[int64]eventRef
+	arenas       map[int64]*eventArena
+	arenaWins    []int64 // sorted
+	gkg          map[string][]gkgRow
+	gkgWins      map[int64][]string
+	gkgWinList   []int64 // sorted
+	pending      map[int64]*pendingWindow
+	open         map[int64]*WindowStats // windows not yet emitted
+	openWins     []int64                // sorted
+	late         map[int64]*WindowStats // supplements for emitted windows
+	windowBoxes  map[int64]any          // boxed window ids of pending windows
+	ids          idMemory               // ids of evicted windows
+	evictedIDs   []WindowIDs            // evicted since the last DrainEvictedIDs
+	forgottenIDs []int64                // windows the id memory dropped since then
 
 	out        []map[string]any
 	outWindows []WindowStats
@@ -268,8 +288,8 @@ type Joiner struct {
 
 // New returns a Joiner. Retention and slack must not be negative.
 func New(cfg Config) (*Joiner, error) {
-	if cfg.EventRetentionWindows < 0 || cfg.GKGWindowSlack < 0 {
-		return nil, fmt.Errorf("join: negative retention (%d) or GKG slack (%d)", cfg.EventRetentionWindows, cfg.GKGWindowSlack)
+	if cfg.EventRetentionWindows < 0 || cfg.GKGWindowSlack < 0 || cfg.EventIDMemoryWindows < 0 {
+		return nil, fmt.Errorf("join: negative retention (%d), GKG slack (%d) or id memory (%d)", cfg.EventRetentionWindows, cfg.GKGWindowSlack, cfg.EventIDMemoryWindows)
 	}
 	now := cfg.Now
 	if now == nil {
@@ -279,6 +299,7 @@ func New(cfg Config) (*Joiner, error) {
 		cfg:         cfg,
 		retention:   int64(cfg.EventRetentionWindows),
 		slack:       int64(cfg.GKGWindowSlack),
+		memory:      int64(max(cfg.EventIDMemoryWindows, cfg.EventRetentionWindows)),
 		now:         now,
 		l:           newLayout(cfg.NestedGKG),
 		events:      make(map[int64]eventRef),
@@ -381,7 +402,8 @@ func (j *Joiner) addEvent(row map[string]any) error {
 		if a != nil {
 			a.buf = buf[:off]
 		}
-	case j.hasEvent(id):
+	case j.hasEvent(id) || j.ids.seenBefore(id, w, j.memory):
+		// A re-export: the event keeps its first sighting.
 		j.st.DuplicateEvents++
 		if a != nil {
 			a.buf = buf[:off]
@@ -743,12 +765,19 @@ func (j *Joiner) evict() {
 		for _, id := range a.ids {
 			delete(j.events, id)
 		}
+		if j.memory > j.retention {
+			j.ids.add(w, a.ids)
+			j.evictedIDs = append(j.evictedIDs, WindowIDs{Window: windowID(w), IDs: a.ids})
+		}
 		j.stateEvents -= len(a.ids)
 		j.eventBytes -= int64(len(a.buf)) + int64(len(a.ids))*eventOverhead
 		j.st.EventsEvicted += uint64(len(a.ids))
 		delete(j.arenas, w)
 	}
 	j.arenaWins = j.arenaWins[n:]
+	for _, w := range j.ids.expire(j.emitted + 1 - j.memory) {
+		j.forgottenIDs = append(j.forgottenIDs, windowID(w))
+	}
 
 	keepGKG := j.emitted + 1 - j.slack
 	n = 0
@@ -875,7 +904,9 @@ func (j *Joiner) Stats() Stats {
 	s.StateEvents = j.stateEvents
 	s.StateGKG = j.stateGKG
 	s.PendingMentions = j.pendingMentions
-	s.StateBytes = j.eventBytes + j.gkgBytes + j.pendingBytes
+	s.StateBytes = j.eventBytes + j.gkgBytes + j.pendingBytes + j.ids.bytes
+	s.IDMemoryWindows = len(j.ids.wins)
+	s.IDMemoryBytes = j.ids.bytes
 	return s
 }
 
@@ -891,3 +922,41 @@ func insertSorted(s []int64, w int64) []int64 {
 	}
 	return slices.Insert(s, i, w)
 }
+
+// WindowIDs is the GLOBALEVENTIDs first seen in one window (an id,
+// YYYYMMDDHHMMSS), as evicted from state into the id memory.
+type WindowIDs struct {
+	Window int64
+	IDs    []int64
+}
+
+// DrainEvictedIDs returns the windows whose events left the state since its
+// last call, with their ids, and the windows the id memory forgot, for a
+// caller that persists the memory (so a restarted Joiner can be given it
+// back with RememberIDs). The slices belong to the caller.
+func (j *Joiner) DrainEvictedIDs() (evicted []WindowIDs, forgotten []int64) {
+	evicted, forgotten = j.evictedIDs, j.forgottenIDs
+	j.evictedIDs, j.forgottenIDs = nil, nil
+	return evicted, forgotten
+}
+
+// RememberIDs gives the id memory the ids first seen in window (an id), as a
+// previous run evicted them: an export row with one of them in a later window
+// is a re-export. Call it before adding rows of windows after it; a window
+// already remembered is ignored.
+func (j *Joiner) RememberIDs(window int64, ids []int64) error {
+	w, ok := windowIndex(window)
+	if !ok {
+		return fmt.Errorf("join: %d is not a window id (YYYYMMDDHHMMSS)", window)
+	}
+	if j.ids.has(w) {
+		return nil
+	}
+	j.ids.add(w, ids)
+	return nil
+}
+
+// IDMemoryWindows returns how many windows before a window W the id memory
+// must cover for rows of W: the windows a restarted Joiner should be given
+// back with RememberIDs.
+func (j *Joiner) IDMemoryWindows() int64 { return j.memory }

@@ -1,6 +1,7 @@
 package join
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -427,8 +428,13 @@ func TestWindowStats(t *testing.T) {
 
 // TestStateBounded: over a long run the state stays within the retention.
 func TestStateBounded(t *testing.T) {
-	const R, perWindow, windows = 8, 20, 400
-	j := newTest(t, R, 1)
+	const R, perWindow, windows, memory = 8, 20, 400, 16
+	cfg := DefaultConfig()
+	cfg.EventRetentionWindows, cfg.GKGWindowSlack, cfg.EventIDMemoryWindows = R, 1, memory
+	j, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	id := int64(1)
 	var maxEvents, maxGKG, maxPending int
@@ -470,6 +476,9 @@ func TestStateBounded(t *testing.T) {
 	}
 	if maxPending > 3*2*perWindow {
 		t.Errorf("pending mentions up to %d", maxPending)
+	}
+	if st := j.Stats(); st.IDMemoryWindows > memory-R || st.IDMemoryBytes <= 0 {
+		t.Errorf("id memory: %d windows, %d bytes", st.IDMemoryWindows, st.IDMemoryBytes)
 	}
 	if bytesLate > bytesEarly*11/10 {
 		t.Errorf("state bytes grow: %d at a quarter, up to %d later", bytesEarly, bytesLate)
@@ -665,5 +674,123 @@ func TestEmitEvents(t *testing.T) {
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d events emitted, want %d", o.name, len(got), len(want))
 		}
+	}
+}
+
+// TestReexports: an event exported again keeps its first sighting, whether the
+// first copy is still in state or was evicted into the id memory; past the
+// memory a repeat is a new event; a restarted Joiner given the persisted ids
+// decides as an uninterrupted one.
+func TestReexports(t *testing.T) {
+	const retention, memory = 2, 6
+	newJ := func() *Joiner {
+		cfg := DefaultConfig()
+		cfg.EventRetentionWindows, cfg.GKGWindowSlack, cfg.EventIDMemoryWindows = retention, 1, memory
+		cfg.EmitEvents = true
+		j, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	// Event 1 first seen in window 0; exported again in window 1 (first still
+	// in state), in window 4 (evicted: in the id memory) and in window 12
+	// (forgotten: a new event). Mentions of 1 in windows 1, 4 and 12.
+	second := ev(1, 1)
+	second["actor1_name"] = "AGAIN"
+	ins := []input{
+		{"export", 0, ev(1, 0)}, {"export", 0, ev(2, 0)},
+		{"export", 1, second}, {"mentions", 1, mn(1, 1, 2, "x")},
+		{"export", 4, ev(1, 4)}, {"mentions", 4, mn(1, 4, 2, "x")},
+		{"export", 12, ev(1, 12)}, {"mentions", 12, mn(1, 12, 2, "x")},
+	}
+	for w := 0; w <= 14; w++ { // every table moves through every window
+		ins = append(ins, input{"gkg", w, gk(w, fmt.Sprintf("u%d", w), fmt.Sprint("G", w))})
+	}
+	slices.SortStableFunc(ins, func(a, b input) int { return a.win - b.win })
+
+	j := newJ()
+	rows, _ := feed(t, j, ins, nil)
+	persisted, forgotten := j.DrainEvictedIDs()
+	if len(persisted) == 0 || len(forgotten) == 0 {
+		t.Fatalf("nothing evicted (%v) or forgotten (%v)", persisted, forgotten)
+	}
+	var statuses []string
+	for _, r := range rows {
+		statuses = append(statuses, r[ColumnJoinState].(string)+"/"+fmt.Sprint(r["event_actor1_name"]))
+	}
+	// window 1: joins the first sighting (ACTOR 1, not AGAIN); window 4: the
+	// first sighting is 4 windows old, past the retention: expired, not joined
+	// to the re-export; window 12: a new event.
+	want := []string{"no_gkg/ACTOR 1", "expired/<nil>", "no_gkg/ACTOR 1"}
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	var evWins []int64
+	for _, e := range j.DrainEvents() {
+		if e["global_event_id"] == int64(1) {
+			evWins = append(evWins, e["date_added"].(int64))
+		}
+	}
+	if !slices.Equal(evWins, []int64{wid(0), wid(12)}) {
+		t.Fatalf("events table rows for id 1 in windows %v, want %v", evWins, []int64{wid(0), wid(12)})
+	}
+	if d := j.Stats().DuplicateEvents; d != 2 {
+		t.Fatalf("duplicates %d, want 2", d)
+	}
+
+	// A restart at window 3 with a rewind of retention+slack+1 windows would
+	// replay windows 0..; here the replay starts at window 3 (window 0 was
+	// evicted): without the persisted ids the window-4 copy would be new.
+	fresh := newJ()
+	var rest []input
+	for _, x := range ins {
+		if x.win >= 3 {
+			rest = append(rest, x)
+		}
+	}
+	rowsNoMemory, _ := feed(t, fresh, rest, nil)
+	if rowsNoMemory[0][ColumnJoinState] != StatusNoGKG {
+		t.Fatalf("without the memory the window-4 re-export should join as new: %v", rowsNoMemory[0][ColumnJoinState])
+	}
+	// The uninterrupted run persisted what it evicted; a restart is given the
+	// windows before its replay.
+	j2 := newJ()
+	for _, e := range persisted {
+		if e.Window < wid(3) {
+			if err := j2.RememberIDs(e.Window, e.IDs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rows2, _ := feed(t, j2, rest, nil)
+	if rows2[0][ColumnJoinState] != StatusExpired || rows2[1][ColumnJoinState] != StatusNoGKG {
+		t.Fatalf("with the persisted ids: %v, %v", rows2[0][ColumnJoinState], rows2[1][ColumnJoinState])
+	}
+}
+
+func TestIDMemory(t *testing.T) {
+	var m idMemory
+	m.add(10, []int64{100, 101, 103, 104})     // dense: a bitset
+	m.add(20, []int64{5000, 1, 9_000_000_000}) // sparse: a list
+	m.add(10, []int64{7})                      // already there: ignored
+	for _, c := range []struct {
+		id, win int64
+		want    bool
+	}{
+		{101, 11, true}, {102, 11, false}, {101, 10, false}, {1, 21, true}, {1, 20, false},
+		{9_000_000_000, 30, true}, {9_000_000_001, 30, false}, {7, 30, false},
+	} {
+		if got := m.seenBefore(c.id, c.win, 100); got != c.want {
+			t.Errorf("seenBefore(%d, %d) = %v", c.id, c.win, got)
+		}
+	}
+	if gone := m.expire(15); !slices.Equal(gone, []int64{10}) || m.seenBefore(101, 30, 100) || !m.seenBefore(5000, 30, 100) || m.seenBefore(5000, 30, 9) {
+		t.Fatalf("expire: gone %v", gone)
+	}
+	ids := []int64{9, 3, 3, 1_000_000_000_000, 4}
+	back, err := DecodeIDs(EncodeIDs(ids))
+	if err != nil || !slices.Equal(back, []int64{3, 4, 9, 1_000_000_000_000}) {
+		t.Fatalf("round trip %v %v", back, err)
 	}
 }

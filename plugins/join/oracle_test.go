@@ -48,11 +48,12 @@ var oracleStart = time.Date(2023, 7, 3, 6, 0, 0, 0, time.UTC)
 
 // oracleData is the generated test set, raw and decoded.
 type oracleData struct {
-	dir     string
-	inputs  []input // window by window: export, mentions, gkg (each table in window order)
-	export  map[int64]int64
-	nGKG    map[int64]int // GKG rows per window id
-	nEvents map[int64]int
+	dir        string
+	inputs     []input         // window by window: export, mentions, gkg (each table in window order)
+	export     map[int64]int64 // first sighting's window by id
+	reexported map[int64]bool
+	nGKG       map[int64]int // GKG rows per window id
+	nEvents    map[int64]int
 }
 
 func repoRoot() string {
@@ -87,6 +88,7 @@ func makeOracleData(t *testing.T) *oracleData {
 	t.Helper()
 	cfg := gdeltgen.Small(oracleStart, oracleWindows, 17)
 	cfg.Events, cfg.Mentions, cfg.GKG = 150, 380, 100
+	cfg.Reexports = 6 // re-exported events, within and past the retention: first-sighting semantics
 	var ex, mt, gk []lines
 	var ids []string
 	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
@@ -168,7 +170,7 @@ func makeOracleData(t *testing.T) *oracleData {
 		}
 	}
 
-	d := &oracleData{dir: t.TempDir(), export: map[int64]int64{}, nGKG: map[int64]int{}, nEvents: map[int64]int{}}
+	d := &oracleData{dir: t.TempDir(), export: map[int64]int64{}, reexported: map[int64]bool{}, nGKG: map[int64]int{}, nEvents: map[int64]int{}}
 	decoders := map[string]*gdelt.Decoder{
 		"export": gdelt.NewDecoder(schema.Events, false), "mentions": gdelt.NewDecoder(schema.Mentions, false),
 		"gkg": gdelt.NewDecoder(schema.GKG, false),
@@ -191,7 +193,12 @@ func makeOracleData(t *testing.T) *oracleData {
 				d.inputs = append(d.inputs, input{table: tf.table, win: i, row: row})
 				switch tf.table {
 				case "export":
-					d.export[row["global_event_id"].(int64)] = row["date_added"].(int64)
+					id := row["global_event_id"].(int64)
+					if _, seen := d.export[id]; seen {
+						d.reexported[id] = true // the first sighting counts
+					} else {
+						d.export[id] = row["date_added"].(int64)
+					}
 					d.nEvents[wid]++
 				case "gkg":
 					d.nGKG[row["date"].(int64)]++
@@ -523,6 +530,13 @@ func checkCoverage(t *testing.T, d *oracleData, rows []map[string]any, retention
 		} else {
 			c["expired: never seen"]++
 		}
+		if d.reexported[r["global_event_id"].(int64)] {
+			if r["event_date_added"] != nil {
+				c["re-exported event, joined by its first sighting"]++
+			} else if idx(d.export[r["global_event_id"].(int64)]) < w-retention {
+				c["re-exported event, first sighting past the retention"]++
+			}
+		}
 		if r["mention_type"] == int64(1) && r["gkg_date"] == nil {
 			c["web mention without gkg"]++
 		}
@@ -535,7 +549,8 @@ func checkCoverage(t *testing.T, d *oracleData, rows []map[string]any, retention
 	}
 	for _, k := range []string{StatusComplete, StatusNoGKG, StatusExpired, "gkg-1", "gkg+0", "gkg+1", "expired with gkg",
 		"event at the retention limit", "expired: older than the retention", "expired: event of a later window",
-		"expired: never seen", "web mention without gkg", "citation of a web URL", "gkg tie, earlier window"} {
+		"expired: never seen", "web mention without gkg", "citation of a web URL", "gkg tie, earlier window",
+		"re-exported event, joined by its first sighting", "re-exported event, first sighting past the retention"} {
 		if c[k] == 0 {
 			t.Errorf("the test data has no case of %q", k)
 		}

@@ -44,6 +44,12 @@ type Config struct {
 	// GKGRowBytes is the target mean size of a GKG row in bytes (mostly through the length of V2GCAM);
 	// 0 = realistic (~12 KB, like the real feed). Small sets it to 3000.
 	GKGRowBytes int
+
+	// Reexports appends, to each window's export file after the first, this many re-exports: copies of export
+	// rows of earlier generated windows (same GLOBALEVENTID and columns, DATEADDED set to the new window), half
+	// of them from the last 8 windows, half from up to 400 windows back (past a short retention). They come from
+	// a separate random stream, so the other rows are the same as without them.
+	Reexports int
 }
 
 // Window is the whole TSV content of the three files of one window.
@@ -116,6 +122,8 @@ type generator struct {
 	gcamThr    [][]uint32 // per wc class, per GCAM key: inclusion threshold
 	gcamScale  float64
 	extraScale float64
+
+	pastExport [][][]byte // each generated window's export lines (only with Reexports)
 
 	// per-window scratch
 	r    *rand.Rand
@@ -522,9 +530,52 @@ func (g *generator) window(i int) Window {
 	// ---- render
 	w := Window{Time: t}
 	w.Export = g.renderExport(t, evs, docs)
+	if g.cfg.Reexports > 0 {
+		w.Export = g.reexport(i, w.Export)
+	}
 	w.Mentions = g.renderMentions(t, ments, docs)
 	w.GKG = g.renderGKG(t, gkgDocs)
 	return w
+}
+
+// reexport remembers window i's export lines and appends cfg.Reexports copies of earlier windows' rows, with
+// DATEADDED (the 60th column) set to window i.
+func (g *generator) reexport(i int, export []byte) []byte {
+	var lines [][]byte
+	for _, l := range strings.SplitAfter(string(export), "\n") {
+		if l != "" {
+			lines = append(lines, []byte(l))
+		}
+	}
+	g.pastExport = append(g.pastExport, lines)
+	if i == 0 {
+		return export
+	}
+	r := rand.New(rand.NewPCG(uint64(g.cfg.Seed)^0x5EED5EED, uint64(i)))
+	id := []byte(WindowID(g.windowTime(i)))
+	out := slices.Clone(export)
+	for k := 0; k < g.cfg.Reexports; k++ {
+		lag := 1 + r.IntN(8)
+		if k%2 == 1 {
+			lag = 1 + r.IntN(400)
+		}
+		j := max(i-lag, 0)
+		for j > 0 && len(g.pastExport[j]) == 0 {
+			j--
+		}
+		past := g.pastExport[j]
+		if len(past) == 0 {
+			continue
+		}
+		fields := strings.Split(strings.TrimSuffix(string(past[r.IntN(len(past))]), "\n"), "\t")
+		if len(fields) != 61 {
+			continue
+		}
+		fields[59] = string(id)
+		out = append(out, strings.Join(fields, "\t")...)
+		out = append(out, '\n')
+	}
+	return out
 }
 
 func cmpInt64(a, b int64) int {
