@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,55 +15,32 @@ import (
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
-// TestLocalMinIOPipeline runs pipelines/local_minio.yaml against a real MinIO
-// server, copies the three bronze tables out of the bucket and has DuckDB
-// compare them with the mirror's rows.
+// TestLocalMinIOPipeline runs the embedded default with its tables on a real
+// MinIO server (GDELT_LAKE=s3://lake: the only difference from the local
+// run), copies the tables out of the bucket and has DuckDB compare the
+// bronze tables with the mirror's rows and the silver tables with the SQL
+// join.
 func TestLocalMinIOPipeline(t *testing.T) {
+	requireDuckDB(t)
 	srv := miniotest.Start(t)
 	srv.Bucket(t, "lake")
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, benthosBin(t), "-c", "pipelines/local_minio.yaml")
+	cmd := exec.CommandContext(ctx, benthosBin(t), "-c", "pipelines/local.yaml")
 	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "GDELT_OUT="+out, "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
+	cmd.Env = append(os.Environ(), "GDELT_OUT="+out, "GDELT_LAKE=s3://lake", "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
 		"S3_ACCESS_KEY_ID="+srv.AccessKey, "S3_SECRET_ACCESS_KEY="+srv.SecretKey)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("benthos -c pipelines/local_minio.yaml: %v\n%s", err, b)
+		t.Fatalf("GDELT_LAKE=s3://lake benthos -c pipelines/local.yaml: %v\n%s", err, b)
 	} else if strings.Contains(string(b), srv.SecretKey) {
 		t.Fatal("the secret key appears in the log")
 	}
+	if _, err := os.Stat(filepath.Join(out, "bronze")); err == nil {
+		t.Error("tables were written locally as well")
+	}
 
-	// Download the bucket's tables with a plain S3 client.
-	c := srv.Client(t)
-	local := t.TempDir()
-	var objects int
-	for obj := range c.ListObjects(ctx, "lake", minio.ListObjectsOptions{Prefix: "bronze/", Recursive: true}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
-		}
-		r, err := c.GetObject(ctx, "lake", obj.Key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(local, filepath.FromSlash(obj.Key))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(f, r); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		r.Close()
-		objects++
-	}
-	if objects == 0 {
-		t.Fatal("nothing in the bucket")
-	}
+	local := downloadPrefixes(t, srv, "lake", "bronze/", "silver/", "audit/")
 	want := mirrorRows(t)
 	src := t.TempDir()
 	mirror := filepath.Join(repoRoot(t), "resources", "mirror")
@@ -74,6 +50,11 @@ func TestLocalMinIOPipeline(t *testing.T) {
 		if c.DeltaRows != want[table] || c.Missing != 0 || c.Extra != 0 || c.PartitionErrors != 0 {
 			t.Errorf("s3://lake/bronze/%s: %+v, want exactly the %d source rows", name, c, want[table])
 		}
+	}
+	got := compareSilver(t, rawDir(t, mirror), local, 192, "")
+	t.Logf("s3://lake/silver: %+v", got)
+	if !got.exact() || got.DetailedRows != int64(want["mentions"]) {
+		t.Errorf("silver on MinIO differs from the SQL join: %+v", got)
 	}
 }
 
@@ -100,12 +81,12 @@ func TestMinIOOutage(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, benthosBin(t), "-c", "pipelines/local_minio.yaml")
+	cmd := exec.CommandContext(ctx, benthosBin(t), "-c", "pipelines/local.yaml")
 	cmd.Dir = repoRoot(t)
 	var logBuf strings.Builder
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
 	outDir := t.TempDir()
-	cmd.Env = append(os.Environ(), "GDELT_OUT="+outDir, "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
+	cmd.Env = append(os.Environ(), "GDELT_OUT="+outDir, "GDELT_LAKE=s3://lake", "LOG_LEVEL=warn", "S3_ENDPOINT=http://"+srv.Endpoint,
 		"S3_ACCESS_KEY_ID="+srv.AccessKey, "S3_SECRET_ACCESS_KEY="+srv.SecretKey, "GDELT_BASE_URL="+mirror,
 		"GDELT_BATCH_ROWS=25", "DELTA_BATCH_ROWS=25", "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=20ms")
 	if err := cmd.Start(); err != nil {

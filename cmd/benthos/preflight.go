@@ -11,9 +11,14 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
-// outEnv is the output folder of the embedded default (pipelines/local.yaml):
-// its tables, checkpoints and rejects.
-const outEnv = "GDELT_OUT"
+// The embedded default (pipelines/local.yaml) writes its checkpoints and
+// rejects under GDELT_OUT and its tables under GDELT_LAKE, which defaults to
+// GDELT_OUT: a YAML default cannot name another variable, so the binary sets
+// it (one setting moves everything; GDELT_LAKE=s3://… moves only the tables).
+const (
+	outEnv  = "GDELT_OUT"
+	lakeEnv = "GDELT_LAKE"
+)
 
 // preflight refuses, before the stream starts, settings that would make a run
 // write where nobody meant it to. Only runs are checked, not lint or test.
@@ -21,9 +26,16 @@ func preflight(args []string) error {
 	if !isRun(args) {
 		return nil
 	}
-	if v, ok := os.LookupEnv(outEnv); ok {
-		if err := checkOutDir(v); err != nil {
-			return fmt.Errorf("%s=%q: %w", outEnv, v, err)
+	for _, name := range []string{outEnv, lakeEnv} {
+		if v, ok := os.LookupEnv(name); ok {
+			if err := checkOutDir(v); err != nil {
+				return fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	}
+	if _, ok := os.LookupEnv(lakeEnv); !ok {
+		if v, ok := os.LookupEnv(outEnv); ok {
+			os.Setenv(lakeEnv, v)
 		}
 	}
 	return nil

@@ -280,6 +280,7 @@ func (p *gdeltDecodeProcessor) reject(msg *service.Message, table string, err er
 	}
 	msg.SetError(fmt.Errorf("gdelt_decode: table %s, file %s, line %s: %w", table, file, line, err))
 	msg.MetaSet(gdecMetaErrorReason, reason)
+	msg.MetaSet(MetaErrorStage, StageDecode)
 	p.mRejected.Incr(1, table, reason)
 }
 

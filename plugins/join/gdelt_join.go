@@ -22,6 +22,18 @@ const (
 	gjFieldShard      = "shard"
 	gjFieldShards     = "shards"
 	gjFieldTxnApp     = "txn_app_id"
+	gjFieldIDMemory   = "event_id_memory_windows"
+	gjFieldStateCache = "state_cache"
+	gjFieldStateKey   = "state_key"
+	gjFieldPass       = "pass_through"
+)
+
+// Metadata of rejected rows (shared with gdelt_decode and the rejects
+// record): the stage that refused a row and why.
+const (
+	metaErrorStage  = "gdelt_error_stage"
+	metaErrorReason = "gdelt_error_reason"
+	metaRepair      = "gdelt_repair"
 )
 
 // Metadata of the messages gdelt_join emits. The feed's window markers are
@@ -101,6 +113,18 @@ mistyped key or window column) is passed through with an error.
 			service.NewStringField(gjFieldTxnApp).
 				Description("The txn appId stem of this replica's writes (metadata `silver_txn_app`); empty: `silver-<shard>-of-<shards>`. Keep it when restarting a replica.").
 				Default("").Advanced(),
+			service.NewIntField(gjFieldIDMemory).
+				Description("How many windows after its own an event's GLOBALEVENTID is remembered: an export row with a remembered id is a re-export and is dropped, so the event keeps its first sighting (one row in `silver/events`, later mentions joined or expired by the first sighting's window). 2880 = 30 days; ids past the retention cost about one bit each (GDELT assigns them in sequence). Persist them across restarts with `state_cache`.").
+				Default(2880).Advanced(),
+			service.NewStringField(gjFieldStateCache).
+				Description("A cache resource that keeps the id memory (the ids of events that left the state, one item per window) across restarts, so a restarted replica treats re-exports as an uninterrupted one would. Empty: the memory starts empty at each start.").
+				Default("").Example("checkpoints"),
+			service.NewStringField(gjFieldStateKey).
+				Description("The key prefix of this replica's items in `state_cache`; empty: `gdelt_join/<txn app id>`.").
+				Default("").Advanced(),
+			service.NewBoolField(gjFieldPass).
+				Description("Also pass every input message on unchanged (rows, markers, errors), before the silver batches: one read of the feed then feeds both the bronze tables and silver. Off: the input rows are consumed.").
+				Default(false),
 		).
 		Example("From the feed, to three Delta tables", "", `
 pipeline:
@@ -140,6 +164,11 @@ type source struct {
 }
 
 type gdeltJoinProc struct {
+	mgr    *service.Resources
+	pass   bool
+	cache  string // state_cache: the id memory's store
+	key    string // its key prefix
+	loaded bool   // the id memory was loaded from the cache
 	mu     sync.Mutex
 	j      *Joiner
 	log    *service.Logger
@@ -172,8 +201,23 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	if cfg.GKGWindowSlack, err = pc.FieldInt(gjFieldSlack); err != nil {
 		return nil, err
 	}
+	if cfg.EventIDMemoryWindows, err = pc.FieldInt(gjFieldIDMemory); err != nil {
+		return nil, err
+	}
 	cfg.EmitEvents = true
-	p := &gdeltJoinProc{log: mgr.Logger(), newest: map[source]int64{}, lastPos: map[source]int64{}, now: time.Now}
+	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), newest: map[source]int64{}, lastPos: map[source]int64{}, now: time.Now}
+	if p.pass, err = pc.FieldBool(gjFieldPass); err != nil {
+		return nil, err
+	}
+	if p.cache, err = pc.FieldString(gjFieldStateCache); err != nil {
+		return nil, err
+	}
+	if p.cache != "" && !mgr.HasCache(p.cache) {
+		return nil, fmt.Errorf("%s: cache resource %q not found", gjFieldStateCache, p.cache)
+	}
+	if p.key, err = pc.FieldString(gjFieldStateKey); err != nil {
+		return nil, err
+	}
 	shard, err := pc.FieldInt(gjFieldShard)
 	if err != nil {
 		return nil, err
@@ -191,6 +235,9 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	}
 	if p.app == "" {
 		p.app = fmt.Sprintf("silver-%d-of-%d", shard, shards)
+	}
+	if p.key == "" {
+		p.key = "gdelt_join/" + p.app
 	}
 	pn := pc.Namespace(gjFieldPartitions)
 	set := 0
@@ -214,6 +261,13 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	if p.j, err = New(cfg); err != nil {
 		return nil, err
 	}
+	// A gdelt_feed in this stream rewinds and reads ahead as the join needs:
+	// the state of the retention and the GKG slack rebuilt after a restart,
+	// and the window after a backfill's last one, which completes it.
+	gdelt.RegisterConsumer(mgr, "gdelt_join", gdelt.ConsumerNeeds{
+		Rewind:    cfg.EventRetentionWindows + cfg.GKGWindowSlack + 1,
+		Lookahead: cfg.GKGWindowSlack,
+	})
 	m := mgr.Metrics()
 	p.mRows = m.NewCounter("gdelt_join_rows", "status")
 	p.mInput = m.NewCounter("gdelt_join_input_rows", "table")
@@ -260,32 +314,130 @@ func parsePartitions(s string) ([]int32, error) {
 	return out, nil
 }
 
-func (p *gdeltJoinProc) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
+func (p *gdeltJoinProc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var passed service.MessageBatch
+	var passed, refused service.MessageBatch
+	if p.pass {
+		passed = batch
+	}
+	keep := func(m *service.Message) {
+		if !p.pass {
+			passed = append(passed, m)
+		}
+	}
 	for _, m := range batch {
 		if m.GetError() != nil {
-			passed = append(passed, m)
+			keep(m)
+			continue
+		}
+		if _, repair := m.MetaGet(metaRepair); repair {
+			keep(m) // a repaired file of an old window: for bronze, not the join
 			continue
 		}
 		if mk, ok := m.MetaGet(gdelt.MetaMarker); ok {
 			if err := p.marker(m, mk); err != nil {
-				m.SetError(err)
-				passed = append(passed, m)
+				p.log.Errorf("%v", err)
+				if !p.pass {
+					m.SetError(err)
+					passed = append(passed, m)
+				}
 			}
 			continue
 		}
-		if err := p.add(m); err != nil {
+		if err := p.add(ctx, m); err != nil {
+			if p.pass {
+				// The row goes on to bronze as it is; a copy records the
+				// join's refusal.
+				m = m.Copy()
+				refused = append(refused, m)
+			} else {
+				passed = append(passed, m)
+			}
 			m.SetError(err)
-			passed = append(passed, m)
+			m.MetaSetMut(metaErrorStage, "join")
+			m.MetaSetMut(metaErrorReason, "join_refused")
 		}
 	}
-	out := p.collect()
-	if len(passed) > 0 {
-		out = append(out, passed)
+	p.persistIDs(ctx)
+	// One batch out: with several, the engine's pipeline thread would wait
+	// for all of them to be acknowledged (a bronze commit period, a silver
+	// commit) before taking the next input batch. An output switch splits it
+	// by table; rows of several windows may then share a commit, which keeps
+	// one txn per appId at the highest window: still exactly once.
+	all := append(service.MessageBatch(nil), passed...)
+	for _, b := range p.collect() {
+		all = append(all, b...)
 	}
-	return out, nil
+	all = append(all, refused...)
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return []service.MessageBatch{all}, nil
+}
+
+// loadIDs gives the joiner the id memory a previous run persisted: the
+// windows before the first one this run receives, back to the memory's
+// horizon. A missing item is a window without events.
+func (p *gdeltJoinProc) loadIDs(ctx context.Context, first int64) {
+	p.loaded = true
+	if p.cache == "" {
+		return
+	}
+	idx, ok := windowIndex(first)
+	if !ok {
+		return
+	}
+	n, windows := 0, 0
+	err := p.mgr.AccessCache(ctx, p.cache, func(c service.Cache) {
+		for w := idx - p.j.IDMemoryWindows(); w < idx; w++ {
+			b, err := c.Get(ctx, p.idKey(windowID(w)))
+			if err != nil {
+				continue
+			}
+			ids, err := DecodeIDs(b)
+			if err != nil {
+				p.log.Warnf("gdelt_join: id memory item %s: %v (ignored)", p.idKey(windowID(w)), err)
+				continue
+			}
+			if err := p.j.RememberIDs(windowID(w), ids); err == nil {
+				n += len(ids)
+				windows++
+			}
+		}
+	})
+	if err != nil {
+		p.log.Warnf("gdelt_join: loading the id memory from cache %q: %v; re-exports of events first seen before window %d will count as new", p.cache, err, first)
+		return
+	}
+	p.log.Infof("gdelt_join: id memory: %d ids of %d windows before window %d loaded from cache %q", n, windows, first, p.cache)
+}
+
+// persistIDs stores the ids of the windows the joiner evicted and deletes the
+// windows it forgot. It runs before the batch is acknowledged, so the feed's
+// checkpoint never passes a window whose ids are not stored.
+func (p *gdeltJoinProc) persistIDs(ctx context.Context) {
+	evicted, forgotten := p.j.DrainEvictedIDs()
+	if p.cache == "" || (len(evicted) == 0 && len(forgotten) == 0) {
+		return
+	}
+	err := p.mgr.AccessCache(ctx, p.cache, func(c service.Cache) {
+		for _, e := range evicted {
+			if err := c.Set(ctx, p.idKey(e.Window), EncodeIDs(e.IDs), nil); err != nil {
+				p.log.Warnf("gdelt_join: storing the id memory of window %d: %v", e.Window, err)
+			}
+		}
+		for _, w := range forgotten {
+			_ = c.Delete(ctx, p.idKey(w))
+		}
+	})
+	if err != nil {
+		p.log.Warnf("gdelt_join: storing the id memory in cache %q: %v", p.cache, err)
+	}
+}
+
+func (p *gdeltJoinProc) idKey(window int64) string {
+	return p.key + "/ids/" + strconv.FormatInt(window, 10)
 }
 
 func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
@@ -309,7 +461,7 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 	return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
 }
 
-func (p *gdeltJoinProc) add(m *service.Message) error {
+func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	tname, _ := m.MetaGet("gdelt_table")
 	t, err := tableIndex(tname)
 	if err != nil {
@@ -352,6 +504,11 @@ func (p *gdeltJoinProc) add(m *service.Message) error {
 	row, ok := v.(map[string]any)
 	if !ok {
 		return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
+	}
+	if !p.loaded {
+		if w, ok := row[windowColumns[t]].(int64); ok {
+			p.loadIDs(ctx, w)
+		}
 	}
 	if err := p.j.Add(tname, row); err != nil {
 		p.mRejected.Incr(1, schema.Tables()[t].Name)
@@ -448,6 +605,8 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		p.mRows.Incr(int64(ws.Expired), StatusExpired)
 		p.gRate.SetFloat64(ws.JoinRate)
 		p.gWinMentions.Set(int64(ws.Mentions))
+		p.log.Infof("gdelt_join: window %d joined: %d mentions (complete %d, no_gkg %d, expired %d: join rate %.3f), %d events, %d GKG rows",
+			ws.Window, ws.Mentions, ws.Complete, ws.NoGKG, ws.Expired, ws.JoinRate, ws.Events, ws.GKG)
 		add(ws.Window, p.message(AuditRow(ws, StatusSilverComplete, strconv.FormatInt(p.shard, 10), int(p.shards), now), AuditWindows, ws.Window, p.app))
 	}
 	slices.Sort(order)
