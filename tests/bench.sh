@@ -3,7 +3,12 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta or join
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join or mem
+#
+# mem: peak resident memory (from the OS: /usr/bin/time's maximum RSS) of the
+# embedded default (pipelines/local.yaml) on the day load, on one 560 MB
+# export file (1.6 M rows in one window) and on the bundled mirror with one
+# row per batch (GDELT_BATCH_ROWS=1).
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
@@ -83,4 +88,20 @@ for t in export mentions gkg; do
   fi
   node tests/duckdb/bench_copy.mjs --runs 2 "$day" "$t"
 done | tee "$out/duckdb-copy.txt"
+fi
+
+if want mem; then
+echo "== memory: peak RSS of the embedded default (pipelines/local.yaml), measured by the OS"
+go build -o "$out/benthos" ./cmd/benthos
+[ -f .cache/bigexport/masterfilelist.txt ] || go run ./cmd/gdelt-gen -out .cache/bigexport -windows 1 -events 1600000 -mentions 1 -gkg 1 -scale small >/dev/null
+peak() { # name, then env assignments: runs local.yaml, prints peak RSS and wall time
+  local name=$1; shift
+  rm -rf "$out/mem-out"
+  /usr/bin/time -f '%M %e' -o "$out/mem-time.txt" env GDELT_OUT="$out/mem-out" LOG_LEVEL=warn "$@" "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$out/mem-log.txt" || { echo "$name: the run failed"; tail -5 "$out/mem-log.txt"; return 1; }
+  read -r kb secs < "$out/mem-time.txt"
+  awk -v n="$name" -v kb="$kb" -v s="$secs" 'BEGIN { printf "%-58s peak RSS %7.1f MiB   wall %6.1f s\n", n, kb / 1024, s }'
+}
+peak "day load (96 windows, 1.46 GB unzipped)" GDELT_BASE_URL=.cache/dayload
+peak "one 560 MB export file (1.6 M rows, one window)" GDELT_BASE_URL=.cache/bigexport
+peak "bundled mirror, GDELT_BATCH_ROWS=1" GDELT_BATCH_ROWS=1
 fi

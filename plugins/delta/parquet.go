@@ -743,25 +743,46 @@ func (c *pqColumn) release() {
 }
 
 // Page and chunk buffers go back to a pool when a file is closed: a writer
-// of many files reuses them instead of growing new ones from nothing.
-var pqBufPool sync.Pool
+// of many files reuses them instead of growing new ones from nothing. The
+// pool is bounded in bytes (a sync.Pool is not: between two collections it
+// kept every closed file's buffers, half a gigabyte on the day load), and
+// keeps no buffer bigger than a few pages.
+var pqPool = struct {
+	sync.Mutex
+	bufs  [][]byte
+	bytes int
+}{}
 
-// pqMaxPooledBuf keeps huge buffers (a big row group's chunk) out of the pool.
-const pqMaxPooledBuf = 8 << 20
+const (
+	pqMaxPooledBuf   = 4 << 20  // a bigger buffer (a big row group's chunk) is left to the collector
+	pqMaxPooledBytes = 32 << 20 // all pooled buffers together
+)
 
 func pqGetBuf() []byte {
-	if b, ok := pqBufPool.Get().(*[]byte); ok {
-		return (*b)[:0]
+	pqPool.Lock()
+	defer pqPool.Unlock()
+	n := len(pqPool.bufs)
+	if n == 0 {
+		return nil
 	}
-	return nil
+	b := pqPool.bufs[n-1]
+	pqPool.bufs[n-1] = nil
+	pqPool.bufs = pqPool.bufs[:n-1]
+	pqPool.bytes -= cap(b)
+	return b[:0]
 }
 
 func pqPutBuf(b []byte) {
 	if cap(b) == 0 || cap(b) > pqMaxPooledBuf {
 		return
 	}
-	b = b[:0]
-	pqBufPool.Put(&b)
+	pqPool.Lock()
+	defer pqPool.Unlock()
+	if pqPool.bytes+cap(b) > pqMaxPooledBytes {
+		return
+	}
+	pqPool.bufs = append(pqPool.bufs, b[:0])
+	pqPool.bytes += cap(b)
 }
 
 // null appends a null entry of row seq.
