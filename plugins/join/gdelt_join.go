@@ -26,6 +26,7 @@ const (
 	gjFieldStateCache = "state_cache"
 	gjFieldStateKey   = "state_key"
 	gjFieldPass       = "pass_through"
+	gjFieldStall      = "stall_warning_after"
 )
 
 // Metadata of rejected rows (shared with gdelt_decode and the rejects
@@ -35,6 +36,10 @@ const (
 	metaErrorReason = "gdelt_error_reason"
 	metaRepair      = "gdelt_repair"
 )
+
+// stallRepeat is the shortest time between two warnings about the same
+// stall: often enough to be seen, rarely enough not to flood the log.
+const stallRepeat = time.Minute
 
 // Metadata of the messages gdelt_join emits. The feed's window markers are
 // gdelt.MetaMarker, gdelt.MarkerWindowEnd and gdelt.MarkerEnd.
@@ -77,7 +82,16 @@ is emitted once every table is complete through W + `+"`gkg_slack_windows`"+`. A
 - without `+"`partitions`"+`: it has sent a row of a later window, or a `+"`gdelt_feed`"+` marker (`+"`window_markers: true`"+`) ended
   the window; the marker of the end of a backfill emits everything;
 - with `+"`partitions`"+` (Kafka): every listed partition of its topic (metadata `+"`kafka_partition`"+`) has sent a row of a later
-  window. Rows must be in window order within a partition, as `+"`gdelt_feed`"+` → Kafka produces them.
+  window, or a `+"`window_end`"+` marker of the window or a later one: a record with metadata `+"`gdelt_marker: window_end`"+`,
+  `+"`gdelt_window`"+` and `+"`gdelt_table`"+`, which `+"`gdelt_kafka_route`"+` puts in every partition of every topic at the end of each
+  window, so that a partition that got no row of a window (a missing GKG file, a quiet partition) does not hold every
+  window back. An `+"`end`"+` marker (`+"`gdelt_marker: end`"+`) received from every listed partition of every table emits
+  everything pending, as the end of a backfill does without partitions. Rows and markers must be in window order within
+  a partition, as `+"`gdelt_feed`"+` → `+"`gdelt_kafka_route`"+` → Kafka produces them.
+
+A window held back (windows pending and the watermark still) for `+"`stall_warning_after`"+` of wall time is logged at
+warn level, at most once a minute while it lasts, naming the tables and partitions it waits for and the newest window
+each has sent.
 
 ### Restarts and replays
 The state lives in memory. After a restart it is rebuilt by reading the input again from far enough back (the Kafka
@@ -95,7 +109,9 @@ mistyped key or window column) is passed through with an error.
 `+"`gdelt_join_windows_completed`"+`; gauges `+"`gdelt_join_window_join_rate`"+` (the last completed window's complete / mentions),
 `+"`gdelt_join_window_mentions`"+`, `+"`gdelt_join_state_events`"+`, `+"`gdelt_join_state_gkg`"+`, `+"`gdelt_join_pending_mentions`"+`,
 `+"`gdelt_join_state_bytes`"+`, `+"`gdelt_join_watermark`"+` and `+"`gdelt_join_emitted_window`"+` (unix seconds),
-`+"`gdelt_join_watermark_lag_seconds`"+` (the newest window received minus the watermark).`).
+`+"`gdelt_join_watermark_lag_seconds`"+` (the newest window received minus the watermark), `+"`gdelt_join_pending_windows`"+`
+(windows received and not yet emitted). Every metric exists from the start (gauges at 0, counters with each label at 0), so
+an alert on `+"`time() - gdelt_join_watermark`"+` fires even when no window was ever completed.`).
 		Fields(
 			service.NewIntField(gjFieldRetention).
 				Description("How many windows after its own an event still joins mentions: 192 = 48 hours. Memory grows with it.").
@@ -125,6 +141,9 @@ mistyped key or window column) is passed through with an error.
 			service.NewBoolField(gjFieldPass).
 				Description("Also pass every input message on unchanged (rows, markers, errors), before the silver batches: one read of the feed then feeds both the bronze tables and silver. Off: the input rows are consumed.").
 				Default(false),
+			service.NewDurationField(gjFieldStall).
+				Description("Log a warning when windows are pending and the watermark has not moved for this long (wall time), naming the tables and partitions the oldest pending window waits for; repeated at most once a minute while it lasts. Live, the watermark moves once per GDELT window (15 minutes): keep it above that. `0s`: never.").
+				Default("30m"),
 		).
 		Example("From the feed, to three Delta tables", "", `
 pipeline:
@@ -163,6 +182,15 @@ type source struct {
 	partition int32 // -1 without Kafka
 }
 
+// partState is what one partition of one table has told the join
+// (partitioned mode).
+type partState struct {
+	newest     int64 // newest window id it sent, in a row or a window_end marker; 0: none
+	through    int64 // the window index it is complete through, when hasThrough
+	hasThrough bool
+	ends       int // end markers received
+}
+
 type gdeltJoinProc struct {
 	mgr    *service.Resources
 	pass   bool
@@ -177,17 +205,28 @@ type gdeltJoinProc struct {
 	app    string
 	parts  [3][]int32 // declared partitions per table; nil: not partitioned
 
-	newest     map[source]int64 // newest window id per source (partitioned mode)
-	lastPos    map[source]int64 // last position taken per source
+	partState  map[source]*partState // partitioned mode
+	flushes    int                   // end markers acted on (partitioned mode)
+	lastPos    map[source]int64      // last position taken per source
 	maxWaiting int64
 	lastStats  Stats
 	templates  map[templateKey]*service.Message // per collect call
 	now        func() time.Time
 
+	// Stall warnings: the wall time since which the watermark has held back
+	// pending windows, and when that was last logged.
+	stallAfter          time.Duration
+	heldSince, lastWarn time.Time
+	heldMark            int64
+	wasPending          bool
+	warnf               func(format string, args ...any)
+	stop, watcherDone   chan struct{}
+	closeOnce           sync.Once
+
 	mRows, mInput, mRejected, mLate, mReplayed, mDup *service.MetricCounter
 	mEvicted, mWindows                               *service.MetricCounter
 	gRate, gWinMentions, gEvents, gGKG, gPending     *service.MetricGauge
-	gBytes, gWatermark, gEmitted, gLag               *service.MetricGauge
+	gBytes, gWatermark, gEmitted, gLag, gPendingWins *service.MetricGauge
 }
 
 var windowColumns = [3]string{"date_added", "mention_time_date", "date"}
@@ -205,7 +244,8 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 		return nil, err
 	}
 	cfg.EmitEvents = true
-	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), newest: map[source]int64{}, lastPos: map[source]int64{}, now: time.Now}
+	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), partState: map[source]*partState{}, lastPos: map[source]int64{}, now: time.Now}
+	p.warnf = p.log.Warnf
 	if p.pass, err = pc.FieldBool(gjFieldPass); err != nil {
 		return nil, err
 	}
@@ -232,6 +272,12 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	p.shard, p.shards = int64(shard), int64(shards)
 	if p.app, err = pc.FieldString(gjFieldTxnApp); err != nil {
 		return nil, err
+	}
+	if p.stallAfter, err = pc.FieldDuration(gjFieldStall); err != nil {
+		return nil, err
+	}
+	if p.stallAfter < 0 {
+		return nil, fmt.Errorf("%s: %s is negative", gjFieldStall, p.stallAfter)
 	}
 	if p.app == "" {
 		p.app = fmt.Sprintf("silver-%d-of-%d", shard, shards)
@@ -286,6 +332,33 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	p.gWatermark = m.NewGauge("gdelt_join_watermark")
 	p.gEmitted = m.NewGauge("gdelt_join_emitted_window")
 	p.gLag = m.NewGauge("gdelt_join_watermark_lag_seconds")
+	p.gPendingWins = m.NewGauge("gdelt_join_pending_windows")
+	// Every series exists before the first window, so that alerts on them
+	// (time() - gdelt_join_watermark) fire on a join that never completes one.
+	for _, g := range []*service.MetricGauge{p.gRate, p.gWinMentions, p.gEvents, p.gGKG, p.gPending, p.gBytes,
+		p.gWatermark, p.gEmitted, p.gLag, p.gPendingWins} {
+		g.Set(0)
+	}
+	for _, st := range []string{StatusComplete, StatusNoGKG, StatusExpired} {
+		p.mRows.Incr(0, st)
+	}
+	for _, t := range schema.Tables() {
+		for _, c := range []*service.MetricCounter{p.mInput, p.mRejected, p.mLate, p.mReplayed} {
+			c.Incr(0, t.Name)
+		}
+	}
+	p.mDup.Incr(0, "export")
+	p.mDup.Incr(0, "gkg")
+	p.mEvicted.Incr(0)
+	p.mWindows.Incr(0)
+
+	p.heldSince = p.now()
+	p.stop, p.watcherDone = make(chan struct{}), make(chan struct{})
+	if p.stallAfter > 0 {
+		go p.watch(min(max(p.stallAfter/4, 100*time.Millisecond), 15*time.Second))
+	} else {
+		close(p.watcherDone)
+	}
 	return p, nil
 }
 
@@ -441,6 +514,9 @@ func (p *gdeltJoinProc) idKey(window int64) string {
 }
 
 func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
+	if p.j.cfg.ExplicitCompletion {
+		return p.partitionMarker(m, kind)
+	}
 	switch kind {
 	case gdelt.MarkerEnd:
 		p.j.flush() // collect drains
@@ -461,24 +537,112 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 	return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
 }
 
+// partitionMarker takes a marker read from Kafka (gdelt_kafka_route put it
+// in every partition): window_end completes its partition through the
+// window; end, once every partition of every table has sent one, emits
+// everything pending.
+func (p *gdeltJoinProc) partitionMarker(m *service.Message, kind string) error {
+	tname, _ := m.MetaGet("gdelt_table")
+	t, err := tableIndex(tname)
+	if err != nil {
+		return fmt.Errorf("gdelt_join: %s marker: metadata gdelt_table: %w", kind, err)
+	}
+	if _, ok := m.MetaGet("kafka_partition"); !ok {
+		return fmt.Errorf("gdelt_join: %s marker of %s without kafka_partition: with partitions set, markers must come from Kafka (gdelt_kafka_route)", kind, tname)
+	}
+	src, err := p.source(m, t, tname)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case gdelt.MarkerWindowEnd:
+		ws, _ := m.MetaGet("gdelt_window")
+		w, err := strconv.ParseInt(ws, 10, 64)
+		idx, ok := windowIndex(w)
+		if err != nil || !ok {
+			return fmt.Errorf("gdelt_join: window_end marker of %s partition %d: gdelt_window %q is not a window id", tname, src.partition, ws)
+		}
+		p.partitionAt(src, w, idx)
+	case gdelt.MarkerEnd:
+		p.part(src).ends++
+		p.flushIfEnded()
+	default:
+		return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
+	}
+	return nil
+}
+
+// source tells where a message came from: its table and, in partitioned
+// mode, its Kafka partition, which must be one of the table's.
+func (p *gdeltJoinProc) source(m *service.Message, t int, tname string) (source, error) {
+	src := source{table: t, partition: -1}
+	if ps, ok := m.MetaGet("kafka_partition"); ok && p.parts[t] != nil {
+		n, err := strconv.ParseInt(ps, 10, 32)
+		if err != nil {
+			return src, fmt.Errorf("gdelt_join: kafka_partition %q is not an integer", ps)
+		}
+		src.partition = int32(n)
+		if !slices.Contains(p.parts[t], src.partition) {
+			return src, fmt.Errorf("gdelt_join: a %s record from partition %d, which is not in partitions.%s", tname, n, schema.Tables()[t].Name)
+		}
+	}
+	return src, nil
+}
+
+func (p *gdeltJoinProc) part(src source) *partState {
+	st := p.partState[src]
+	if st == nil {
+		st = &partState{}
+		p.partState[src] = st
+	}
+	return st
+}
+
+// partitionAt records that src sent window id w and is complete through
+// window index through, and completes its table as far as all its
+// partitions allow.
+func (p *gdeltJoinProc) partitionAt(src source, w, through int64) {
+	st := p.part(src)
+	st.newest = max(st.newest, w)
+	if st.hasThrough && through <= st.through {
+		return
+	}
+	st.through, st.hasThrough = through, true
+	p.completeTable(src.table)
+}
+
+// flushIfEnded emits everything pending once every partition of every
+// table has sent one more end marker than was acted on.
+func (p *gdeltJoinProc) flushIfEnded() {
+	low := -1
+	for t := range p.parts {
+		for _, part := range p.parts[t] {
+			n := 0
+			if st := p.partState[source{table: t, partition: part}]; st != nil {
+				n = st.ends
+			}
+			if low < 0 || n < low {
+				low = n
+			}
+		}
+	}
+	if low > p.flushes {
+		p.flushes = low
+		p.j.flush() // collect drains
+	}
+}
+
 func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	tname, _ := m.MetaGet("gdelt_table")
 	t, err := tableIndex(tname)
 	if err != nil {
 		return fmt.Errorf("gdelt_join: metadata gdelt_table: %w", err)
 	}
-	src := source{table: t, partition: -1}
-	pos, hasPos := int64(0), false
-	if ps, ok := m.MetaGet("kafka_partition"); ok && p.parts[t] != nil {
-		n, err := strconv.ParseInt(ps, 10, 32)
-		if err != nil {
-			return fmt.Errorf("gdelt_join: kafka_partition %q is not an integer", ps)
-		}
-		src.partition = int32(n)
-		if !slices.Contains(p.parts[t], src.partition) {
-			return fmt.Errorf("gdelt_join: a %s row from partition %d, which is not in partitions.%s", tname, n, schema.Tables()[t].Name)
-		}
+	src, err := p.source(m, t, tname)
+	if err != nil {
+		return err
 	}
+	pos, hasPos := int64(0), false
 	if os, ok := m.MetaGet("kafka_offset"); ok {
 		if pos, err = strconv.ParseInt(os, 10, 64); err == nil {
 			hasPos = true
@@ -518,30 +682,31 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if hasPos {
 		p.lastPos[src] = pos
 	}
-	if p.j.cfg.ExplicitCompletion {
+	if p.j.cfg.ExplicitCompletion && src.partition >= 0 {
+		// A row of window w: its partition (in window order) has sent
+		// every row of the windows before.
 		w, _ := row[windowColumns[t]].(int64)
-		if w > p.newest[src] {
-			p.newest[src] = w
-			p.completeTable(t)
+		if idx, ok := windowIndex(w); ok {
+			p.partitionAt(src, w, idx-1)
 		}
 	}
 	return nil
 }
 
-// completeTable: the table is complete through the window before the lowest
-// newest window of its partitions, once each has sent a row.
+// completeTable: the table is complete through the lowest window its
+// partitions are complete through, once each has told.
 func (p *gdeltJoinProc) completeTable(t int) {
 	var low int64
 	for i, part := range p.parts[t] {
-		w, ok := p.newest[source{table: t, partition: part}]
-		if !ok {
+		st := p.partState[source{table: t, partition: part}]
+		if st == nil || !st.hasThrough {
 			return
 		}
-		if i == 0 || w < low {
-			low = w
+		if i == 0 || st.through < low {
+			low = st.through
 		}
 	}
-	if err := p.j.CompleteBefore(schema.Tables()[t].Name, low); err != nil {
+	if err := p.j.Complete(schema.Tables()[t].Name, windowID(low)); err != nil {
 		p.log.Errorf("gdelt_join: %v", err)
 	}
 }
@@ -681,6 +846,110 @@ func (p *gdeltJoinProc) metrics() {
 	if em, ok := windowIndex(s.Emitted); ok {
 		p.gEmitted.Set(em * windowSeconds)
 	}
+	p.gPendingWins.Set(int64(len(p.j.openWins)))
+
+	// The stall clock restarts whenever the watermark moves, and when
+	// windows start pending after none was.
+	pending := len(p.j.openWins) > 0
+	if s.Watermark != p.heldMark || (pending && !p.wasPending) {
+		p.heldMark, p.heldSince = s.Watermark, p.now()
+	}
+	p.wasPending = pending
 }
 
-func (p *gdeltJoinProc) Close(context.Context) error { return nil }
+// watch checks for a stall every tick until Close.
+func (p *gdeltJoinProc) watch(every time.Duration) {
+	defer close(p.watcherDone)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+			p.mu.Lock()
+			p.checkStall()
+			p.mu.Unlock()
+		}
+	}
+}
+
+// checkStall logs, at most once per stallRepeat, when windows have been
+// pending with the watermark still for stallAfter: which window waits, for
+// which tables and partitions, and the newest window each sent. Callers
+// hold p.mu.
+func (p *gdeltJoinProc) checkStall() {
+	if p.stallAfter <= 0 || len(p.j.openWins) == 0 {
+		return
+	}
+	now := p.now()
+	held := now.Sub(p.heldSince)
+	if held < p.stallAfter || (!p.lastWarn.IsZero() && now.Sub(p.lastWarn) < stallRepeat) {
+		return
+	}
+	p.lastWarn = now
+	oldest := p.j.openWins[0]
+	s := p.j.Stats()
+	wm := "none yet"
+	if s.Watermark != 0 {
+		wm = strconv.FormatInt(s.Watermark, 10)
+	}
+	p.warnf("gdelt_join: window %d waits for %s; the watermark (%s) has not moved for %s, %d windows and %d mentions pending",
+		windowID(oldest), p.holdingBack(oldest+p.j.slack), wm, held.Round(time.Second), len(p.j.openWins), s.PendingMentions)
+}
+
+// holdingBack names the tables (and, with partitions, the partitions) not
+// yet complete through window index need, with the newest window each sent.
+func (p *gdeltJoinProc) holdingBack(need int64) string {
+	var parts []string
+	for t, tab := range schema.Tables() {
+		if p.parts[t] == nil {
+			ts := &p.j.tables[t]
+			if ts.hasComplete && ts.complete >= need {
+				continue
+			}
+			newest := "none"
+			if ts.hasRows {
+				newest = strconv.FormatInt(windowID(ts.newest), 10)
+			}
+			parts = append(parts, fmt.Sprintf("%s (newest window there: %s)", tab.Name, newest))
+			continue
+		}
+		var ids, newest []string
+		for _, part := range p.parts[t] {
+			st := p.partState[source{table: t, partition: part}]
+			if st != nil && st.hasThrough && st.through >= need {
+				continue
+			}
+			ids = append(ids, strconv.Itoa(int(part)))
+			if st == nil || st.newest == 0 {
+				newest = append(newest, "none")
+			} else {
+				newest = append(newest, strconv.FormatInt(st.newest, 10))
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		noun := "partitions"
+		if len(ids) == 1 {
+			noun = "partition"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s (newest window there: %s)", tab.Name, noun, strings.Join(ids, ","), strings.Join(newest, ", ")))
+	}
+	if len(parts) == 0 {
+		return "nothing (it is released by the next record)"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Close stops the stall watcher; it is idempotent.
+func (p *gdeltJoinProc) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { close(p.stop) })
+	select {
+	case <-p.watcherDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
