@@ -894,7 +894,7 @@ func (p *gdeltJoinProc) checkStall() {
 	if s.Watermark != 0 {
 		wm = strconv.FormatInt(s.Watermark, 10)
 	}
-	p.warnf("gdelt_join: window %d waits for %s; the watermark (%s) has not moved for %s, %d windows and %d mentions pending",
+	p.warnf("gdelt_join: window %d waits for %s; the watermark (%s) has not moved for %s; pending windows %d, pending mentions %d",
 		windowID(oldest), p.holdingBack(oldest+p.j.slack), wm, held.Round(time.Second), len(p.j.openWins), s.PendingMentions)
 }
 
@@ -930,6 +930,9 @@ func (p *gdeltJoinProc) holdingBack(need int64) string {
 		}
 		if len(ids) == 0 {
 			continue
+		}
+		if !slices.ContainsFunc(newest, func(w string) bool { return w != newest[0] }) {
+			newest = newest[:1] // the same everywhere: say it once
 		}
 		noun := "partitions"
 		if len(ids) == 1 {
