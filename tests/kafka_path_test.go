@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +29,13 @@ func requireKcat(t *testing.T) string {
 	return ""
 }
 
-// kcatRead reads a whole topic with kcat, one line per record: key TAB headers TAB value.
+// kcatRead reads a whole topic with kcat, one line per record: partition TAB key TAB headers TAB value.
 func kcatRead(t *testing.T, brokers, topic string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, requireKcat(t), "-b", brokers, "-C", "-t", topic, "-o", "beginning", "-e", "-q",
-		"-f", "%k\t%h\t%s\n").CombinedOutput()
+		"-f", "%p\t%k\t%h\t%s\n").CombinedOutput()
 	if err != nil {
 		t.Fatalf("kcat %s: %v\n%s", topic, err, out)
 	}
@@ -46,8 +47,12 @@ func kcatRead(t *testing.T, brokers, topic string) []string {
 }
 
 // TestKafkaPathEndToEnd: generated windows → ingest.yaml → the topics → an
-// independent client (kcat) sees every row with its key and headers →
-// bronze.yaml → Delta on MinIO, where DuckDB finds every row exactly once.
+// independent client (kcat) sees every row with its key and headers, the
+// mentions and GKG record of one document in the same partition number, and
+// in every partition one window_end marker per window after the window's
+// rows, and one end marker → bronze.yaml → Delta on MinIO, where DuckDB
+// finds every row exactly once (no marker), and the group's offsets pass
+// the markers too.
 func TestKafkaPathEndToEnd(t *testing.T) {
 	requireDuckDB(t)
 	requireKcat(t)
@@ -59,15 +64,33 @@ func TestKafkaPathEndToEnd(t *testing.T) {
 
 	ingestMirror(t, k, mirror)
 
+	const partitions = 6                           // resources/topics.yaml
+	docPartition := map[string]map[string]string{} // table → document URL → partition
 	for table, topic := range map[string]string{"export": "gdelt.events", "mentions": "gdelt.mentions", "gkg": "gdelt.gkg"} {
 		recs := kcatRead(t, k.Brokers, topic)
-		if len(recs) != want[table] {
-			t.Fatalf("kcat reads %d records in %s, the mirror has %d rows", len(recs), topic, want[table])
-		}
 		keyField := map[string]int{"export": 0, "mentions": 5, "gkg": 4}[table] // GLOBALEVENTID, MentionIdentifier, DocumentIdentifier
+		rows := 0
+		windowEnds, ends := map[string]int{}, map[string]int{} // per partition
+		docPartition[table] = map[string]string{}
 		for _, r := range recs {
-			parts := strings.SplitN(r, "\t", 3)
-			key, headers, fields := parts[0], parts[1], strings.Split(parts[2], "\t")
+			parts := strings.SplitN(r, "\t", 4)
+			part, key, headers, value := parts[0], parts[1], parts[2], parts[3]
+			if strings.Contains(headers, "gdelt_marker=") {
+				if value != "" || key != "" || !strings.Contains(headers, "gdelt_table="+table) || !strings.Contains(headers, "gdelt_stream=english") {
+					t.Fatalf("%s marker record %q: want an empty key and value, gdelt_table=%s and gdelt_stream", topic, r, table)
+				}
+				switch {
+				case strings.Contains(headers, "gdelt_marker=window_end") && strings.Contains(headers, "gdelt_window="):
+					windowEnds[part]++
+				case strings.Contains(headers, "gdelt_marker=end"):
+					ends[part]++
+				default:
+					t.Fatalf("%s: unknown marker %q", topic, headers)
+				}
+				continue
+			}
+			rows++
+			fields := strings.Split(value, "\t")
 			if !strings.Contains(headers, "gdelt_table="+table) || !strings.Contains(headers, "gdelt_window=") ||
 				!strings.Contains(headers, "gdelt_line=") || !strings.Contains(headers, "gdelt_stream=english") {
 				t.Fatalf("%s record without its gdelt_* headers: %q", topic, headers)
@@ -75,13 +98,52 @@ func TestKafkaPathEndToEnd(t *testing.T) {
 			if key != fields[keyField] {
 				t.Fatalf("%s key %q, want field %d of the row, %q", topic, key, keyField+1, fields[keyField])
 			}
+			docPartition[table][key] = part
+		}
+		if rows != want[table] {
+			t.Fatalf("kcat reads %d rows in %s, the mirror has %d", rows, topic, want[table])
+		}
+		for p := 0; p < partitions; p++ {
+			ps := strconv.Itoa(p)
+			if windowEnds[ps] != len(windows) || ends[ps] != 1 {
+				t.Errorf("%s partition %d: %d window_end and %d end markers, want %d and 1", topic, p, windowEnds[ps], ends[ps], len(windows))
+			}
 		}
 	}
-	t.Logf("kcat read %v records with keys and gdelt_* headers over %d windows", want, len(windows))
+	shared := 0
+	for url, p := range docPartition["mentions"] {
+		if q, ok := docPartition["gkg"][url]; ok {
+			shared++
+			if p != q {
+				t.Errorf("document %s: mentions in partition %s, GKG in %s: not co-partitioned", url, p, q)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Error("no document has both mentions and a GKG record: co-partitioning untested")
+	}
+	reg, lag := topicOrder(t, k.Brokers)
+	if len(reg) > 0 {
+		t.Errorf("records out of window order or after their window's marker: %v (up to %v windows)", reg, lag)
+	}
+	t.Logf("kcat read %v rows with keys and gdelt_* headers over %d windows, a window_end marker per window and an end marker in every partition; %d documents co-partitioned",
+		want, len(windows), shared)
 
 	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
 		"BRONZE_GROUP=e2e", "DELTA_BATCH_PERIOD=500ms")...)
 	waitRows(t, srv, "lake", want, 2*time.Minute, bronze)
+	// The group's offsets pass the markers too: nothing is left to read.
+	records, _ := topicTotals(t, k.Brokers)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		lag := groupLag(t, k.Brokers, "e2e", records)
+		if lag == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bronze's group still lags %d of %d records (rows and markers) after 30 s", lag, records)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	bronze.Stop()
 	checkBronzeExact(t, srv, "lake", mirror)
 	if dlq := kcatRead(t, k.Brokers, "gdelt.dlq"); len(dlq) != 0 {

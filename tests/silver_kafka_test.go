@@ -113,12 +113,27 @@ func ingestMirror(t *testing.T, k *kafkaDev, mirror string) {
 		"GDELT_MODE=backfill", "INGEST_STATE="+t.TempDir()).Wait(2 * time.Minute)
 }
 
-// topicOrder reads the three topics and counts, per topic, the records
-// whose gdelt_window header is older than a record before them in their
-// partition: silver's completion signal assumes there are none (each
-// partition in window order), so a late record can be joined after its
-// window was emitted. It also returns the largest such lag, in windows.
-func topicOrder(t *testing.T, brokers string) (regressions map[string]int, maxLag map[string]int64) {
+// partitionLog is what one partition of a table topic holds, as read back.
+type partitionLog struct {
+	Rows       int // records without a gdelt_marker header
+	WindowEnds int // window_end markers
+	Ends       int // end markers
+	// Out of order: rows or markers of an older window than a record
+	// before them, and rows of a window whose window_end marker came before.
+	Regressions, AfterMarker int
+	MaxLag                   int64 // the largest regression, in windows
+}
+
+// topicPartition names a partition of a topic.
+type topicPartition struct {
+	topic string
+	part  int32
+}
+
+// readTopics reads the three table topics whole and describes each
+// partition: rows, markers, and whether rows and markers are in window
+// order (silver's completion relies on it).
+func readTopics(t *testing.T, brokers string) map[topicPartition]*partitionLog {
 	t.Helper()
 	topics := []string{"gdelt.events", "gdelt.mentions", "gdelt.gkg"}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topics...),
@@ -134,13 +149,12 @@ func topicOrder(t *testing.T, brokers string) (regressions map[string]int, maxLa
 		t.Fatal(err)
 	}
 	remaining := 0
-	ends.Each(func(o kadm.ListedOffset) { remaining += int(o.Offset) })
-	type tp struct {
-		topic string
-		part  int32
-	}
-	newest := map[tp]time.Time{}
-	regressions, maxLag = map[string]int{}, map[string]int64{}
+	out := map[topicPartition]*partitionLog{}
+	ends.Each(func(o kadm.ListedOffset) {
+		remaining += int(o.Offset)
+		out[topicPartition{o.Topic, o.Partition}] = &partitionLog{}
+	})
+	newest, ended := map[topicPartition]time.Time{}, map[topicPartition]time.Time{}
 	for remaining > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -149,21 +163,53 @@ func topicOrder(t *testing.T, brokers string) (regressions map[string]int, maxLa
 		fs.EachRecord(func(r *kgo.Record) {
 			remaining--
 			var w time.Time
+			marker := ""
 			for _, h := range r.Headers {
-				if h.Key == "gdelt_window" {
+				switch h.Key {
+				case "gdelt_window":
 					w, _ = time.Parse("20060102150405", string(h.Value))
+				case "gdelt_marker":
+					marker = string(h.Value)
 				}
 			}
-			k := tp{r.Topic, r.Partition}
-			if w.Before(newest[k]) {
-				regressions[r.Topic]++
-				if lag := int64(newest[k].Sub(w) / (15 * time.Minute)); lag > maxLag[r.Topic] {
-					maxLag[r.Topic] = lag
+			k := topicPartition{r.Topic, r.Partition}
+			pl := out[k]
+			switch marker {
+			case "end":
+				pl.Ends++
+				return // no window: it ends the stream so far
+			case "window_end":
+				pl.WindowEnds++
+				if w.After(ended[k]) {
+					ended[k] = w
 				}
+			case "":
+				pl.Rows++
+				if !w.After(ended[k]) && !ended[k].IsZero() {
+					pl.AfterMarker++
+				}
+			}
+			if w.Before(newest[k]) {
+				pl.Regressions++
+				pl.MaxLag = max(pl.MaxLag, int64(newest[k].Sub(w)/(15*time.Minute)))
 			} else {
 				newest[k] = w
 			}
 		})
+	}
+	return out
+}
+
+// topicOrder counts, per topic, the records out of window order within
+// their partition (see readTopics), and the largest lag, in windows.
+func topicOrder(t *testing.T, brokers string) (regressions map[string]int, maxLag map[string]int64) {
+	t.Helper()
+	regressions, maxLag = map[string]int{}, map[string]int64{}
+	for k, pl := range readTopics(t, brokers) {
+		if n := pl.Regressions + pl.AfterMarker; n > 0 {
+			regressions[k.topic] += n
+			maxLag[k.topic] = max(maxLag[k.topic], pl.MaxLag)
+		}
 	}
 	return regressions, maxLag
 }
@@ -178,9 +224,12 @@ func explainOrder(t *testing.T, reg map[string]int, lag map[string]int64) {
 	}
 }
 
-// silverThrough is the newest window a finite stream lets silver emit: a
-// window waits for every partition to send a row two windows later.
-func silverThrough(windows []string) string { return windows[len(windows)-3] }
+// silverThrough is the newest window a finite stream lets silver emit: all
+// of them, since ingest's window markers close each window in every
+// partition and the backfill's end markers close the last ones. (Before the
+// markers, a window waited for a row two windows later in every partition,
+// so the last two windows of a finite stream were never emitted.)
+func silverThrough(windows []string) string { return windows[len(windows)-1] }
 
 // TestSilverKafkaCrash kills silver.yaml with SIGKILL 20 times at random
 // points, restarting it each time (it re-reads the topics from the start and
@@ -201,7 +250,7 @@ func TestSilverKafkaCrash(t *testing.T) {
 	ingestMirror(t, k, mirror)
 	reg, lag := topicOrder(t, k.Brokers)
 	if len(reg) > 0 {
-		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window (up to %v windows); silver relies on that order", reg, lag)
+		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window or after their window's marker (up to %v windows); silver relies on that order", reg, lag)
 	}
 	t.Logf("records older than a record before them in their partition: %v (max lag in windows %v)", reg, lag)
 	apps := []string{"silver-0-of-1"}
@@ -312,7 +361,7 @@ func TestSilverKafkaTwoReplicas(t *testing.T) {
 	ingestMirror(t, k, mirror)
 	reg, lag := topicOrder(t, k.Brokers)
 	if len(reg) > 0 {
-		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window (up to %v windows); silver relies on that order", reg, lag)
+		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window or after their window's marker (up to %v windows); silver relies on that order", reg, lag)
 	}
 	t.Logf("records older than a record before them in their partition: %v (max lag in windows %v)", reg, lag)
 
