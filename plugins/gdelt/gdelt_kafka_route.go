@@ -58,7 +58,8 @@ Sets, for a `+"`redpanda`"+` (or `+"`kafka_franz`"+`) output with `+"`partitione
   window (a missing GKG file, a quiet partition, the end of a backfill) still tells `+"`gdelt_join`"+` that the window is
   over; `+"`bronze.yaml`"+` drops markers;
 - a message with an error (a row the feed cut for length), or whose `+"`gdelt_table`"+` is none of the three, goes to the
-  dead-letter topic, keyed as its table's rows, with the error in `+"`gdelt_error`"+`.
+  dead-letter topic, keyed as its table's rows, with the error in `+"`gdelt_error`"+` (and `+"`gdelt_error_stage: feed`"+` for
+  the feed's errors).
 
 A marker lands after every row of its window in each partition only if the output keeps order: one pipeline thread,
 `+"`max_in_flight: 1`"+`, and an idempotent producer (which retries in order).
@@ -100,7 +101,7 @@ output:
     partitioner: manual
     partition: ${! @gdelt_partition }
     metadata:
-      include_patterns: [ '^gdelt_(table|window|file|line|stream|marker|error|error_reason)$' ]
+      include_patterns: [ '^gdelt_(table|window|file|line|stream|marker|error|error_reason|error_stage)$' ]
     idempotent_write: true
     max_in_flight: 1
 `)
@@ -166,11 +167,15 @@ func (p *gdeltKafkaRoute) Process(_ context.Context, m *service.Message) (servic
 	kind, isMarker := m.MetaGet(MetaMarker)
 	switch {
 	case m.GetError() != nil:
+		// Ingest decodes nothing: an error here is the feed's.
+		if _, ok := m.MetaGet(MetaErrorStage); !ok {
+			m.MetaSetMut(MetaErrorStage, StageFeed)
+		}
 		p.deadLetter(m, t, m.GetError().Error())
 	case isMarker:
 		return p.marker(m, kind), nil
 	case t < 0:
-		m.MetaSetMut("gdelt_error_reason", ReasonUnknownTable)
+		m.MetaSetMut(MetaErrorReason, ReasonUnknownTable)
 		p.deadLetter(m, t, fmt.Sprintf("gdelt_kafka_route: gdelt_table %q is not export, mentions or gkg: no topic for this row", table))
 	default:
 		raw, err := m.AsBytes()

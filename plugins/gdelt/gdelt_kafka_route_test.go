@@ -118,7 +118,7 @@ func TestKafkaRouteRows(t *testing.T) {
 		}
 	}
 	if meta(cut, MetaKafkaKey) != url || meta(cut, MetaKafkaPartition) != fmt.Sprint(KeyPartition([]byte(url), 2)) ||
-		meta(cut, "gdelt_error_reason") != ReasonLineTooLong || !strings.Contains(meta(cut, MetaError), "line too long") {
+		meta(cut, "gdelt_error_reason") != ReasonLineTooLong || meta(cut, MetaErrorStage) != StageFeed || !strings.Contains(meta(cut, MetaError), "line too long") {
 		t.Errorf("cut row: key %q partition %q reason %q error %q", meta(cut, MetaKafkaKey), meta(cut, MetaKafkaPartition),
 			meta(cut, "gdelt_error_reason"), meta(cut, MetaError))
 	}
