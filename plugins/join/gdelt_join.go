@@ -96,7 +96,7 @@ each has sent.
 ### Restarts and replays
 The state lives in memory. After a restart it is rebuilt by reading the input again from far enough back (the Kafka
 topics from their start, or `+"`gdelt_feed`"+` with `+"`rewind_windows`"+`); windows already committed are skipped by the Delta
-txn. A row whose source position (`+"`kafka_partition`"+`/`+"`kafka_offset`"+`, or `+"`gdelt_window`"+`/`+"`gdelt_line`"+`) is not past the last one
+txn. A row whose source position (`+"`gdelt_window`"+`/`+"`gdelt_line`"+` within its table and `+"`kafka_partition`"+`, else `+"`kafka_offset`"+`) is not past the last one
 taken from its source is a redelivery and is dropped (`+"`gdelt_join_replayed_rows`"+`). Outputs should not nack (set
 `+"`delta_lake.commit_attempts: 0`"+`): a nacked window is only written again after a restart.
 
@@ -642,17 +642,21 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if err != nil {
 		return err
 	}
+	// A row's position in its source: its window and line in the feed (which
+	// ingest carries into Kafka as headers, so a window ingest re-sent after a
+	// crash is recognised at its new offsets), else its Kafka offset.
 	pos, hasPos := int64(0), false
-	if os, ok := m.MetaGet("kafka_offset"); ok {
-		if pos, err = strconv.ParseInt(os, 10, 64); err == nil {
-			hasPos = true
-		}
-	} else if ws, ok := m.MetaGet("gdelt_window"); ok {
+	if ws, ok := m.MetaGet("gdelt_window"); ok {
 		ls, _ := m.MetaGet("gdelt_line")
 		w, err1 := strconv.ParseInt(ws, 10, 64)
 		l, err2 := strconv.ParseInt(ls, 10, 64)
 		if idx, ok := windowIndex(w); ok && err1 == nil && err2 == nil && l >= 0 && l < 100_000_000 {
 			pos, hasPos = idx*100_000_000+l, true
+		}
+	}
+	if os, ok := m.MetaGet("kafka_offset"); ok && !hasPos {
+		if pos, err = strconv.ParseInt(os, 10, 64); err == nil {
+			hasPos = true
 		}
 	}
 	if hasPos {
