@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/klauspost/compress/zip"
@@ -55,7 +55,9 @@ type Chunk struct {
 	Window, Table, File, Stream string
 	// Marker, when set, makes this chunk a marker with no lines: MarkerWindowEnd
 	// (every file of Window was emitted) or MarkerEnd (the backfill is over).
-	Marker    string
+	Marker string
+	// Repair marks rows read again by mode repair (metadata gdelt_repair).
+	Repair    bool
 	FirstLine int      // 1-based line number of Lines[0]
 	Lines     [][]byte // without the line end
 	// TooLong holds, for rows cut to max_line_bytes, their index in Lines and
@@ -77,24 +79,31 @@ func verifyFile(data []byte, e ListEntry) (reason, detail string) {
 	return "", ""
 }
 
-// openZipEntry opens the one entry of a GDELT zip for streaming.
+// openZipEntry opens the data entry of a GDELT zip for streaming: the entry
+// named like the zip without ".zip" (in any folder, any case), else the first
+// regular file. Directory entries are never data, wherever they come.
 func openZipEntry(data []byte, zipName string) (io.ReadCloser, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
 	}
-	if len(zr.File) == 0 {
-		return nil, errors.New("zip has no entry")
-	}
-	f := zr.File[0]
 	want := strings.TrimSuffix(zipName, ".zip")
+	var first *zip.File
 	for _, zf := range zr.File {
-		if strings.EqualFold(zf.Name, want) {
-			f = zf
-			break
+		if strings.HasSuffix(zf.Name, "/") || !zf.Mode().IsRegular() {
+			continue
+		}
+		if strings.EqualFold(path.Base(zf.Name), want) {
+			return zf.Open()
+		}
+		if first == nil {
+			first = zf
 		}
 	}
-	return f.Open()
+	if first == nil {
+		return nil, fmt.Errorf("zip has no file entry (%d entries, all folders)", len(zr.File))
+	}
+	return first.Open()
 }
 
 // chunker splits a stream of LF-terminated rows into chunks. Rows never need
@@ -175,6 +184,32 @@ func (c *chunker) next(ch *Chunk) error {
 		if err == io.EOF {
 			return nil
 		}
+	}
+	return nil
+}
+
+// skip reads past the first n rows (emitted by an earlier run) without
+// keeping them; io.EOF when the file has no more rows than that.
+func (c *chunker) skip(n int) error {
+	for c.line < n {
+		raw, _, err := c.readLine()
+		if len(raw) == 0 && err != nil {
+			return err
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		c.line++
+		if err == io.EOF {
+			if c.line < n {
+				return io.EOF
+			}
+			break
+		}
+	}
+	// At the end of the stream right after the skipped rows?
+	if _, err := c.br.Peek(1); err == io.EOF {
+		return io.EOF
 	}
 	return nil
 }

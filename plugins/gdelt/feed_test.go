@@ -25,9 +25,17 @@ var t0 = time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC)
 
 // collector is an Emitter that keeps everything.
 type collector struct {
-	mu     sync.Mutex
-	chunks []*Chunk
-	ends   []*WindowEnd
+	mu      sync.Mutex
+	chunks  []*Chunk
+	ends    []*WindowEnd
+	dataEnd int // End calls
+}
+
+func (c *collector) End(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dataEnd++
+	return nil
 }
 
 func (c *collector) Chunk(_ context.Context, ch *Chunk) error {
@@ -115,7 +123,7 @@ func writeMirror(t testing.TB, dir string, ws []gdeltgen.Window, faults func(m *
 }
 
 func runFeed(t testing.TB, cfg FeedConfig, base string, after string) *collector {
-	src, err := NewSource(base, nil, RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	src, err := NewSource(base, nil, RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, testLog{t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +398,7 @@ func TestFeedFollow(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, "lastupdate.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 	}
 	setLast(0)
-	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1})
+	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1}, nil)
 	must(t, err)
 	c := &collector{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -438,7 +446,7 @@ func TestFeedFollowGapRecorded(t *testing.T) {
 	dir := t.TempDir()
 	// Window 3 is absent from the master list altogether (GDELT skipped it).
 	writeMirror(t, dir, append(append([]gdeltgen.Window{}, ws[:2]...), ws[3]), nil)
-	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1})
+	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1}, nil)
 	must(t, err)
 	c := &collector{}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
