@@ -439,7 +439,11 @@ func behind(window, newest string) string {
 	if n <= 0 || newest == "" {
 		return "the newest listed"
 	}
-	return fmt.Sprintf("%d windows behind the newest listed (%s)", n, showLag(time.Duration(n)*WindowDuration))
+	plural := "s"
+	if n == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("%d window%s behind the newest listed (%s)", n, plural, showLag(time.Duration(n)*WindowDuration))
 }
 
 func showLag(d time.Duration) string {

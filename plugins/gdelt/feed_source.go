@@ -41,11 +41,12 @@ type BodyTooLongError struct {
 	Length   int64 // the announced Content-Length, -1 when the body ran past the listed size
 }
 
+// Error leaves the location out: the FileError that records it names it.
 func (e *BodyTooLongError) Error() string {
 	if e.Length >= 0 {
-		return fmt.Sprintf("%s is %d bytes, the list says %d", e.Location, e.Length, e.Listed)
+		return fmt.Sprintf("the file is %d bytes, the list says %d", e.Length, e.Listed)
 	}
-	return fmt.Sprintf("%s goes on past the %d bytes the list says; stopped reading there", e.Location, e.Listed)
+	return fmt.Sprintf("the body goes on past the %d bytes the list says; stopped reading there", e.Listed)
 }
 
 // RedirectError is a redirect to another scheme or host, which the feed
