@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redpanda-data/benthos/v4/public/service"
+
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
@@ -392,5 +394,158 @@ func TestZipEntryChoice(t *testing.T) {
 	must(t, err)
 	if got := string(c.content("20230702154500", "export")); got != "row of 20230702154500.export.CSV\n" || len(c.errors()) != 0 {
 		t.Fatalf("read %q, errors %v", got, c.errors())
+	}
+}
+
+// TestFeedRedirectsStayOnTheHost: a redirect within the host is followed; one
+// to another host (another port of 127.0.0.1 is another host) is refused, for
+// a file (fetch_failed, the stream goes on) and for a list (a backfill stops).
+func TestFeedRedirectsStayOnTheHost(t *testing.T) {
+	ws := generate(t, 2)
+	dir := t.TempDir()
+	writeMirror(t, dir, ws, nil)
+	var otherHits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+	}))
+	defer other.Close()
+	away := "/" + gdeltgen.FileName(gdeltgen.WindowID(ws[0].Time), "mentions", false)
+	moved := "/" + gdeltgen.FileName(gdeltgen.WindowID(ws[1].Time), "gkg", false)
+	listAway := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == away, listAway && r.URL.Path == "/masterfilelist.txt":
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+		case r.URL.Path == moved:
+			http.Redirect(w, r, "/moved"+r.URL.Path, http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, "/moved/"):
+			http.ServeFile(w, r, filepath.Join(dir, strings.TrimPrefix(r.URL.Path, "/moved/")))
+		default:
+			http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	c, err := run(t, testConfig(ModeBackfill), source(t, srv.URL, testLog{t}), testLog{t}, "")
+	must(t, err)
+	key := gdeltgen.WindowID(ws[0].Time) + "/mentions"
+	if got := c.errors(); len(got) != 1 || got[key] != ReasonFetchFailed {
+		t.Fatalf("errors %v, want %s fetch_failed", got, key)
+	}
+	for _, e := range c.ends {
+		for _, fe := range e.Errors {
+			if !strings.Contains(fe.Detail, "refused a redirect") || !strings.Contains(fe.Detail, "same scheme and host") {
+				t.Errorf("detail %q does not say the redirect was refused", fe.Detail)
+			}
+		}
+	}
+	if otherHits.Load() != 0 {
+		t.Fatalf("the other host was asked %d times", otherHits.Load())
+	}
+	checkWhole(t, ws, map[string]bool{key: true}, c)
+
+	listAway = true
+	_, err = run(t, testConfig(ModeBackfill), source(t, srv.URL, nil), testLog{t}, "")
+	var je *JobError
+	if !errors.As(err, &je) || !strings.Contains(err.Error(), "refused a redirect") {
+		t.Fatalf("a list redirected away: %v, want a JobError at once", err)
+	}
+}
+
+// TestFeedCredentialsNeverShown: a password in base_url is used to fetch,
+// and shown as xxxxx in logs, file errors, job errors and the checkpoint.
+func TestFeedCredentialsNeverShown(t *testing.T) {
+	const user, password = "gdelt", "s3cret-pw"
+	ws := generate(t, 2)
+	dir := t.TempDir()
+	gone := gdeltgen.FileName(gdeltgen.WindowID(ws[1].Time), "export", false)
+	writeMirror(t, dir, ws, func(m *gdeltgen.Mirror) { must(t, m.Remove(gone)) })
+	busy := "/" + gdeltgen.FileName(gdeltgen.WindowID(ws[0].Time), "gkg", false)
+	var busyOnce sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		failed := false
+		if r.URL.Path == busy {
+			busyOnce.Do(func() { failed = true })
+		}
+		if failed {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	base := "http://" + user + ":" + password + "@" + strings.TrimPrefix(srv.URL, "http://") + "/"
+	shown := "http://" + user + ":xxxxx@" + strings.TrimPrefix(srv.URL, "http://") + "/"
+
+	log := &recLog{t: t}
+	c, err := run(t, testConfig(ModeBackfill), source(t, base, log), log, "")
+	must(t, err)
+	key := gdeltgen.WindowID(ws[1].Time) + "/export"
+	if got := c.errors(); len(got) != 1 || got[key] != ReasonNotFound {
+		t.Fatalf("errors %v, want only %s not_found", got, key)
+	}
+	checkWhole(t, ws, map[string]bool{key: true}, c)
+	for _, e := range c.ends {
+		for _, fe := range e.Errors {
+			if fe.Location != shown+gone || strings.Contains(fe.Error(), password) {
+				t.Errorf("file error shows %q / %q", fe.Location, fe.Error())
+			}
+		}
+	}
+	if len(log.find("WARN", shown, "HTTP 503")) == 0 {
+		t.Errorf("the retry was not logged with the redacted URL")
+	}
+
+	// A job error names the list without the password.
+	_, err = run(t, testConfig(ModeBackfill), source(t, base+"typo/", nil), log, "")
+	if err == nil || !strings.Contains(err.Error(), shown+"typo/masterfilelist.txt") {
+		t.Errorf("job error %v, want the redacted URL", err)
+	}
+	if err != nil && strings.Contains(err.Error(), password) {
+		t.Errorf("job error shows the password: %v", err)
+	}
+	if strings.Contains(log.all(), password) {
+		t.Errorf("the log shows the password")
+	}
+
+	// The checkpoint file records the incomplete file without the password.
+	res := service.MockResources(service.MockResourcesOptAddCache("cp"))
+	in := newTestFeedInput(t, res, fmt.Sprintf("base_url: %q\nmode: backfill\ncheckpoint_cache: cp\n", base))
+	drain(t, in)
+	raw := checkpointJSON(t, res, "gdelt_feed")
+	if strings.Contains(raw, password) || !strings.Contains(raw, shown+gone) {
+		t.Fatalf("checkpoint %s", raw)
+	}
+}
+
+// TestFeedRetryLoggedAtFirstAttempt: a transient failure is logged at warn
+// level when it is first retried, with the attempt and the delay.
+func TestFeedRetryLoggedAtFirstAttempt(t *testing.T) {
+	ws := generate(t, 1)
+	dir := t.TempDir()
+	writeMirror(t, dir, ws, nil)
+	busy := "/" + gdeltgen.FileName(gdeltgen.WindowID(ws[0].Time), "mentions", false)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == busy && hits.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusBadGateway)
+			return
+		}
+		http.FileServer(http.Dir(dir)).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	log := &recLog{t: t}
+	c, err := run(t, testConfig(ModeBackfill), source(t, srv.URL, log), log, "")
+	must(t, err)
+	if len(c.errors()) != 0 {
+		t.Fatalf("errors %v: the retry should have hidden the failure", c.errors())
+	}
+	checkWhole(t, ws, nil, c)
+	if got := log.find("WARN", srv.URL+busy, "HTTP 502", "attempt 1 of 3 failed, retrying in"); len(got) != 1 {
+		t.Fatalf("first retry logged %d times at warn, want once:\n%s", len(got), log.all())
 	}
 }

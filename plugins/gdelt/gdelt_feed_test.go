@@ -264,3 +264,34 @@ func TestFeedConfigRefusesMistakes(t *testing.T) {
 		})
 	}
 }
+
+// drain reads an input to its end, acknowledging everything, and closes it.
+func drain(t *testing.T, in *gdeltFeedInput) []service.MessageBatch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out []service.MessageBatch
+	for {
+		b, ack, err := in.ReadBatch(ctx)
+		if errors.Is(err, service.ErrEndOfInput) {
+			break
+		}
+		must(t, err)
+		must(t, ack(ctx, nil))
+		out = append(out, b)
+	}
+	must(t, in.Close(ctx))
+	return out
+}
+
+func checkpointJSON(t *testing.T, res *service.Resources, key string) string {
+	t.Helper()
+	var raw []byte
+	ctx := context.Background()
+	must(t, res.AccessCache(ctx, "cp", func(c service.Cache) {
+		var err error
+		raw, err = c.Get(ctx, key)
+		must(t, err)
+	}))
+	return string(raw)
+}
