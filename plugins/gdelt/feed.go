@@ -109,6 +109,9 @@ type Feed struct {
 	cfg FeedConfig
 	src Source
 	log Logger
+	// listBackoff is the first wait before a list is read again (then
+	// doubling, up to a minute); tests shorten it.
+	listBackoff time.Duration
 }
 
 // NewFeed returns a feed over src.
@@ -119,7 +122,7 @@ func NewFeed(cfg FeedConfig, src Source, log Logger) *Feed {
 	if cfg.Limits.Now == nil && cfg.Limits.MaxListBytes == 0 && cfg.Limits.MaxFileBytes == 0 {
 		cfg.Limits = DefaultListLimits()
 	}
-	return &Feed{cfg: cfg, src: src, log: log}
+	return &Feed{cfg: cfg, src: src, log: log, listBackoff: time.Second}
 }
 
 // Run emits every window after the window id `after` ("" = none) until the
@@ -222,7 +225,7 @@ func (f *Feed) scanList(ctx context.Context, name string, filter listFilter) (li
 func (f *Feed) retryList(ctx context.Context, name string, fn func() error) error {
 	job := f.cfg.Mode != ModeFollow
 	loc := f.src.Location(name)
-	delay := time.Second
+	delay := f.listBackoff
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil {
