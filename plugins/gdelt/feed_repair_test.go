@@ -48,8 +48,9 @@ func feedRows(batches []service.MessageBatch) []feedRow {
 	var out []feedRow
 	for _, b := range batches {
 		for _, m := range b {
-			if _, marker := m.MetaGet(MetaMarker); marker {
-				out = append(out, feedRow{table: "marker"})
+			if kind, marker := m.MetaGet(MetaMarker); marker {
+				w, _ := m.MetaGet("gdelt_window")
+				out = append(out, feedRow{window: w, table: "marker", content: kind})
 				continue
 			}
 			raw, _ := m.AsBytes()
