@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -547,5 +548,32 @@ func TestFeedRetryLoggedAtFirstAttempt(t *testing.T) {
 	checkWhole(t, ws, nil, c)
 	if got := log.find("WARN", srv.URL+busy, "HTTP 502", "attempt 1 of 3 failed, retrying in"); len(got) != 1 {
 		t.Fatalf("first retry logged %d times at warn, want once:\n%s", len(got), log.all())
+	}
+}
+
+// TestFetchBufferFollowsTheBody: a list line claiming a huge size for a
+// small file costs the file's bytes, not the claim.
+func TestFetchBufferFollowsTheBody(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "small.zip"), []byte("twelve bytes"), 0o644))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush() // no Content-Length: the length is unknown
+		w.Write([]byte("twelve bytes"))
+	}))
+	defer srv.Close()
+	for _, base := range []string{dir, srv.URL} {
+		src := source(t, base, nil)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b, err := src.Fetch(context.Background(), "small.zip", 900<<20)
+		runtime.ReadMemStats(&after)
+		must(t, err)
+		if string(b) != "twelve bytes" {
+			t.Fatalf("%s: read %q", base, b)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+			t.Fatalf("%s: a 12-byte file listed as 900 MB allocated %d bytes", base, n)
+		}
 	}
 }

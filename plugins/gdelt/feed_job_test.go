@@ -223,3 +223,33 @@ func TestFeedJobFailsTheRun(t *testing.T) {
 		t.Fatalf("follow mode started a job")
 	}
 }
+
+// TestFeedRefusesAFarFutureCheckpoint: a checkpoint window no list line can
+// give today (written by an earlier version from a bad line) is refused,
+// saying what to do, instead of hiding every real window; in a backfill the
+// run fails.
+func TestFeedRefusesAFarFutureCheckpoint(t *testing.T) {
+	runstate.Reset()
+	defer runstate.Reset()
+	ws := generate(t, 2)
+	dir := t.TempDir()
+	writeMirror(t, dir, ws, nil)
+	res := service.MockResources(service.MockResourcesOptAddCache("cp"))
+	ctx := context.Background()
+	must(t, res.AccessCache(ctx, "cp", func(c service.Cache) {
+		must(t, c.Set(ctx, "gdelt_feed", []byte(`{"window":"99991231234500"}`), nil))
+	}))
+	pc, err := gdeltFeedSpec().ParseYAML(fmt.Sprintf("base_url: %s\nmode: backfill\ncheckpoint_cache: cp\n", dir), nil)
+	must(t, err)
+	conf, err := gdeltFeedConfFromParsed(pc)
+	must(t, err)
+	in, err := newGDELTFeedFromParsed(conf, res)
+	must(t, err)
+	err = in.Connect(ctx)
+	if err == nil || !strings.Contains(err.Error(), `holds window "99991231234500"`) || !strings.Contains(err.Error(), "delete the key") {
+		t.Fatalf("connect: %v", err)
+	}
+	if f := runstate.Failed(); f == nil || !strings.Contains(f.Cause, "99991231234500") {
+		t.Fatalf("the backfill did not fail the run: %+v", f)
+	}
+}

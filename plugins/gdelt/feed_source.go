@@ -118,10 +118,14 @@ func (d dirSource) Fetch(_ context.Context, name string, size int64) ([]byte, er
 		return nil, d.openErr(name, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > size {
-		return nil, &BodyTooLongError{Location: d.Location(name), Listed: size, Length: st.Size()}
+	hint := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > size {
+			return nil, &BodyTooLongError{Location: d.Location(name), Listed: size, Length: st.Size()}
+		}
+		hint = st.Size()
 	}
-	return readAtMost(f, d.Location(name), size)
+	return readAtMost(f, d.Location(name), size, hint)
 }
 
 func (d dirSource) Open(_ context.Context, name string) (io.ReadCloser, error) {
@@ -141,10 +145,16 @@ func (d dirSource) openErr(name string, err error) error {
 }
 
 // readAtMost reads r whole when it holds at most size bytes, and fails with a
-// *BodyTooLongError as soon as it holds more.
-func readAtMost(r io.Reader, location string, size int64) ([]byte, error) {
+// *BodyTooLongError as soon as it holds more. The buffer is sized from the
+// body's known length (hint, -1: unknown), not from the list line alone: a
+// line may claim up to max_file_bytes for a file of a few bytes.
+func readAtMost(r io.Reader, location string, size, hint int64) ([]byte, error) {
 	size = max(size, 0)
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	prealloc := min(size, 8<<20)
+	if hint >= 0 && hint <= size {
+		prealloc = hint
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, prealloc+bytes.MinRead))
 	n, err := buf.ReadFrom(io.LimitReader(r, size+1))
 	if err != nil {
 		return nil, err
@@ -232,7 +242,7 @@ func (h *httpSource) Fetch(ctx context.Context, name string, size int64) ([]byte
 		if length > size {
 			return &BodyTooLongError{Location: h.Location(name), Listed: size, Length: length}
 		}
-		if data, err = readAtMost(body, h.Location(name), size); err != nil {
+		if data, err = readAtMost(body, h.Location(name), size, length); err != nil {
 			var tl *BodyTooLongError
 			if errors.As(err, &tl) {
 				return err
