@@ -121,13 +121,17 @@ func TestLocalBackfillMissingHTTPMirror(t *testing.T) {
 	}
 }
 
-// TestLocalNewcomerSettings: GDELT_MODE in another case runs a backfill, and
-// `benthos lint` refuses a table named twice and a range in follow mode.
+// TestLocalNewcomerSettings: GDELT_MODE in another case runs a backfill, lint
+// takes table names in any case, and refuses a table named twice and a range
+// in follow mode.
 func TestLocalNewcomerSettings(t *testing.T) {
 	out := t.TempDir()
-	r := runBenthos(t, []string{"GDELT_MODE=Backfill ", "GDELT_OUT=" + out, "GDELT_TABLES=[\"Events\"]"}, "-c", "pipelines/local.yaml")
+	r := runBenthos(t, []string{"GDELT_MODE=Backfill ", "GDELT_OUT=" + out}, "-c", "pipelines/local.yaml")
 	if r.code != 0 || !strings.Contains(r.stdout, "backfill of 6 windows") {
 		t.Fatalf("GDELT_MODE=Backfill: exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	if r := runBenthos(t, []string{`GDELT_TABLES=["Events"," GKG"]`}, "lint", "pipelines/local.yaml"); r.code != 0 {
+		t.Errorf("lint refused tables in another case: %s%s", r.stdout, r.stderr)
 	}
 	for _, tc := range []struct {
 		env  []string
