@@ -14,8 +14,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -50,8 +52,19 @@ func main() {
 		os.Exit(1)
 	}
 	// A failed job stops the stream as SIGTERM would: outputs flush, the
-	// feed saves its checkpoint, then RunCLIToCode returns.
-	runstate.SetShutdown(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGTERM) })
+	// feed saves its checkpoint, then RunCLIToCode returns. A job can fail
+	// while the stream is still starting, before Benthos listens for SIGTERM:
+	// so SIGTERM never takes its default action (killing the process with
+	// no exit code or line), and is sent again until Benthos has it.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGTERM)
+	runstate.SetShutdown(func() {
+		go func() {
+			for {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				time.Sleep(200 * time.Millisecond)
+			}
+		}()
+	})
 	code, err := service.RunCLIToCode(context.Background(),
 		service.CLIOptSetVersion(Version, ""),
 		service.CLIOptSetBinaryName("benthos"),

@@ -38,6 +38,7 @@ func (c *countingEmitter) Chunk(_ context.Context, ch *Chunk) error {
 	return nil
 }
 func (c *countingEmitter) WindowEnd(context.Context, *WindowEnd) error { return nil }
+func (c *countingEmitter) End(context.Context) error                   { return nil }
 
 type quietLog struct{}
 
@@ -55,7 +56,7 @@ func BenchmarkFeed(b *testing.B) {
 	cfg.MaxBatchRows, cfg.MaxBatchSize = 1024, 8<<20
 
 	var total countingEmitter
-	src, _ := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1})
+	src, _ := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1}, nil)
 	must(b, NewFeed(cfg, src, quietLog{}).Run(context.Background(), "", &total))
 	b.Logf("load: %d rows, %.0f MB unzipped", total.rows, float64(total.bytes)/1e6)
 

@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/klauspost/compress/zip"
@@ -55,7 +55,9 @@ type Chunk struct {
 	Window, Table, File, Stream string
 	// Marker, when set, makes this chunk a marker with no lines: MarkerWindowEnd
 	// (every file of Window was emitted) or MarkerEnd (the backfill is over).
-	Marker    string
+	Marker string
+	// Repair marks rows read again by mode repair (metadata gdelt_repair).
+	Repair    bool
 	FirstLine int      // 1-based line number of Lines[0]
 	Lines     [][]byte // without the line end
 	// TooLong holds, for rows cut to max_line_bytes, their index in Lines and
@@ -77,29 +79,47 @@ func verifyFile(data []byte, e ListEntry) (reason, detail string) {
 	return "", ""
 }
 
-// openZipEntry opens the one entry of a GDELT zip for streaming.
+// openZipEntry opens the data entry of a GDELT zip for streaming: the entry
+// named like the zip without ".zip" (in any folder, any case), else the first
+// regular file. Directory entries are never data, wherever they come.
 func openZipEntry(data []byte, zipName string) (io.ReadCloser, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
 	}
-	if len(zr.File) == 0 {
-		return nil, errors.New("zip has no entry")
-	}
-	f := zr.File[0]
 	want := strings.TrimSuffix(zipName, ".zip")
+	var first *zip.File
 	for _, zf := range zr.File {
-		if strings.EqualFold(zf.Name, want) {
-			f = zf
-			break
+		if strings.HasSuffix(zf.Name, "/") || !zf.Mode().IsRegular() {
+			continue
+		}
+		if strings.EqualFold(path.Base(zf.Name), want) {
+			return zf.Open()
+		}
+		if first == nil {
+			first = zf
 		}
 	}
-	return f.Open()
+	if first == nil {
+		return nil, fmt.Errorf("zip has no file entry (%d entries, all folders)", len(zr.File))
+	}
+	return first.Open()
 }
 
 // chunker splits a stream of LF-terminated rows into chunks. Rows never need
 // to fit a fixed buffer: long rows are assembled up to maxLine bytes and the
 // rest of such a row is counted, not kept.
+//
+// Rows are copied into arenas sized to what they hold, not to max_batch_bytes:
+// a chunk stays in memory until downstream acknowledges it, so an arena
+// reserved for the largest possible chunk made memory grow with the number of
+// chunks in flight (8 MiB for a chunk of one row). An arena starts at
+// minArena; when it is full the next one is as large as the chunk's rows so
+// far (geometric growth, a handful of allocations per chunk), and rows already
+// kept go on pointing into the old one. So the arenas of a chunk hold at most
+// about twice its rows' bytes. The unused tail of a chunk's last arena is
+// where the next chunk's first rows go, so that small chunks (max_batch_rows:
+// 1) share arenas instead of each reserving minArena.
 type chunker struct {
 	br       *bufio.Reader
 	maxLine  int
@@ -107,7 +127,12 @@ type chunker struct {
 	maxBytes int
 	line     int // rows read so far
 	long     []byte
+	arena    []byte // rows are appended into its free capacity
 }
+
+// minArena is the size of a chunk's first arena when the previous chunk left
+// no room.
+const minArena = 64 << 10
 
 func newChunker(r io.Reader, maxLine, maxRows, maxBytes int) *chunker {
 	return &chunker{br: bufio.NewReaderSize(r, 256*1024), maxLine: maxLine, maxRows: maxRows, maxBytes: maxBytes}
@@ -121,7 +146,7 @@ func (c *chunker) next(ch *Chunk) error {
 	ch.Lines = ch.Lines[:0]
 	ch.TooLong = nil
 	ch.Bytes, ch.CRLF = 0, 0
-	arena := make([]byte, 0, c.maxBytes)
+	kept := 0 // bytes of this chunk's rows in arenas
 	for len(ch.Lines) < c.maxRows && ch.Bytes < c.maxBytes {
 		raw, full, err := c.readLine()
 		if len(raw) == 0 && err != nil {
@@ -154,20 +179,52 @@ func (c *chunker) next(ch *Chunk) error {
 			}
 			ch.TooLong[len(ch.Lines)] = rowLen
 		}
-		var kept []byte
-		if len(arena)+len(row) <= cap(arena) {
-			start := len(arena)
-			arena = append(arena, row...)
-			kept = arena[start:len(arena):len(arena)]
-		} else {
-			kept = append([]byte(nil), row...)
-		}
-		ch.Lines = append(ch.Lines, kept)
+		ch.Lines = append(ch.Lines, c.keep(row, kept))
+		kept += len(row)
 		if err == io.EOF {
 			return nil
 		}
 	}
 	return nil
+}
+
+// skip reads past the first n rows (emitted by an earlier run) without
+// keeping them; io.EOF when the file has no more rows than that.
+func (c *chunker) skip(n int) error {
+	for c.line < n {
+		raw, _, err := c.readLine()
+		if len(raw) == 0 && err != nil {
+			return err
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		c.line++
+		if err == io.EOF {
+			if c.line < n {
+				return io.EOF
+			}
+			break
+		}
+	}
+	// At the end of the stream right after the skipped rows?
+	if _, err := c.br.Peek(1); err == io.EOF {
+		return io.EOF
+	}
+	return nil
+}
+
+// keep copies row into the current arena, first replacing the arena when the
+// row does not fit: by one as large as the chunk's rows so far (chunkBytes),
+// at least minArena and at least the row. The copy is capped so that an
+// append to it can never write into a neighbour.
+func (c *chunker) keep(row []byte, chunkBytes int) []byte {
+	if len(c.arena)+len(row) > cap(c.arena) {
+		c.arena = make([]byte, 0, max(minArena, chunkBytes, len(row)))
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, row...)
+	return c.arena[start:len(c.arena):len(c.arena)]
 }
 
 // readLine returns the next row with its LF (none at a final unterminated

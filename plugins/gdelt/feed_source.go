@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -22,55 +23,146 @@ var errNotFound = errors.New("not found")
 type Source interface {
 	// Open returns the file's content. A missing file gives an error wrapping errNotFound.
 	Open(ctx context.Context, name string) (io.ReadCloser, error)
-	// Fetch reads a whole file, retrying transient failures (including a body
-	// cut short) as the source's retry policy allows. sizeHint pre-sizes the buffer.
-	Fetch(ctx context.Context, name string, sizeHint int64) ([]byte, error)
-	// Location names a file for logs and errors (its URL or path).
+	// Fetch reads a whole file of the listed size, retrying transient
+	// failures (including a body cut short) as the source's retry policy
+	// allows. It never reads more than size+1 bytes: a longer body is a
+	// *BodyTooLongError, so a server that never stops cannot fill memory.
+	Fetch(ctx context.Context, name string, size int64) ([]byte, error)
+	// Location names a file for logs, errors and checkpoints (its URL, with
+	// any password in base_url redacted, or its path).
 	Location(name string) string
 }
 
+// BodyTooLongError is a file with more bytes than its list line says; it is
+// recorded as size_mismatch and not retried.
+type BodyTooLongError struct {
+	Location string
+	Listed   int64
+	Length   int64 // the announced Content-Length, -1 when the body ran past the listed size
+}
+
+// Error leaves the location out: the FileError that records it names it.
+func (e *BodyTooLongError) Error() string {
+	if e.Length >= 0 {
+		return fmt.Sprintf("the file is %d bytes, the list says %d", e.Length, e.Listed)
+	}
+	return fmt.Sprintf("the body goes on past the %d bytes the list says; stopped reading there", e.Listed)
+}
+
+// RedirectError is a redirect to another scheme or host, which the feed
+// refuses: list lines and base_url decide where files come from, not the server.
+type RedirectError struct{ From, To string }
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("refused a redirect from %s to %s: only redirects within the same scheme and host are followed", e.From, e.To)
+}
+
 // NewSource returns a directory source for a local path or file:// URL, and an
-// HTTP source for an http(s) URL.
-func NewSource(base string, client *http.Client, retry RetryPolicy) (Source, error) {
+// HTTP source for an http(s) URL. log (may be nil) hears of every retry.
+func NewSource(base string, client *http.Client, retry RetryPolicy, log Logger) (Source, error) {
 	switch {
 	case strings.HasPrefix(base, "http://"), strings.HasPrefix(base, "https://"):
 		u, err := url.Parse(base)
 		if err != nil {
-			return nil, fmt.Errorf("base_url %q: %w", base, err)
+			// The URL may hold a password: name the problem, not the URL.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("base_url is not a valid URL: %w", err)
 		}
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
 		}
-		if client == nil {
-			client = &http.Client{Timeout: 5 * time.Minute}
+		c := &http.Client{Timeout: 5 * time.Minute}
+		if client != nil {
+			cc := *client
+			c = &cc
 		}
-		return &httpSource{base: u, client: client, retry: retry}, nil
+		c.CheckRedirect = sameHostRedirects
+		return &httpSource{base: u, client: c, retry: retry, log: log}, nil
 	case strings.HasPrefix(base, "file://"):
 		return dirSource(strings.TrimPrefix(base, "file://")), nil
 	case strings.Contains(base, "://"):
-		return nil, fmt.Errorf("base_url %q: want an http(s) URL, a file:// URL or a directory", base)
+		shown := base
+		if u, err := url.Parse(base); err == nil {
+			shown = u.Redacted()
+		} else {
+			shown = base[:strings.Index(base, "://")+3] + "…"
+		}
+		return nil, fmt.Errorf("base_url %q: want an http(s) URL, a file:// URL or a directory", shown)
 	}
 	return dirSource(base), nil
+}
+
+// sameHostRedirects follows redirects within the scheme and host of the
+// first request only.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return &RedirectError{From: first.Redacted(), To: req.URL.Redacted()}
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 type dirSource string
 
 func (d dirSource) Location(name string) string { return filepath.Join(string(d), name) }
 
-func (d dirSource) Fetch(_ context.Context, name string, _ int64) ([]byte, error) {
-	b, err := os.ReadFile(d.Location(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", d.Location(name), errNotFound)
+func (d dirSource) Fetch(_ context.Context, name string, size int64) ([]byte, error) {
+	f, err := os.Open(d.Location(name))
+	if err != nil {
+		return nil, d.openErr(name, err)
 	}
-	return b, err
+	defer f.Close()
+	hint := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > size {
+			return nil, &BodyTooLongError{Location: d.Location(name), Listed: size, Length: st.Size()}
+		}
+		hint = st.Size()
+	}
+	return readAtMost(f, d.Location(name), size, hint)
 }
 
 func (d dirSource) Open(_ context.Context, name string) (io.ReadCloser, error) {
 	f, err := os.Open(d.Location(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", d.Location(name), errNotFound)
+	if err != nil {
+		return nil, d.openErr(name, err)
 	}
-	return f, err
+	return f, nil
+}
+
+func (d dirSource) openErr(name string, err error) error {
+	// A base_url that is a file, not a folder, names no mirror either.
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%s: %w (no such file)", d.Location(name), errNotFound)
+	}
+	return err
+}
+
+// readAtMost reads r whole when it holds at most size bytes, and fails with a
+// *BodyTooLongError as soon as it holds more. The buffer is sized from the
+// body's known length (hint, -1: unknown), not from the list line alone: a
+// line may claim up to max_file_bytes for a file of a few bytes.
+func readAtMost(r io.Reader, location string, size, hint int64) ([]byte, error) {
+	size = max(size, 0)
+	prealloc := min(size, 8<<20)
+	if hint >= 0 && hint <= size {
+		prealloc = hint
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, prealloc+bytes.MinRead))
+	n, err := buf.ReadFrom(io.LimitReader(r, size+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > size {
+		return nil, &BodyTooLongError{Location: location, Listed: size, Length: -1}
+	}
+	return buf.Bytes(), nil
 }
 
 // RetryPolicy bounds the attempts at a transient HTTP failure (network error, 5xx, 429).
@@ -85,19 +177,25 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	if d > p.MaxBackoff || d <= 0 {
 		d = p.MaxBackoff
 	}
+	if d <= 0 {
+		return 0
+	}
 	// Full jitter in [d/2, d] so that replicas do not retry in step.
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
 type httpSource struct {
-	base   *url.URL
+	base   *url.URL // may hold credentials: requests only, never shown
 	client *http.Client
 	retry  RetryPolicy
+	log    Logger
 }
 
-func (h *httpSource) Location(name string) string {
-	return h.base.ResolveReference(&url.URL{Path: name}).String()
-}
+// url is where a file is requested, credentials included.
+func (h *httpSource) url(name string) *url.URL { return h.base.ResolveReference(&url.URL{Path: name}) }
+
+// Location is the file's URL with any password replaced by "xxxxx".
+func (h *httpSource) Location(name string) string { return h.url(name).Redacted() }
 
 // httpStatusError is a non-200 answer.
 type httpStatusError struct {
@@ -107,43 +205,59 @@ type httpStatusError struct {
 
 func (e *httpStatusError) Error() string { return fmt.Sprintf("GET %s: HTTP %d", e.URL, e.Code) }
 
+// transient reports whether err may pass by retrying: network errors, HTTP
+// 5xx, 408 and 429. A missing file, a refused redirect, a body longer than
+// listed, a list over its size limit or a permission error will not.
 func transient(err error) bool {
 	var se *httpStatusError
 	if errors.As(err, &se) {
 		return se.Code >= 500 || se.Code == http.StatusTooManyRequests || se.Code == http.StatusRequestTimeout
 	}
-	return !errors.Is(err, errNotFound) && !errors.Is(err, context.Canceled)
+	var re *RedirectError
+	var tl *BodyTooLongError
+	var lb *ListTooBigError
+	if errors.As(err, &re) || errors.As(err, &tl) || errors.As(err, &lb) {
+		return false
+	}
+	return !errors.Is(err, errNotFound) && !errors.Is(err, context.Canceled) && !errors.Is(err, os.ErrPermission)
 }
 
 func (h *httpSource) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	var body io.ReadCloser
-	err := h.withRetry(ctx, func() (err error) {
-		body, err = h.get(ctx, h.Location(name))
+	err := h.withRetry(ctx, name, func() (err error) {
+		body, _, err = h.get(ctx, name)
 		return err
 	})
 	return body, err
 }
 
-func (h *httpSource) Fetch(ctx context.Context, name string, sizeHint int64) ([]byte, error) {
+func (h *httpSource) Fetch(ctx context.Context, name string, size int64) ([]byte, error) {
 	var data []byte
-	err := h.withRetry(ctx, func() error {
-		body, err := h.get(ctx, h.Location(name))
+	err := h.withRetry(ctx, name, func() error {
+		body, length, err := h.get(ctx, name)
 		if err != nil {
 			return err
 		}
 		defer body.Close()
-		buf := bytes.NewBuffer(make([]byte, 0, max(sizeHint, 0)+bytes.MinRead))
-		if _, err := buf.ReadFrom(body); err != nil {
+		if length > size {
+			return &BodyTooLongError{Location: h.Location(name), Listed: size, Length: length}
+		}
+		if data, err = readAtMost(body, h.Location(name), size, length); err != nil {
+			var tl *BodyTooLongError
+			if errors.As(err, &tl) {
+				return err
+			}
 			return fmt.Errorf("GET %s: reading body: %w", h.Location(name), err)
 		}
-		data = buf.Bytes()
 		return nil
 	})
 	return data, err
 }
 
-// withRetry runs fn until it succeeds, fails for good, or the attempts run out.
-func (h *httpSource) withRetry(ctx context.Context, fn func() error) error {
+// withRetry runs fn until it succeeds, fails for good, or the attempts run
+// out. Every retry is logged at warn level, the first one included: a feed
+// that is waiting says so.
+func (h *httpSource) withRetry(ctx context.Context, name string, fn func() error) error {
 	attempts := max(h.retry.MaxAttempts, 1)
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -153,8 +267,12 @@ func (h *httpSource) withRetry(ctx context.Context, fn func() error) error {
 		if !transient(err) || attempt >= attempts || ctx.Err() != nil {
 			break
 		}
+		delay := h.retry.backoff(attempt)
+		if h.log != nil {
+			h.log.Warnf("gdelt_feed: %v; attempt %d of %d failed, retrying in %s", err, attempt, attempts, delay.Round(time.Millisecond))
+		}
 		select {
-		case <-time.After(h.retry.backoff(attempt)):
+		case <-time.After(delay):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -165,22 +283,29 @@ func (h *httpSource) withRetry(ctx context.Context, fn func() error) error {
 	return err
 }
 
-func (h *httpSource) get(ctx context.Context, u string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// get requests a file and returns its body and announced length (-1: unknown).
+func (h *httpSource) get(ctx context.Context, name string) (io.ReadCloser, int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.url(name).String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("GET %s: %w", h.Location(name), err)
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, err
+		// The client's *url.Error names the URL its own way: name it ours
+		// (password redacted) and keep the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, 0, fmt.Errorf("GET %s: %w", h.Location(name), err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		return resp.Body, nil
+		return resp.Body, resp.ContentLength, nil
 	case resp.StatusCode == http.StatusNotFound:
 		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: HTTP 404: %w", u, errNotFound)
+		return nil, 0, fmt.Errorf("GET %s: HTTP 404: %w", h.Location(name), errNotFound)
 	}
 	resp.Body.Close()
-	return nil, &httpStatusError{URL: u, Code: resp.StatusCode}
+	return nil, 0, &httpStatusError{URL: h.Location(name), Code: resp.StatusCode}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,15 +21,21 @@ import (
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
-const realDir = "../../../shared/testdata/gdelt"
-
 var t0 = time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC)
 
 // collector is an Emitter that keeps everything.
 type collector struct {
-	mu     sync.Mutex
-	chunks []*Chunk
-	ends   []*WindowEnd
+	mu      sync.Mutex
+	chunks  []*Chunk
+	ends    []*WindowEnd
+	dataEnd int // End calls
+}
+
+func (c *collector) End(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dataEnd++
+	return nil
 }
 
 func (c *collector) Chunk(_ context.Context, ch *Chunk) error {
@@ -116,7 +123,7 @@ func writeMirror(t testing.TB, dir string, ws []gdeltgen.Window, faults func(m *
 }
 
 func runFeed(t testing.TB, cfg FeedConfig, base string, after string) *collector {
-	src, err := NewSource(base, nil, RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	src, err := NewSource(base, nil, RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, testLog{t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +167,7 @@ func TestFeedBackfillGenerated(t *testing.T) {
 }
 
 func readRealExport(t testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join(realDir, "20191024143000.export.CSV"))
+	b, err := os.ReadFile(filepath.Join(realDataDir(t), realExportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +175,7 @@ func readRealExport(t testing.TB) []byte {
 }
 
 func readRealGKGZip(t testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join(realDir, "20230702153000.gkg.csv.zip"))
+	b, err := os.ReadFile(filepath.Join(realDataDir(t), realGKGZip))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +398,7 @@ func TestFeedFollow(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, "lastupdate.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 	}
 	setLast(0)
-	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1})
+	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1}, nil)
 	must(t, err)
 	c := &collector{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -439,7 +446,7 @@ func TestFeedFollowGapRecorded(t *testing.T) {
 	dir := t.TempDir()
 	// Window 3 is absent from the master list altogether (GDELT skipped it).
 	writeMirror(t, dir, append(append([]gdeltgen.Window{}, ws[:2]...), ws[3]), nil)
-	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1})
+	src, err := NewSource(dir, nil, RetryPolicy{MaxAttempts: 1}, nil)
 	must(t, err)
 	c := &collector{}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -477,4 +484,58 @@ func TestChunkerLongAndUnterminated(t *testing.T) {
 func md5hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestChunkerMemoryFollowsContent: the arenas a chunker allocates hold about
+// the rows' bytes, whatever max_batch_bytes says: one-row chunks share
+// arenas, and a big chunk's arenas are at most about twice its rows.
+func TestChunkerMemoryFollowsContent(t *testing.T) {
+	row := strings.Repeat("r", 999) + "\n"
+	for _, tc := range []struct {
+		name    string
+		maxRows int
+	}{{"one row per chunk", 1}, {"1024 rows per chunk", 1024}} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.Repeat(row, 3000) // 3 MB of rows
+			ck := newChunker(strings.NewReader(in), 1<<20, tc.maxRows, 8<<20)
+			var chunks []*Chunk
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for {
+				ch := &Chunk{Lines: make([][]byte, 0, tc.maxRows)}
+				err := ck.next(ch)
+				if len(ch.Lines) > 0 {
+					chunks = append(chunks, ch) // all held, as if none were acknowledged yet
+				}
+				if err == io.EOF {
+					break
+				}
+				must(t, err)
+			}
+			runtime.ReadMemStats(&after)
+			var rows, content int
+			for _, ch := range chunks {
+				for _, l := range ch.Lines {
+					rows++
+					content += len(l)
+					if string(l) != row[:999] {
+						t.Fatalf("row %d differs", rows)
+					}
+				}
+			}
+			if rows != 3000 {
+				t.Fatalf("%d rows, want 3000", rows)
+			}
+			// Lines slices, chunk structs, the 256 KiB read buffer and one
+			// spare arena come on top of the rows.
+			overhead := uint64(len(chunks)*(24*tc.maxRows+256) + 256<<10 + minArena)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			if limit := 2*uint64(content) + overhead; allocated > limit {
+				t.Fatalf("%d chunks of %d row bytes allocated %d bytes, over %d", len(chunks), content, allocated, limit)
+			}
+			t.Logf("%d chunks, %d row bytes, %d bytes allocated", len(chunks), content, allocated)
+			runtime.KeepAlive(chunks)
+		})
+	}
 }

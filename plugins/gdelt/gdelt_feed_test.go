@@ -188,3 +188,110 @@ gdelt_feed:
 		t.Fatalf("%d rows, want %d", rows, want)
 	}
 }
+
+func parseFeedConf(t *testing.T, yaml string) (gdeltFeedConf, error) {
+	t.Helper()
+	pc, err := gdeltFeedSpec().ParseYAML(yaml, nil)
+	must(t, err)
+	return gdeltFeedConfFromParsed(pc)
+}
+
+// lintFeed returns what `benthos lint` says of a gdelt_feed config.
+func lintFeed(t *testing.T, yaml string) error {
+	t.Helper()
+	return service.NewStreamBuilder().AddInputYAML("gdelt_feed:\n" + indent(yaml))
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+// TestFeedConfigReadsWhatAPersonMeans: mode, stream and tables in any case
+// and with spaces, events for export, and date-only bounds as whole days.
+func TestFeedConfigReadsWhatAPersonMeans(t *testing.T) {
+	c, err := parseFeedConf(t, "mode: ' Backfill'\nstream: English\ntables: [ Events, ' GKG ' ]\nfrom: 2023-07-02\nto: 2023-07-02\n")
+	must(t, err)
+	f := c.feed
+	if f.Mode != ModeBackfill || f.Stream != StreamEnglish || fmt.Sprint(f.Tables) != "[export gkg]" {
+		t.Fatalf("mode %q stream %q tables %v", f.Mode, f.Stream, f.Tables)
+	}
+	if f.From != "20230702000000" || f.To != "20230702234500" {
+		t.Fatalf("a date means its whole day: from %s to %s", f.From, f.To)
+	}
+	c, err = parseFeedConf(t, "mode: backfill\nfrom: 2023-07-02T15:00:00Z\nto: '20230702160000'\n")
+	must(t, err)
+	if c.feed.From != "20230702150000" || c.feed.To != "20230702160000" {
+		t.Fatalf("times: from %s to %s", c.feed.From, c.feed.To)
+	}
+	if err := lintFeed(t, "mode: BACKFILL\ntables: [ Events, mentions ]\n"); err != nil {
+		t.Fatalf("lint refused a good config: %v", err)
+	}
+}
+
+// TestFeedConfigRefusesMistakes: each mistake is refused by lint where lint
+// can see it, and at parse, with a message saying what was understood.
+func TestFeedConfigRefusesMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		lint       string // "" when lint cannot see it
+		parse      string
+	}{
+		{"a table twice", "mode: backfill\ntables: [ export, export ]\n", "named more than once", "both name the export table"},
+		{"events and export", "mode: backfill\ntables: [ export, Events ]\n", "named more than once", "both name the export table"},
+		{"an unknown table", "mode: backfill\ntables: [ export, evnts ]\n", "unknown table", "unknown GDELT table"},
+		{"from in follow mode", "mode: follow\nfrom: 2023-07-02\n", "not follow", "not follow"},
+		{"to in follow mode", "mode: Follow\nto: 2023-07-02\n", "not follow", "not follow"},
+		{"repair without a checkpoint", "mode: repair\n", "set checkpoint_cache", "set checkpoint_cache"},
+		{"from after to", "mode: backfill\nfrom: 2023-07-03\nto: 2023-07-02\n", "", "from 2023-07-03 00:00 is after to 2023-07-02 23:45"},
+		{"a bad mode", "mode: backfil\n", "backfil", "want follow, backfill or repair"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseFeedConf(t, tc.yaml)
+			if err == nil || !strings.Contains(err.Error(), tc.parse) {
+				t.Errorf("parse: %v, want %q", err, tc.parse)
+			}
+			lerr := lintFeed(t, tc.yaml)
+			switch {
+			case tc.lint == "" && lerr != nil:
+				t.Errorf("lint: %v", lerr)
+			case tc.lint != "" && (lerr == nil || !strings.Contains(lerr.Error(), tc.lint)):
+				t.Errorf("lint: %v, want %q", lerr, tc.lint)
+			}
+		})
+	}
+}
+
+// drain reads an input to its end, acknowledging everything, and closes it.
+func drain(t *testing.T, in *gdeltFeedInput) []service.MessageBatch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out []service.MessageBatch
+	for {
+		b, ack, err := in.ReadBatch(ctx)
+		if errors.Is(err, service.ErrEndOfInput) {
+			break
+		}
+		must(t, err)
+		must(t, ack(ctx, nil))
+		out = append(out, b)
+	}
+	must(t, in.Close(ctx))
+	return out
+}
+
+func checkpointJSON(t *testing.T, res *service.Resources, key string) string {
+	t.Helper()
+	var raw []byte
+	ctx := context.Background()
+	must(t, res.AccessCache(ctx, "cp", func(c service.Cache) {
+		var err error
+		raw, err = c.Get(ctx, key)
+		must(t, err)
+	}))
+	return string(raw)
+}
