@@ -97,8 +97,10 @@ A message that does not fit the schema, or lacks its progress key, fails alone w
 dead letter with a `+"`fallback`"+` output whose next step checks `+"`@fallback_error`"+` for that prefix and rejects anything else
 (see the examples): a storage failure must be retried, not dead-lettered. A rejected message retried fails again; it
 is never passed off as a duplicate. A commit that fails for a storage
-error is retried `+"`commit_attempts`"+` times with backoff, then the batch is nacked and the engine retries it; data files of
-failed commits are deleted when possible, otherwise left for the table tool's vacuum (`+"`delta-table vacuum`"+`).
+error is retried `+"`commit_attempts`"+` times with backoff (as one logical commit: an attempt that finds an earlier one landed
+takes it), then the batch is nacked and the engine retries it. Data files are deleted only when no commit can reference
+them; after a storage error during the commit itself (its outcome unknown: it may have landed) they are kept, and if
+the commit did not land the table tool's vacuum (`+"`delta-table vacuum`"+`) removes them as orphans.
 
 ### Metrics
 `+"`delta_lake_commits`"+`, `+"`delta_lake_commit_errors`"+`, `+"`delta_lake_commit_conflicts`"+`, `+"`delta_lake_rows_written`"+`,

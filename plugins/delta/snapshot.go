@@ -10,6 +10,11 @@ import (
 	"strings"
 )
 
+// ErrCorruptLog is wrapped by load errors that come from the log's content
+// rather than from reading it: a commit or checkpoint that does not parse, a
+// gap in the versions, no protocol or metaData. No retry mends it.
+var ErrCorruptLog = errors.New("damaged table log")
+
 // Snapshot is the state of a table at one version, as log replay (action
 // reconciliation) defines it: the newest protocol and metadata, the live
 // files, the tombstones, and the newest txn version of each application.
@@ -375,7 +380,7 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 	}
 	if target < 0 {
 		if len(listing.checkpoints) > 0 {
-			return nil, fmt.Errorf("loading %s: checkpoints but no commit files in %s", st.Location(), LogDir)
+			return nil, fmt.Errorf("loading %s: %w: checkpoints but no commit files in %s", st.Location(), ErrCorruptLog, LogDir)
 		}
 		return NewSnapshot(), nil
 	}
@@ -419,14 +424,14 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logListing, target int64) error {
 	for v := s.Version + 1; v <= target; v++ {
 		if !listing.commits[v] {
-			return fmt.Errorf("commit %s is missing (the log has a gap)", CommitPath(v))
+			return fmt.Errorf("%w: commit %s is missing (the log has a gap)", ErrCorruptLog, CommitPath(v))
 		}
 		if err := applyCommitFile(ctx, st, s, v); err != nil {
 			return err
 		}
 	}
 	if s.Protocol == nil || s.Metadata == nil {
-		return fmt.Errorf("no protocol or metaData action up to version %d", s.Version)
+		return fmt.Errorf("%w: no protocol or metaData action up to version %d", ErrCorruptLog, s.Version)
 	}
 	return nil
 }
@@ -436,7 +441,10 @@ func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) erro
 	if err != nil {
 		return err
 	}
-	return s.Apply(v, actions)
+	if err := s.Apply(v, actions); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCorruptLog, CommitPath(v), err)
+	}
+	return nil
 }
 
 func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
@@ -446,7 +454,7 @@ func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
 	}
 	actions, err := ParseCommit(data)
 	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", CommitPath(v), err)
+		return nil, fmt.Errorf("%w: parsing %s: %w", ErrCorruptLog, CommitPath(v), err)
 	}
 	return actions, nil
 }
@@ -491,7 +499,7 @@ func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, a
 			}
 		}
 		if err := s.Apply(v, actions); err != nil {
-			return fmt.Errorf("updating %s: %w", st.Location(), err)
+			return fmt.Errorf("updating %s: %w: %w", st.Location(), ErrCorruptLog, err)
 		}
 	}
 }
