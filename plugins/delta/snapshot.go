@@ -35,6 +35,11 @@ type Snapshot struct {
 	// CheckpointVersion is the checkpoint the snapshot was loaded from, -1
 	// when it was replayed from JSON commits only.
 	CheckpointVersion int64
+	// Warnings says what the load had to work around, e.g. a checkpoint that
+	// could not be read (the snapshot then comes from an older checkpoint or
+	// the JSON log, which is correct but slower, and the checkpoint should be
+	// rewritten). Callers show them to a person.
+	Warnings []string
 }
 
 // NewSnapshot is the state before version 0.
@@ -395,25 +400,34 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
 	var errs []error
+	var skipped []string // the checkpoints that failed, for the warnings
+	warn := func(s *Snapshot, from string) *Snapshot {
+		for _, w := range skipped {
+			s.Warnings = append(s.Warnings, w+"; read "+from+" instead")
+		}
+		return s
+	}
 	for _, cv := range cps {
 		s, err := readCheckpoint(ctx, st, cv, listing.checkpoints[cv])
 		if err == nil {
 			err = replayCommits(ctx, st, s, listing, target)
 		}
 		if err == nil {
-			return s, nil
+			return warn(s, fmt.Sprintf("the checkpoint of version %d and the commits after it", cv)), nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("loading %s: %w", st.Location(), err)
 		}
 		errs = append(errs, err)
+		skipped = append(skipped, fmt.Sprintf("the checkpoint of version %d (%s) is not usable: %v",
+			cv, strings.Join(listing.checkpoints[cv], ", "), err))
 	}
 	if len(cps) == 0 || listing.commits[0] {
 		s := NewSnapshot()
 		if err := replayCommits(ctx, st, s, listing, target); err != nil {
 			errs = append(errs, err)
 		} else {
-			return s, nil
+			return warn(s, "the JSON log from version 0"), nil
 		}
 	}
 	return nil, fmt.Errorf("loading %s at version %d: %w", st.Location(), target, errors.Join(errs...))
