@@ -191,11 +191,12 @@ func (s *Snapshot) apply(actions []Action) {
 	}
 }
 
-// NumRecords sums stats.numRecords over the live files; ok is false when a
-// file has no such statistic.
+// NumRecords is the table's row count from the live files' statistics:
+// stats.numRecords less the rows their deletion vectors delete. ok is false
+// when a file has no such statistic.
 func (s *Snapshot) NumRecords() (n int64, ok bool) {
 	for _, a := range s.Files {
-		c, has := statsNumRecords(a.Stats)
+		c, has := a.Rows()
 		if !has {
 			return n, false
 		}

@@ -600,6 +600,36 @@ func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
 // when writing (appendOnly is enforced; invariants only when none is set).
 var supportedWriterFeatures = []string{"appendOnly", "invariants"}
 
+// readableFeatures are the reader features with which this package still
+// reads a table's rows right from its log and statistics: deletion vectors
+// (their cardinality is subtracted), and features that change names, types
+// or vacuum but not which rows and files are live.
+var readableFeatures = []string{"deletionVectors", "columnMapping", "timestampNtz", "typeWidening", "typeWidening-preview",
+	"vacuumProtocolCheck", "variantType", "variantType-preview"}
+
+// CheckRead reports whether this package can tell a table's live files and
+// rows (row counts, file listings) under protocol p. It refuses reader
+// features it does not know, such as v2Checkpoint (sidecar files hold the
+// adds) or catalog-managed commits: the numbers would be silently wrong.
+func (p *Protocol) CheckRead() error {
+	if p == nil {
+		return fmt.Errorf("%w: no protocol", ErrUnsupportedProtocol)
+	}
+	switch {
+	case p.MinReaderVersion <= 2:
+		return nil
+	case p.MinReaderVersion == 3:
+		for _, f := range p.ReaderFeatures {
+			if !slices.Contains(readableFeatures, f) {
+				return fmt.Errorf("%w: reader feature %q", ErrUnsupportedProtocol, f)
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("%w: reader version %d", ErrUnsupportedProtocol, p.MinReaderVersion)
+	}
+}
+
 // CheckWrite reports whether this package may write a table with protocol p,
 // judging by the protocol alone (see checkWritable for the metadata checks).
 func (p *Protocol) CheckWrite() error {
