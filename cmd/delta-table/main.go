@@ -202,15 +202,15 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	case "history":
 		err = cmdHistory(ctx, stdout, st, historyOptions{N: c.n, JSON: c.json})
 	case "schema":
-		err = cmdSchema(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdSchema(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "files":
-		err = cmdFiles(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdFiles(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "txn":
-		err = cmdTxn(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdTxn(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "count":
-		err = cmdCount(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdCount(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "checkpoint":
-		err = cmdCheckpoint(ctx, stdout, st)
+		err = cmdCheckpoint(ctx, stdout, stderr, st)
 	case "vacuum":
 		o := vacuumOptions{Execute: c.execute, Force: c.force, JSON: c.json, Now: time.Now(), Warn: stderr}
 		if setFlags["retention"] {
