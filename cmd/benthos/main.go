@@ -14,8 +14,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -51,6 +53,7 @@ func main() {
 	}
 	// A failed job stops the stream as SIGTERM would: outputs flush, the
 	// feed saves its checkpoint, then RunCLIToCode returns.
+	catchEarlySIGTERM()
 	runstate.SetShutdown(func() { _ = syscall.Kill(os.Getpid(), syscall.SIGTERM) })
 	code, err := service.RunCLIToCode(context.Background(),
 		service.CLIOptSetVersion(Version, ""),
@@ -68,4 +71,22 @@ func main() {
 		}
 	}
 	os.Exit(code)
+}
+
+// catchEarlySIGTERM keeps a SIGTERM that comes before the engine installs its
+// own handler (it does once the stream is built: a component that fails the
+// run while connecting, a damaged table, comes earlier) from killing the
+// process without its failure line: SIGTERM is caught from the start, and
+// once one came it is sent again every half second until the engine, which
+// reacts to the first it sees, has stopped the run.
+func catchEarlySIGTERM() {
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGTERM)
+	go func() {
+		<-caught
+		for {
+			time.Sleep(500 * time.Millisecond)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		}
+	}()
 }
