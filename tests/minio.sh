@@ -3,7 +3,9 @@
 #
 #   tests/minio.sh install        build the pinned MinIO server into .cache/bin/minio (skipped when present; ~4 min cold)
 #   tests/minio.sh start <dir> [bucket...]   run it on 127.0.0.1 (free port) with data in <dir>, create the buckets
-#                                 (default: lake); prints the endpoint and credentials
+#                                 (default: lake); prints a comment line, then export lines for the pipelines
+#                                 (S3_ENDPOINT=http://127.0.0.1:<port>, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) and
+#                                 their AWS_* equivalents:  eval "$(bash tests/minio.sh start .cache/minio-data)"
 #   tests/minio.sh stop  <dir>    stop the server started with that <dir>
 #
 # Go tests do not need start/stop: package tests/miniotest starts its own server per test.
@@ -57,7 +59,16 @@ start)
           --user "$user:$pass" "http://127.0.0.1:$port/$bucket")
         case $code in 200|409) ;; *) echo "creating bucket $bucket: HTTP $code" >&2 ;; esac
       done
-      echo "endpoint=127.0.0.1:$port access_key=$user secret_key=$pass buckets=${*:-lake} pid=$(cat "$dir/minio.pid")"
+      # A full URL: pasted without http:// the S3 clients speak HTTPS to
+      # MinIO's plain HTTP and retry for ever.
+      url="http://127.0.0.1:$port"
+      echo "# MinIO on $url, data in $dir, buckets: ${*:-lake}, pid $(cat "$dir/minio.pid") (stop: tests/minio.sh stop $dir)"
+      printf 'export S3_ENDPOINT=%q\n' "$url"
+      printf 'export S3_ACCESS_KEY_ID=%q\n' "$user"
+      printf 'export S3_SECRET_ACCESS_KEY=%q\n' "$pass"
+      printf 'export AWS_ENDPOINT_URL=%q\n' "$url"
+      printf 'export AWS_ACCESS_KEY_ID=%q\n' "$user"
+      printf 'export AWS_SECRET_ACCESS_KEY=%q\n' "$pass"
       exit 0
     fi
     sleep 0.1

@@ -23,10 +23,14 @@ type viewOptions struct {
 	// Version is the table version to show; -1 is the latest.
 	Version int64
 	JSON    bool
+	// Warn receives warnings (stderr); nil discards them.
+	Warn io.Writer
 }
 
-// loadSnapshot loads the latest snapshot or the one at version (>= 0).
-func loadSnapshot(ctx context.Context, st delta.Storage, version int64) (*delta.Snapshot, error) {
+// loadSnapshot loads the latest snapshot or the one at version (>= 0). What
+// the load had to work around (a checkpoint it could not use) is written to
+// warn, one "delta-table: warning: …" line each.
+func loadSnapshot(ctx context.Context, st delta.Storage, version int64, warn io.Writer) (*delta.Snapshot, error) {
 	var s *delta.Snapshot
 	var err error
 	if version < 0 {
@@ -35,6 +39,11 @@ func loadSnapshot(ctx context.Context, st delta.Storage, version int64) (*delta.
 		s, err = delta.LoadVersion(ctx, st, version)
 	}
 	if err == nil && s.Version >= 0 {
+		if warn != nil {
+			for _, w := range s.Warnings {
+				fmt.Fprintf(warn, "delta-table: warning: %s: %s\n", st.Location(), w)
+			}
+		}
 		return s, nil
 	}
 	// Tell "there is no table" apart from a broken one.
@@ -45,6 +54,15 @@ func loadSnapshot(ctx context.Context, st delta.Storage, version int64) (*delta.
 		err = errNoTable
 	}
 	return nil, err
+}
+
+// checkRows refuses a table whose protocol needs reader features this tool
+// cannot honour: its row counts and live files would be wrong.
+func checkRows(s *delta.Snapshot) error {
+	if err := s.Protocol.CheckRead(); err != nil {
+		return fmt.Errorf("version %d: %w; delta-table cannot tell this table's rows and files: read it with Spark or delta-rs", s.Version, err)
+	}
+	return nil
 }
 
 // commitVersions returns the versions of the commit files (N.json) of a
@@ -230,15 +248,33 @@ func readCommits(ctx context.Context, st delta.Storage, versions []int64) ([]*co
 // summarizeCommit condenses one commit's actions.
 func summarizeCommit(v int64, actions []delta.Action) *commitSummary {
 	s := &commitSummary{Version: v}
-	var statsRows int64
-	statsKnown := true
+	// A file removed and added again in one commit with a new deletion vector
+	// (a DELETE or UPDATE that does not rewrite it) adds no rows: it deletes
+	// the rows its new vector adds to the old one's.
+	removedDV := map[string]int64{}
+	for i := range actions {
+		if r := actions[i].Remove; r != nil {
+			old := delta.Add{DeletionVector: r.DeletionVector}
+			d, _ := old.DeletedRows()
+			removedDV[delta.DecodePath(r.Path)] = d
+		}
+	}
+	var statsRows, dvDeleted int64
+	statsKnown, dvSeen := true, false
 	for i := range actions {
 		a := &actions[i]
 		switch {
 		case a.Add != nil:
 			s.AddedFiles++
 			s.AddedBytes += a.Add.Size
-			if n, ok := statsNumRecords(a.Add.Stats); ok {
+			if old, readded := removedDV[delta.DecodePath(a.Add.Path)]; readded && a.Add.HasDeletionVector() {
+				dvSeen = true
+				if d, ok := a.Add.DeletedRows(); ok {
+					dvDeleted += d - old
+				}
+				continue
+			}
+			if n, ok := a.Add.Rows(); ok {
 				statsRows += n
 			} else {
 				statsKnown = false
@@ -276,6 +312,9 @@ func summarizeCommit(v int64, actions []delta.Action) *commitSummary {
 			s.DeletedRows = &n
 			break
 		}
+	}
+	if s.DeletedRows == nil && dvSeen {
+		s.DeletedRows = &dvDeleted
 	}
 	if len(s.OperationMetrics) == 0 {
 		s.OperationMetrics = nil
@@ -330,7 +369,7 @@ type schemaReport struct {
 
 // cmdSchema prints the columns, partitioning, configuration and protocol.
 func cmdSchema(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
-	s, err := loadSnapshot(ctx, st, o.Version)
+	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
 	}
@@ -489,19 +528,30 @@ type fileEntry struct {
 	Path             string             `json:"path"`
 	PartitionValues  map[string]*string `json:"partitionValues"`
 	Size             int64              `json:"size"`
-	NumRecords       *int64             `json:"numRecords"`
+	NumRecords       *int64             `json:"numRecords"` // rows in the file (stats)
 	ModificationTime *string            `json:"modificationTime"`
 	ModificationMs   int64              `json:"modificationTimeMs"`
 	DeletionVector   bool               `json:"deletionVector,omitempty"`
+	// DeletedRecords is the rows of the file its deletion vector deletes.
+	DeletedRecords *int64 `json:"deletedRecords,omitempty"`
+	// Rows is the file's live rows: numRecords - deletedRecords.
+	Rows *int64 `json:"rows"`
 }
 
 // cmdFiles lists the live files and their totals.
 func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
-	s, err := loadSnapshot(ctx, st, o.Version)
+	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
 	}
+	if err := checkRows(s); err != nil {
+		return err
+	}
 	files := s.SortedFiles()
+	anyDV := false
+	for _, a := range files {
+		anyDV = anyDV || a.HasDeletionVector()
+	}
 	var j *jsonLines
 	if o.JSON {
 		j = newJSONLines(w)
@@ -513,9 +563,13 @@ func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 		if len(partCols) > 0 {
 			head = append(head, "PARTITION")
 		}
-		row(tw, append(head, "SIZE", "RECORDS", "MODIFIED (UTC)")...)
+		head = append(head, "SIZE", "RECORDS")
+		if anyDV {
+			head = append(head, "DELETED (DV)")
+		}
+		row(tw, append(head, "MODIFIED (UTC)")...)
 	}
-	var bytes, records, noStats int64
+	var bytes, records, deleted, dvFiles, noStats int64
 	for _, a := range files {
 		e := fileEntry{
 			Path:             delta.DecodePath(a.Path),
@@ -523,14 +577,25 @@ func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 			Size:             a.Size,
 			ModificationTime: jsonMillis(a.ModificationTime),
 			ModificationMs:   a.ModificationTime,
-			DeletionVector:   len(a.DeletionVector) > 0 && string(a.DeletionVector) != "null",
+			DeletionVector:   a.HasDeletionVector(),
 		}
 		if e.PartitionValues == nil {
 			e.PartitionValues = map[string]*string{}
 		}
-		if n, ok := statsNumRecords(a.Stats); ok {
+		n, hasStats := statsNumRecords(a.Stats)
+		d, hasDV := a.DeletedRows()
+		if hasStats {
 			e.NumRecords = &n
 			records += n
+		}
+		if e.DeletionVector && hasDV {
+			e.DeletedRecords = &d
+			deleted += d
+			dvFiles++
+		}
+		if hasStats && hasDV {
+			live := n - d
+			e.Rows = &live
 		} else {
 			noStats++
 		}
@@ -545,7 +610,18 @@ func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 		if len(partCols) > 0 {
 			cells = append(cells, partitionString(partCols, a.PartitionValues))
 		}
-		row(tw, append(cells, strconv.FormatInt(a.Size, 10), optInt(e.NumRecords), fmtMillis(a.ModificationTime))...)
+		cells = append(cells, strconv.FormatInt(a.Size, 10), optInt(e.NumRecords))
+		if anyDV {
+			dv := "-"
+			switch {
+			case e.DeletedRecords != nil:
+				dv = strconv.FormatInt(*e.DeletedRecords, 10)
+			case e.DeletionVector:
+				dv = "?"
+			}
+			cells = append(cells, dv)
+		}
+		row(tw, append(cells, fmtMillis(a.ModificationTime))...)
 	}
 	if j != nil {
 		return nil
@@ -554,8 +630,11 @@ func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 		return err
 	}
 	recs := plural(records, "record")
+	if deleted > 0 || dvFiles > 0 {
+		recs = fmt.Sprintf("%s less %d deleted by deletion vectors in %s: %s", recs, deleted, plural(dvFiles, "file"), plural(records-deleted, "live row"))
+	}
 	if noStats > 0 {
-		recs = fmt.Sprintf("records unknown (%s without stats)", plural(noStats, "file"))
+		recs = fmt.Sprintf("records unknown (%s without stats or a readable deletion vector)", plural(noStats, "file"))
 	}
 	_, err = fmt.Fprintf(w, "\ntotal: %s, %d bytes (%s), %s; version %d\n",
 		plural(int64(len(files)), "file"), bytes, humanBytes(bytes), recs, s.Version)
@@ -606,7 +685,7 @@ type txnEntry struct {
 
 // cmdTxn lists the newest txn (application progress) of each appId.
 func cmdTxn(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
-	s, err := loadSnapshot(ctx, st, o.Version)
+	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
 	}
@@ -642,24 +721,38 @@ func cmdTxn(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) e
 
 type countReport struct {
 	Version int64 `json:"version"`
-	// Rows is null when a file has no numRecords statistic.
+	// Rows is the live rows: the files' numRecords less the rows their
+	// deletion vectors delete; null when a file has no numRecords statistic.
 	Rows             *int64 `json:"rows"`
 	Files            int64  `json:"files"`
 	Bytes            int64  `json:"bytes"`
 	FilesWithoutStat int64  `json:"filesWithoutStats,omitempty"`
+	// DeletedRows are the rows deletion vectors delete, in FilesWithDV files.
+	DeletedRows *int64 `json:"deletedRows,omitempty"`
+	FilesWithDV int64  `json:"filesWithDeletionVectors,omitempty"`
 }
 
-// cmdCount prints the row count from the file statistics.
+// cmdCount prints the row count from the file statistics and the deletion
+// vectors' cardinalities.
 func cmdCount(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
-	s, err := loadSnapshot(ctx, st, o.Version)
+	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
 	}
+	if err := checkRows(s); err != nil {
+		return err
+	}
 	rep := countReport{Version: s.Version, Files: int64(len(s.Files))}
-	var rows int64
+	var rows, deleted int64
 	for _, a := range s.Files {
 		rep.Bytes += a.Size
-		if n, ok := statsNumRecords(a.Stats); ok {
+		if a.HasDeletionVector() {
+			rep.FilesWithDV++
+			if d, ok := a.DeletedRows(); ok {
+				deleted += d
+			}
+		}
+		if n, ok := a.Rows(); ok {
 			rows += n
 		} else {
 			rep.FilesWithoutStat++
@@ -668,12 +761,19 @@ func cmdCount(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 	if rep.FilesWithoutStat == 0 {
 		rep.Rows = &rows
 	}
+	if rep.FilesWithDV > 0 {
+		rep.DeletedRows = &deleted
+	}
 	if o.JSON {
 		return newJSONLines(w).write(rep)
 	}
 	rowsText := strconv.FormatInt(rows, 10)
+	if rep.Rows != nil && rep.FilesWithDV > 0 {
+		rowsText += fmt.Sprintf(" (%d in the files less %d deleted by deletion vectors in %s)",
+			rows+deleted, deleted, plural(rep.FilesWithDV, "file"))
+	}
 	if rep.Rows == nil {
-		rowsText = fmt.Sprintf("unknown (no numRecords stats in %d of %s", rep.FilesWithoutStat, plural(rep.Files, "file"))
+		rowsText = fmt.Sprintf("unknown (no numRecords stats or readable deletion vector in %d of %s", rep.FilesWithoutStat, plural(rep.Files, "file"))
 		if with := rep.Files - rep.FilesWithoutStat; with > 0 {
 			rowsText += fmt.Sprintf("; the other %d hold %s", with, plural(rows, "row"))
 		}
@@ -689,9 +789,9 @@ func cmdCount(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 
 // ------------------------------------------------------------- checkpoint
 
-// cmdCheckpoint writes a checkpoint of the latest version.
-func cmdCheckpoint(ctx context.Context, w io.Writer, st delta.Storage) error {
-	s, err := loadSnapshot(ctx, st, -1)
+// cmdCheckpoint writes a checkpoint of the latest version (warnings to warn).
+func cmdCheckpoint(ctx context.Context, w, warn io.Writer, st delta.Storage) error {
+	s, err := loadSnapshot(ctx, st, -1, warn)
 	if err != nil {
 		return err
 	}
@@ -743,7 +843,7 @@ type vacuumEntry struct {
 // cmdVacuum lists (and with Execute deletes) orphan data files and the files
 // of expired tombstones.
 func cmdVacuum(ctx context.Context, w io.Writer, st delta.Storage, o vacuumOptions) error {
-	s, err := loadSnapshot(ctx, st, -1)
+	s, err := loadSnapshot(ctx, st, -1, o.Warn)
 	if err != nil {
 		return err
 	}

@@ -396,7 +396,7 @@ func TestCheckpoint(t *testing.T) {
 	dir := copyTable(t, "simple_table")
 	st := openLocal(t, dir)
 	var buf bytes.Buffer
-	if err := cmdCheckpoint(ctx, &buf, st); err != nil {
+	if err := cmdCheckpoint(ctx, &buf, nil, st); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "wrote checkpoint of version 4: _delta_log/00000000000000000004.checkpoint.parquet") {

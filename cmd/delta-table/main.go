@@ -55,13 +55,17 @@ Commands:
   help                                   print this text
 
 Flags for every command (before or after the command):
-  -s3-endpoint host:port|URL  S3 endpoint, e.g. http://127.0.0.1:9000 for MinIO
-                              (env DELTA_S3_ENDPOINT, then AWS_ENDPOINT_URL;
+  -s3-endpoint host:port|URL  S3 endpoint, e.g. http://127.0.0.1:9000 for MinIO;
+                              a URL's scheme sets http or https (env
+                              DELTA_S3_ENDPOINT, then S3_ENDPOINT as the
+                              pipelines use it, then AWS_ENDPOINT_URL;
                               empty: AWS S3)
-  -s3-region REGION           (env AWS_REGION, default us-east-1)
-  -s3-insecure                use http rather than https
-  Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-  AWS_SESSION_TOKEN (or ~/.aws/credentials, or the instance role).
+  -s3-region REGION           (env S3_REGION, then AWS_REGION; default us-east-1)
+  -s3-insecure                use http rather than https (for host:port)
+  Credentials come from S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (the
+  pipelines' names) when S3_ACCESS_KEY_ID is set, else from AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (or ~/.aws/credentials, or the
+  instance role).
 
 Times are UTC. -json writes one JSON object per line. Durations are Go
 durations (90m, 168h). Exit status: 0 success, 1 error, 2 bad usage.
@@ -94,6 +98,14 @@ type globalFlags struct {
 	insecure bool
 }
 
+// envGlobalFlags are the global flags' defaults from the environment.
+func envGlobalFlags(getenv func(string) string) globalFlags {
+	return globalFlags{
+		endpoint: firstNonEmpty(getenv("DELTA_S3_ENDPOINT"), getenv("S3_ENDPOINT"), getenv("AWS_ENDPOINT_URL")),
+		region:   firstNonEmpty(getenv("S3_REGION"), getenv("AWS_REGION"), "us-east-1"),
+	}
+}
+
 // register adds the global flags to fs, keeping their current values as
 // defaults (the flags may be parsed twice: before and after the command).
 func (g *globalFlags) register(fs *flag.FlagSet) {
@@ -103,7 +115,8 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 }
 
 // s3Config builds the S3 settings: flags, then the environment. Credentials
-// only come from the environment.
+// only come from the environment: the pipelines' S3_* pair when
+// S3_ACCESS_KEY_ID is set (never one key of each pair), else AWS_*.
 func (g globalFlags) s3Config(getenv func(string) string) delta.S3Config {
 	c := delta.S3Config{
 		Endpoint:        g.endpoint,
@@ -112,6 +125,9 @@ func (g globalFlags) s3Config(getenv func(string) string) delta.S3Config {
 		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
 		SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		Secure:          !g.insecure,
+	}
+	if id := getenv("S3_ACCESS_KEY_ID"); id != "" {
+		c.AccessKeyID, c.SecretAccessKey, c.SessionToken = id, getenv("S3_SECRET_ACCESS_KEY"), ""
 	}
 	// A custom endpoint (MinIO, a gateway) wants path-style addressing.
 	c.PathStyle = c.Endpoint != ""
@@ -168,10 +184,7 @@ var commands = map[string]commandSpec{
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	g := globalFlags{
-		endpoint: firstNonEmpty(getenv("DELTA_S3_ENDPOINT"), getenv("AWS_ENDPOINT_URL")),
-		region:   firstNonEmpty(getenv("AWS_REGION"), "us-east-1"),
-	}
+	g := envGlobalFlags(getenv)
 	if len(args) == 1 && (args[0] == "-version" || args[0] == "--version") {
 		args = []string{"version"}
 	}
@@ -202,15 +215,15 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	case "history":
 		err = cmdHistory(ctx, stdout, st, historyOptions{N: c.n, JSON: c.json})
 	case "schema":
-		err = cmdSchema(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdSchema(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "files":
-		err = cmdFiles(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdFiles(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "txn":
-		err = cmdTxn(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdTxn(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "count":
-		err = cmdCount(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json})
+		err = cmdCount(ctx, stdout, st, viewOptions{Version: c.version, JSON: c.json, Warn: stderr})
 	case "checkpoint":
-		err = cmdCheckpoint(ctx, stdout, st)
+		err = cmdCheckpoint(ctx, stdout, stderr, st)
 	case "vacuum":
 		o := vacuumOptions{Execute: c.execute, Force: c.force, JSON: c.json, Now: time.Now(), Warn: stderr}
 		if setFlags["retention"] {

@@ -108,10 +108,7 @@ func TestS3Config(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 	parse := func(args ...string) globalFlags {
 		t.Helper()
-		g := globalFlags{
-			endpoint: firstNonEmpty(getenv("DELTA_S3_ENDPOINT"), getenv("AWS_ENDPOINT_URL")),
-			region:   firstNonEmpty(getenv("AWS_REGION"), "us-east-1"),
-		}
+		g := envGlobalFlags(getenv)
 		if _, _, _, _, err := parseCommandLine(args, &g); err != nil {
 			t.Fatalf("%q: %v", args, err)
 		}
@@ -136,6 +133,30 @@ func TestS3Config(t *testing.T) {
 	delete(env, "AWS_REGION")
 	if c := parse("count", "s3://b/t").s3Config(getenv); c.Endpoint != "" || c.PathStyle || c.Region != "us-east-1" {
 		t.Errorf("AWS defaults: %+v", c)
+	}
+
+	// The pipelines' names: S3_ENDPOINT as -s3-endpoint, the S3_* key pair
+	// before the AWS_* one (never one key of each), S3_REGION.
+	env["S3_ENDPOINT"] = "http://127.0.0.1:9000"
+	env["S3_REGION"] = "ap-south-1"
+	env["AWS_REGION"] = "eu-central-1"
+	env["S3_ACCESS_KEY_ID"] = "minio-user"
+	env["S3_SECRET_ACCESS_KEY"] = "minio-secret"
+	c = parse("count", "s3://b/t").s3Config(getenv)
+	if c.Endpoint != "http://127.0.0.1:9000" || c.Region != "ap-south-1" || !c.PathStyle ||
+		c.AccessKeyID != "minio-user" || c.SecretAccessKey != "minio-secret" || c.SessionToken != "" {
+		t.Errorf("S3_* names: %+v", c)
+	}
+	if c := parse("-s3-endpoint", "http://other:9000", "count", "s3://b/t").s3Config(getenv); c.Endpoint != "http://other:9000" {
+		t.Errorf("the flag does not override S3_ENDPOINT: %+v", c)
+	}
+	env["DELTA_S3_ENDPOINT"] = "http://delta-only:9000"
+	if c := parse("count", "s3://b/t").s3Config(getenv); c.Endpoint != "http://delta-only:9000" {
+		t.Errorf("DELTA_S3_ENDPOINT does not come first: %+v", c)
+	}
+	delete(env, "S3_ACCESS_KEY_ID")
+	if c := parse("count", "s3://b/t").s3Config(getenv); c.AccessKeyID != "AKIDEXAMPLE" || c.SecretAccessKey != "s3cr3t-do-not-print" {
+		t.Errorf("without S3_ACCESS_KEY_ID the AWS_* pair must be used whole: %+v", c)
 	}
 }
 

@@ -70,6 +70,19 @@ func TestS3EndToEnd(t *testing.T) {
 	check([]string{"files", loc}, `(?m)^day=2024-01-01/part-0\.parquet\s+day=2024-01-01\s+100\s+5\s`)
 	check([]string{"schema", loc}, `(?m)^partitioned by\s+day$`)
 
+	// The pipelines' names alone (S3_ENDPOINT as tests/minio.sh prints it,
+	// S3_* credentials) reach the same table; the AWS_* pair is wrong here.
+	pipelineEnv := map[string]string{
+		"S3_ENDPOINT":           "http://" + srv.Endpoint,
+		"S3_ACCESS_KEY_ID":      srv.AccessKey,
+		"S3_SECRET_ACCESS_KEY":  srv.SecretKey,
+		"AWS_ACCESS_KEY_ID":     "wrong",
+		"AWS_SECRET_ACCESS_KEY": "wrong",
+	}
+	if code, out, errOut := runCmd(t, pipelineEnv, "count", loc); code != 0 || !regexp.MustCompile(`(?m)^rows\s+5$`).MatchString(out) {
+		t.Errorf("count with S3_* names: code %d\n%s%s", code, out, errOut)
+	}
+
 	// The endpoint as a flag (host:port with -s3-insecure) overrides the environment.
 	env["DELTA_S3_ENDPOINT"] = "127.0.0.1:1"
 	check([]string{"vacuum", "-s3-endpoint", srv.Endpoint, "-s3-insecure", "-retention", "0s", loc}, `(?m)^orphan\s+day=2024-01-01/part-orphan\.parquet\s+6\s`)

@@ -121,6 +121,42 @@ func (r Remove) MarshalJSON() ([]byte, error) {
 	}{plain(r), map[string]*string{}})
 }
 
+// HasDeletionVector reports whether the file carries a deletion vector: some
+// of its rows are deleted without rewriting it.
+func (a *Add) HasDeletionVector() bool {
+	return len(a.DeletionVector) > 0 && string(a.DeletionVector) != "null"
+}
+
+// DeletedRows is the number of the file's rows its deletion vector deletes
+// (the descriptor's cardinality): 0 without one; ok is false when a vector
+// has no readable cardinality.
+func (a *Add) DeletedRows() (n int64, ok bool) {
+	if !a.HasDeletionVector() {
+		return 0, true
+	}
+	var dv struct {
+		Cardinality *int64 `json:"cardinality"`
+	}
+	if json.Unmarshal(a.DeletionVector, &dv) != nil || dv.Cardinality == nil || *dv.Cardinality < 0 {
+		return 0, false
+	}
+	return *dv.Cardinality, true
+}
+
+// Rows is the number of the file's live rows: its stats' numRecords minus the
+// rows its deletion vector deletes. ok is false when either is unknown.
+func (a *Add) Rows() (n int64, ok bool) {
+	records, ok := statsNumRecords(a.Stats)
+	if !ok {
+		return 0, false
+	}
+	deleted, ok := a.DeletedRows()
+	if !ok {
+		return 0, false
+	}
+	return records - deleted, true
+}
+
 // RemoveOf returns the tombstone for a live file, carrying its partition
 // values and size (extendedFileMetadata), as Spark writes it.
 func RemoveOf(a *Add, deletionTimestamp int64, dataChange bool) Remove {

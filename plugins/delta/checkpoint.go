@@ -180,12 +180,12 @@ func readCheckpoint(ctx context.Context, st Storage, version int64, parts []stri
 		}
 		actions, err := decodeCheckpoint(data)
 		if err != nil {
-			return nil, fmt.Errorf("reading checkpoint %s: %w", p, err)
+			return nil, fmt.Errorf("%w: reading checkpoint %s: %w", ErrCorruptLog, p, err)
 		}
 		s.apply(actions)
 	}
 	if s.Protocol == nil || s.Metadata == nil {
-		return nil, fmt.Errorf("checkpoint %d has no protocol or metaData row", version)
+		return nil, fmt.Errorf("%w: checkpoint %d has no protocol or metaData row", ErrCorruptLog, version)
 	}
 	s.Version = version
 	s.CheckpointVersion = version

@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
 
 const (
@@ -56,6 +59,17 @@ const (
 	progressNone      = "none"
 )
 
+// Metadata of the gdelt_feed input that progress: gdelt_feed reads.
+const (
+	metaStream = "gdelt_stream"
+	metaTable  = "gdelt_table"
+	metaWindow = "gdelt_window"
+	metaLine   = "gdelt_line"
+	// metaRepair is "true" on rows the feed's repair mode reads again from
+	// files of old windows: the main appId's version is already past them.
+	metaRepair = "gdelt_repair"
+)
+
 // RejectedPrefix starts the error of a message that can never be written
 // (it does not fit the schema, or lacks its progress key), as opposed to a
 // batch that failed for a storage error and must be retried.
@@ -88,7 +102,9 @@ order (the `+"`redpanda`"+` and `+"`gdelt_feed`"+` inputs deliver them so; keep 
 
 `+"`progress`"+` chooses the key: `+"`kafka`"+` (appId `+"`<topic>-<partition>`"+`, version the offset, from the `+"`kafka_topic`"+`,
 `+"`kafka_partition`"+`, `+"`kafka_offset`"+` metadata of the `+"`redpanda`"+`/`+"`kafka`"+` inputs), `+"`gdelt_feed`"+` (appId
-`+"`gdelt-<stream>-<table>`"+`, version the window's unix seconds × 10⁶ + the line number, from the `+"`gdelt_feed`"+` metadata),
+`+"`gdelt-<stream>-<table>`"+`, version the window's unix seconds × 10⁶ + the line number, from the `+"`gdelt_feed`"+` metadata;
+a row with metadata `+"`gdelt_repair: \"true\"`"+`, read again by the feed's repair mode from a window the main appId has
+passed, uses appId `+"`gdelt-<stream>-<table>-repair-<window>`"+` with the line number as version),
 `+"`custom`"+` (`+"`app_id`"+` and `+"`version`"+` interpolations) or `+"`none`"+` (no txn: at-least-once).
 
 ### Failures
@@ -97,8 +113,21 @@ A message that does not fit the schema, or lacks its progress key, fails alone w
 dead letter with a `+"`fallback`"+` output whose next step checks `+"`@fallback_error`"+` for that prefix and rejects anything else
 (see the examples): a storage failure must be retried, not dead-lettered. A rejected message retried fails again; it
 is never passed off as a duplicate. A commit that fails for a storage
-error is retried `+"`commit_attempts`"+` times with backoff, then the batch is nacked and the engine retries it; data files of
-failed commits are deleted when possible, otherwise left for the table tool's vacuum (`+"`delta-table vacuum`"+`).
+error is retried `+"`commit_attempts`"+` times with backoff (as one logical commit: an attempt that finds an earlier one landed
+takes it), then the batch is nacked and the engine retries it. Data files are deleted only when no commit can reference
+them; after a storage error during the commit itself (its outcome unknown: it may have landed) they are kept, and if
+the commit did not land the table tool's vacuum (`+"`delta-table vacuum`"+`) removes them as orphans.
+
+A failure to open the table or to write a batch is logged at warn when it starts and then once a minute while it lasts,
+with how long it has lasted; its end is logged at info. In a finite job (a backfill: the `+"`gdelt_feed`"+` input starts
+one) a failure that lasts past the job's give-up time fails the run, and a permanent one fails it at once: a damaged
+table (a log that does not parse or has a gap, a protocol or features this writer cannot honour, another schema or
+partitioning), or a local path that cannot hold a table (not a directory, no permission, a read-only file system). The
+binary then exits 2 with one line naming the table, the cause and the remedy. Outside a job every failure is retried.
+
+### Logs
+Each commit is logged at info on one line: the table, the version, rows written (and rows skipped as already
+committed), files, bytes and milliseconds, and with `+"`progress: gdelt_feed`"+` the GDELT windows it covers.
 
 ### Metrics
 `+"`delta_lake_commits`"+`, `+"`delta_lake_commit_errors`"+`, `+"`delta_lake_commit_conflicts`"+`, `+"`delta_lake_rows_written`"+`,
@@ -106,8 +135,9 @@ failed commits are deleted when possible, otherwise left for the table tool's va
 the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency`"+`, all labelled `+"`table`"+` (the table's path).`).
 		Fields(
 			service.NewStringField(dlFieldPath).
-				Description("The table's location: `s3://bucket/prefix/table` (see `s3`) or a local directory.").
-				Examples("s3://lake/bronze/events", "./out/bronze/events"),
+				Description("The table's location: `s3://bucket/prefix/table` (see `s3`) or a local directory. A blank path, one with leading or trailing whitespace, and the filesystem root are refused.").
+				Examples("s3://lake/bronze/events", "./out/bronze/events").
+				LintRule(`root = if this.trim() == "" { "path is blank: name the table's folder or s3://bucket/prefix" } else if this.trim() != this { "path has leading or trailing whitespace: remove it" } else if ["/", "file:///", "file://"].contains(this) { "path is the filesystem root: name a folder for the table" }`),
 			service.NewObjectField(dlFieldS3,
 				service.NewStringField(dlFieldS3Endpoint).Description("The S3 endpoint, `host:port` or a URL (MinIO: `http://127.0.0.1:9000`). Empty: AWS S3.").Default(""),
 				service.NewStringField(dlFieldS3Region).Description("The region.").Default("us-east-1"),
@@ -146,7 +176,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			service.NewIntField(dlFieldRowGroupBytes).Description("A Parquet row group is flushed at about this many bytes: the writer's memory per open file is bounded by it, whatever the batch size.").Default(64<<20).Advanced(),
 			service.NewStringEnumField(dlFieldCompression, "zstd", "snappy", "gzip", "uncompressed").Description("The Parquet codec, recorded as `delta.parquet.compression.codec`.").Default("zstd").Advanced(),
 			service.NewIntField(dlFieldCheckpoint).Description("A checkpoint after every this many commits; 0 or less: none.").Default(10).Advanced(),
-			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked. 0: the whole write (data files and commit) is retried with backoff (1 s doubling to 30 s) until it succeeds, so the output never nacks a storage failure and batches land in order; for stateful pipelines (`gdelt_join`) whose input cannot replay a batch.").Default(3).Advanced(),
+			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked. 0: the whole write (data files and commit) is retried with backoff (1 s doubling to 30 s) until it succeeds, so the output never nacks a storage failure and batches land in order; for stateful pipelines (`gdelt_join`) whose input cannot replay a batch. In a job (a backfill) the retries end like any failure: at once for a permanent one, after the job's give-up time otherwise.").Default(3).Advanced(),
 			service.NewStringField(dlFieldTableName).Description("The table's name in its metadata.").Default("").Advanced(),
 			service.NewOutputMaxInFlightField().Default(1),
 			service.NewBatchPolicyField(dlFieldBatching),
@@ -215,6 +245,9 @@ type deltaLakeConf struct {
 func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err error) {
 	if c.path, err = pc.FieldString(dlFieldPath); err != nil {
 		return
+	}
+	if err = checkTablePath(c.path); err != nil {
+		return c, fmt.Errorf("%s %q: %w", dlFieldPath, c.path, err)
 	}
 	s3 := pc.Namespace(dlFieldS3)
 	for _, f := range []struct {
@@ -357,6 +390,24 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	return c, nil
 }
 
+// checkTablePath refuses a path that is most likely a mistake, such as an
+// unset variable in "${OUT} /bronze" or a blank one that would put tables at
+// the filesystem root: blank, surrounded by whitespace, or the root itself.
+func checkTablePath(p string) error {
+	t := strings.TrimSpace(p)
+	switch {
+	case t == "":
+		return errors.New("the path is blank: name the table's folder or s3://bucket/prefix")
+	case t != p:
+		return errors.New("the path has leading or trailing whitespace: remove it")
+	}
+	local := strings.TrimPrefix(p, "file://")
+	if !strings.Contains(local, "://") && filepath.Clean(local) == string(filepath.Separator) {
+		return errors.New("the path is the filesystem root: name a folder for the table")
+	}
+	return nil
+}
+
 func init() {
 	err := service.RegisterBatchOutput("delta_lake", deltaLakeSpec(),
 		func(pc *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
@@ -382,6 +433,10 @@ func init() {
 type deltaLakeOutput struct {
 	conf deltaLakeConf
 	log  *service.Logger
+	// component names the table in a run's failure ("delta_lake <path>").
+	component string
+	clock     *runstate.Clock
+	warned    rateLimit // the failure warnings
 
 	mCommits, mCommitErrors, mConflicts, mRows, mDup, mRejected, mFiles, mBytes *service.MetricCounter
 	mVersion                                                                    *service.MetricGauge
@@ -393,8 +448,9 @@ type deltaLakeOutput struct {
 
 func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLakeOutput {
 	m := mgr.Metrics()
+	component := "delta_lake " + conf.path
 	return &deltaLakeOutput{
-		conf: conf, log: mgr.Logger(),
+		conf: conf, log: mgr.Logger(), component: component, clock: runstate.NewClock(component),
 		mCommits:      m.NewCounter("delta_lake_commits", "table"),
 		mCommitErrors: m.NewCounter("delta_lake_commit_errors", "table"),
 		mConflicts:    m.NewCounter("delta_lake_commit_conflicts", "table"),
@@ -408,24 +464,69 @@ func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLa
 	}
 }
 
-// Connect opens the table, creating it when it does not exist.
+// Connect opens the table, creating it when it does not exist. It retries
+// failures itself, with backoff up to connectBackoffMax, until the table
+// opens, the stream stops or a job gives up (see failing): the engine would
+// retry every second and log each attempt at error level.
 func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.w != nil {
+	connected := d.w != nil
+	d.mu.Unlock()
+	if connected {
 		return nil
 	}
+	if runstate.Failed() != nil {
+		// The run failed (this table or another component gave up) and is
+		// stopping: wait for the stop rather than retry and log again.
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	for delay := time.Second; ; delay = min(2*delay, connectBackoffMax) {
+		w, err := d.open(ctx)
+		if err == nil {
+			d.mu.Lock()
+			d.w = w
+			d.mu.Unlock()
+			d.ok()
+			d.mVersion.Set(w.Table().Version(), d.conf.path)
+			d.log.Infof("delta_lake: table %s at version %d", w.Table().Storage().Location(), w.Table().Version())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if d.failing("opening the table", err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// connectBackoffMax bounds the wait between two attempts at opening a table.
+const connectBackoffMax = 30 * time.Second
+
+// open opens (or creates) the table and returns its writer.
+func (d *deltaLakeOutput) open(ctx context.Context) (*Writer, error) {
 	st, err := Open(d.conf.path, d.conf.s3)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if wc, ok := st.(WritableChecker); ok {
+		if err := wc.CheckWritable(ctx); err != nil {
+			return nil, err
+		}
 	}
 	t, err := OpenTable(ctx, st, d.conf.table)
 	if err != nil {
-		return fmt.Errorf("opening table %s: %w", st.Location(), err)
+		return nil, fmt.Errorf("opening table %s: %w", st.Location(), err)
 	}
 	schemaJSON, err := d.conf.schema.JSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	meta := Metadata{
 		ID: uuidString(randomID()), Name: d.conf.tableName, Format: Format{Provider: "parquet", Options: map[string]string{}},
@@ -437,16 +538,105 @@ func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 		meta.Configuration["delta.checkpointInterval"] = strconv.Itoa(d.conf.table.CheckpointInterval)
 	}
 	if err := t.Create(ctx, meta, Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
-		return fmt.Errorf("creating table %s: %w", st.Location(), err)
+		return nil, fmt.Errorf("creating table %s: %w", st.Location(), err)
 	}
-	w, err := NewWriter(t, d.conf.writer)
-	if err != nil {
-		return err
+	for _, warning := range t.Snapshot().Warnings {
+		d.log.Warnf("delta_lake: %s: %s", st.Location(), warning)
 	}
-	d.w = w
-	d.mVersion.Set(t.Version(), d.conf.path)
-	d.log.Infof("delta_lake: table %s at version %d", st.Location(), t.Version())
-	return nil
+	return NewWriter(t, d.conf.writer)
+}
+
+// failureLogInterval is how often an ongoing failure is logged again.
+var failureLogInterval = time.Minute
+
+// failing records a failure of what (opening the table, writing a batch).
+// In a job, a permanent failure, or one that has lasted the job's give-up
+// time, fails the run: it returns true and the caller stops retrying.
+// Otherwise it logs at warn, at the failure's start and then once per
+// failureLogInterval (the engine may retry every second), and returns false.
+func (d *deltaLakeOutput) failing(what string, err error) bool {
+	remedy := d.remedy(err)
+	isJob, giveUp := runstate.Job()
+	if isJob && IsPermanent(err) {
+		runstate.Fail(d.component, err, remedy)
+		return true
+	}
+	if d.clock.Failing(err, remedy) {
+		return true
+	}
+	if !d.warned.due(time.Now(), failureLogInterval) {
+		return false
+	}
+	msg := fmt.Sprintf("delta_lake: %s: %s failed: %v; retrying; %s", d.conf.path, what, err, remedy)
+	if since := d.clock.Since(); since >= time.Second {
+		msg = fmt.Sprintf("delta_lake: %s: %s still failing after %s: %v; retrying; %s", d.conf.path, what, since.Round(time.Second), err, remedy)
+	}
+	if isJob && giveUp > 0 {
+		msg += fmt.Sprintf(" (this job gives up after %s)", giveUp)
+	}
+	d.log.Warn(msg)
+	return false
+}
+
+// ok records a success: a failure, if any, is over.
+func (d *deltaLakeOutput) ok() {
+	since := d.clock.Since()
+	d.clock.OK()
+	if d.warned.reset() {
+		d.log.Infof("delta_lake: %s: recovered after %s", d.conf.path, since.Round(time.Second))
+	}
+}
+
+// remedy says what a person can do about err.
+func (d *deltaLakeOutput) remedy(err error) string {
+	local := !strings.Contains(d.conf.path, "://") || strings.HasPrefix(d.conf.path, "file://")
+	elsewhere := "point the table's path elsewhere"
+	if local {
+		elsewhere += " (GDELT_OUT for the pipelines/*.yaml tables)"
+	}
+	switch {
+	case errors.Is(err, ErrCorruptLog):
+		return "the table's log is damaged: look at it with `delta-table history " + d.conf.path + "`, then restore its _delta_log or move the table aside to start a new one"
+	case errors.Is(err, ErrUnsupportedProtocol):
+		return "the table needs Delta features this writer cannot honour: " + elsewhere
+	case errors.Is(err, ErrMetadataMismatch):
+		return "the table exists with another schema or partitioning: move it aside or " + elsewhere
+	case errors.Is(err, ErrNotADirectory), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+		return "a file is where the table's folder must be: move it, or " + elsewhere
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS):
+		return "make the table's folder writable for this process, or " + elsewhere
+	case local:
+		return "check the disk that holds the table (space, mount)"
+	default:
+		return "check that the S3 endpoint is up and reachable from here, and its credentials and bucket"
+	}
+}
+
+// rateLimit says when a repeated event is due to be reported again.
+type rateLimit struct {
+	mu   sync.Mutex
+	last time.Time // zero: nothing reported since the last reset
+}
+
+// due reports whether the event is to be reported now: the first time after
+// a reset, then once per interval.
+func (r *rateLimit) due(now time.Time, interval time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.last.IsZero() && now.Sub(r.last) < interval {
+		return false
+	}
+	r.last = now
+	return true
+}
+
+// reset starts over; it reports whether anything was reported since the last reset.
+func (r *rateLimit) reset() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	was := !r.last.IsZero()
+	r.last = time.Time{}
+	return was
 }
 
 func randomID() (id [16]byte) {
@@ -486,7 +676,7 @@ func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error)
 		return d.conf.prefix + topic + "-" + part, v, nil
 	case progressGDELTFeed:
 		vals := make([]string, 4)
-		for i, k := range []string{"gdelt_stream", "gdelt_table", "gdelt_window", "gdelt_line"} {
+		for i, k := range []string{metaStream, metaTable, metaWindow, metaLine} {
 			var err error
 			if vals[i], err = meta(k); err != nil {
 				return "", 0, err
@@ -500,7 +690,13 @@ func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error)
 		if err != nil || line < 0 || line >= 1_000_000 {
 			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_line %q is not a line number below 10^6", vals[3])
 		}
-		return d.conf.prefix + "gdelt-" + vals[0] + "-" + vals[1], wt.Unix()*1_000_000 + line, nil
+		app := d.conf.prefix + "gdelt-" + vals[0] + "-" + vals[1]
+		if r, _ := m.MetaGet(metaRepair); r == "true" {
+			// The main appId is past this window: the file's repair has its own
+			// progress, by line.
+			return app + "-repair-" + vals[2], line, nil
+		}
+		return app, wt.Unix()*1_000_000 + line, nil
 	default:
 		app, err := d.conf.appID.TryString(m)
 		if err != nil {
@@ -540,6 +736,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 	}
 	rows := make([]Row, 0, len(batch))
 	index := make([]int, 0, len(batch)) // rows[k] is batch[index[k]]
+	var windows windowSpan
 	for i, m := range batch {
 		v, err := m.AsStructuredMut()
 		if err != nil {
@@ -562,14 +759,23 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		}
 		rows = append(rows, Row{Values: obj, AppID: app, Version: ver})
 		index = append(index, i)
+		if d.conf.progress == progressGDELTFeed {
+			windows.add(m)
+		}
 	}
 
 	start := time.Now()
 	res, err := w.Write(ctx, rows)
 	table := d.conf.path
-	for delay := time.Second; err != nil && d.conf.retryForever && ctx.Err() == nil; delay = min(2*delay, 30*time.Second) {
+	what := fmt.Sprintf("writing %d rows", len(rows))
+	// With commit_attempts 0 the write is retried here, in order, until it
+	// succeeds, the stream stops or a job gives up; otherwise the batch is
+	// nacked and the engine retries it.
+	for delay := time.Second; err != nil && ctx.Err() == nil; delay = min(2*delay, 30*time.Second) {
 		d.mCommitErrors.Incr(1, table)
-		d.log.Warnf("delta_lake: writing %d rows to %s: %v; retrying in %s", len(rows), table, err, delay)
+		if d.failing(what, err) || !d.conf.retryForever {
+			break
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(delay):
@@ -581,16 +787,17 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		d.mConflicts.Incr(int64(res.Conflicts), table)
 	}
 	if err != nil {
-		d.mCommitErrors.Incr(1, table)
 		return fmt.Errorf("delta_lake: writing %d rows to %s: %w", len(rows), table, err)
 	}
+	d.ok()
 	for k, ferr := range res.Failed {
 		failMsg(index[k], ferr)
 	}
 	d.mDup.Incr(int64(res.Skipped), table)
 	d.mRejected.Incr(int64(len(res.Failed)), table)
 	if res.Version >= 0 {
-		d.mLatency.Timing(time.Since(start).Nanoseconds(), table)
+		took := time.Since(start)
+		d.mLatency.Timing(took.Nanoseconds(), table)
 		d.mCommits.Incr(1, table)
 		d.mVersion.Set(res.Version, table)
 		d.mRows.Incr(int64(res.Written), table)
@@ -600,17 +807,67 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 			size += a.Size
 		}
 		d.mBytes.Incr(size, table)
+		// One line per commit: a long run shows it is alive, and where it is.
+		skipped := ""
+		if res.Skipped > 0 {
+			skipped = fmt.Sprintf(" (%d already committed, skipped)", res.Skipped)
+		}
+		d.log.Infof("delta_lake: committed version %d of %s: %d rows%s, %d files, %d bytes, %d ms%s",
+			res.Version, table, res.Written, skipped, len(res.Files), size, took.Milliseconds(), windows.String())
 		if err := w.Table().CheckpointError(); err != nil {
 			d.log.Warnf("delta_lake: checkpoint of %s failed (the commits stand): %v", table, err)
 		}
-	}
-	if res.Skipped > 0 {
+	} else if res.Skipped > 0 {
 		d.log.Debugf("delta_lake: %d rows already in %s skipped", res.Skipped, table)
 	}
 	if bErr != nil {
 		return bErr
 	}
 	return nil
+}
+
+// windowSpan is the range of GDELT windows of a batch, for the commit's log line.
+type windowSpan struct {
+	first, last string // YYYYMMDDHHMMSS: strings sort as times
+	seen        map[string]bool
+	prev        string
+	repair      bool
+}
+
+func (ws *windowSpan) add(m *service.Message) {
+	w, _ := m.MetaGet(metaWindow)
+	if w == "" {
+		return
+	}
+	if r, _ := m.MetaGet(metaRepair); r == "true" {
+		ws.repair = true
+	}
+	if w == ws.prev {
+		return // rows come window after window: most are the previous one's
+	}
+	ws.prev = w
+	if ws.seen == nil {
+		ws.seen = map[string]bool{}
+		ws.first, ws.last = w, w
+	}
+	ws.seen[w] = true
+	ws.first, ws.last = min(ws.first, w), max(ws.last, w)
+}
+
+func (ws *windowSpan) String() string {
+	var s string
+	switch len(ws.seen) {
+	case 0:
+		return ""
+	case 1:
+		s = "; window " + ws.first
+	default:
+		s = fmt.Sprintf("; windows %s..%s (%d)", ws.first, ws.last, len(ws.seen))
+	}
+	if ws.repair {
+		s += ", repair"
+	}
+	return s
 }
 
 func (d *deltaLakeOutput) setPartitions(m *service.Message, obj map[string]any) error {

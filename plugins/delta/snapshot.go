@@ -10,6 +10,11 @@ import (
 	"strings"
 )
 
+// ErrCorruptLog is wrapped by load errors that come from the log's content
+// rather than from reading it: a commit or checkpoint that does not parse, a
+// gap in the versions, no protocol or metaData. No retry mends it.
+var ErrCorruptLog = errors.New("damaged table log")
+
 // Snapshot is the state of a table at one version, as log replay (action
 // reconciliation) defines it: the newest protocol and metadata, the live
 // files, the tombstones, and the newest txn version of each application.
@@ -30,6 +35,11 @@ type Snapshot struct {
 	// CheckpointVersion is the checkpoint the snapshot was loaded from, -1
 	// when it was replayed from JSON commits only.
 	CheckpointVersion int64
+	// Warnings says what the load had to work around, e.g. a checkpoint that
+	// could not be read (the snapshot then comes from an older checkpoint or
+	// the JSON log, which is correct but slower, and the checkpoint should be
+	// rewritten). Callers show them to a person.
+	Warnings []string
 }
 
 // NewSnapshot is the state before version 0.
@@ -181,11 +191,12 @@ func (s *Snapshot) apply(actions []Action) {
 	}
 }
 
-// NumRecords sums stats.numRecords over the live files; ok is false when a
-// file has no such statistic.
+// NumRecords is the table's row count from the live files' statistics:
+// stats.numRecords less the rows their deletion vectors delete. ok is false
+// when a file has no such statistic.
 func (s *Snapshot) NumRecords() (n int64, ok bool) {
 	for _, a := range s.Files {
-		c, has := statsNumRecords(a.Stats)
+		c, has := a.Rows()
 		if !has {
 			return n, false
 		}
@@ -375,7 +386,7 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 	}
 	if target < 0 {
 		if len(listing.checkpoints) > 0 {
-			return nil, fmt.Errorf("loading %s: checkpoints but no commit files in %s", st.Location(), LogDir)
+			return nil, fmt.Errorf("loading %s: %w: checkpoints but no commit files in %s", st.Location(), ErrCorruptLog, LogDir)
 		}
 		return NewSnapshot(), nil
 	}
@@ -390,25 +401,34 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i] > cps[j] })
 	var errs []error
+	var skipped []string // the checkpoints that failed, for the warnings
+	warn := func(s *Snapshot, from string) *Snapshot {
+		for _, w := range skipped {
+			s.Warnings = append(s.Warnings, w+"; read "+from+" instead")
+		}
+		return s
+	}
 	for _, cv := range cps {
 		s, err := readCheckpoint(ctx, st, cv, listing.checkpoints[cv])
 		if err == nil {
 			err = replayCommits(ctx, st, s, listing, target)
 		}
 		if err == nil {
-			return s, nil
+			return warn(s, fmt.Sprintf("the checkpoint of version %d and the commits after it", cv)), nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("loading %s: %w", st.Location(), err)
 		}
 		errs = append(errs, err)
+		skipped = append(skipped, fmt.Sprintf("the checkpoint of version %d (%s) is not usable: %v",
+			cv, strings.Join(listing.checkpoints[cv], ", "), err))
 	}
 	if len(cps) == 0 || listing.commits[0] {
 		s := NewSnapshot()
 		if err := replayCommits(ctx, st, s, listing, target); err != nil {
 			errs = append(errs, err)
 		} else {
-			return s, nil
+			return warn(s, "the JSON log from version 0"), nil
 		}
 	}
 	return nil, fmt.Errorf("loading %s at version %d: %w", st.Location(), target, errors.Join(errs...))
@@ -419,14 +439,14 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logListing, target int64) error {
 	for v := s.Version + 1; v <= target; v++ {
 		if !listing.commits[v] {
-			return fmt.Errorf("commit %s is missing (the log has a gap)", CommitPath(v))
+			return fmt.Errorf("%w: commit %s is missing (the log has a gap)", ErrCorruptLog, CommitPath(v))
 		}
 		if err := applyCommitFile(ctx, st, s, v); err != nil {
 			return err
 		}
 	}
 	if s.Protocol == nil || s.Metadata == nil {
-		return fmt.Errorf("no protocol or metaData action up to version %d", s.Version)
+		return fmt.Errorf("%w: no protocol or metaData action up to version %d", ErrCorruptLog, s.Version)
 	}
 	return nil
 }
@@ -436,7 +456,10 @@ func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) erro
 	if err != nil {
 		return err
 	}
-	return s.Apply(v, actions)
+	if err := s.Apply(v, actions); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrCorruptLog, CommitPath(v), err)
+	}
+	return nil
 }
 
 func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
@@ -446,7 +469,7 @@ func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
 	}
 	actions, err := ParseCommit(data)
 	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", CommitPath(v), err)
+		return nil, fmt.Errorf("%w: parsing %s: %w", ErrCorruptLog, CommitPath(v), err)
 	}
 	return actions, nil
 }
@@ -491,7 +514,7 @@ func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, a
 			}
 		}
 		if err := s.Apply(v, actions); err != nil {
-			return fmt.Errorf("updating %s: %w", st.Location(), err)
+			return fmt.Errorf("updating %s: %w: %w", st.Location(), ErrCorruptLog, err)
 		}
 	}
 }

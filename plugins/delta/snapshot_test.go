@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 )
 
@@ -426,5 +428,59 @@ func dtAdd(i int) Add {
 		Size:            100 + int64(i),
 		DataChange:      true,
 		Stats:           `{"numRecords":2,"minValues":{"id":1},"maxValues":{"id":2},"nullCount":{"id":0}}`,
+	}
+}
+
+// TestCorruptCheckpointWarning: a checkpoint that cannot be read is skipped
+// (the JSON log gives the same snapshot) and the snapshot says so; the
+// delta_lake output logs it at warn when it opens the table.
+func TestCorruptCheckpointWarning(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := dtLocal(t, dir)
+	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		if _, err := tbl.Commit(ctx, Commit{Adds: []Add{dtAdd(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := Load(ctx, st); err != nil || s.CheckpointVersion != 10 || len(s.Warnings) != 0 {
+		t.Fatalf("before: %v, checkpoint %d, warnings %q", err, s.CheckpointVersion, s.Warnings)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(CheckpointPath(10))), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != 12 || len(s.Files) != 12 || s.CheckpointVersion != -1 {
+		t.Errorf("version %d, %d files, checkpoint %d; want 12, 12, none", s.Version, len(s.Files), s.CheckpointVersion)
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "checkpoint of version 10 ("+CheckpointPath(10)+") is not usable") ||
+		!strings.Contains(s.Warnings[0], "read the JSON log from version 0 instead") {
+		t.Errorf("warnings %q", s.Warnings)
+	}
+
+	runstate.Reset()
+	defer runstate.Reset()
+	st2, rec := dlStream(t, fmt.Sprintf(`
+input:
+  generate: { count: 1, interval: "", mapping: 'root = {"id": 1, "day": "2024-01-01"}' }
+output:
+  delta_lake:
+    path: %s
+    schema: [ { name: id, type: long }, { name: day, type: string } ]
+    partition_by: [ { column: day } ]
+    progress: none
+`, dir))
+	if err := st2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w := rec.matching("WARN", dir, "checkpoint of version 10", "not usable"); len(w) != 1 {
+		t.Errorf("warnings logged: %q\n%s", w, rec)
 	}
 }

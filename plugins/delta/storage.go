@@ -47,6 +47,14 @@ type Storage interface {
 	Location() string
 }
 
+// WritableChecker is implemented by storages that can tell, before anything
+// is written, whether the table's location can hold files at all.
+type WritableChecker interface {
+	// CheckWritable creates the table's folder when missing and checks that
+	// a file can be created in it.
+	CheckWritable(ctx context.Context) error
+}
+
 // ListerAfter is implemented by storages that can start a listing after a
 // key (S3's start-after), which keeps the replay of a long log cheap.
 type ListerAfter interface {

@@ -32,6 +32,29 @@ func NewLocal(root string) (Storage, error) {
 	return &Local{root: abs}, nil
 }
 
+// CheckWritable creates the table folder when missing and creates and
+// removes a temporary file in it: a path under a regular file, a folder
+// without write permission or a read-only file system fail here, before any
+// data is written, with an error IsPermanent knows.
+func (l *Local) CheckWritable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if st, err := os.Stat(l.root); err == nil && !st.IsDir() {
+		return fmt.Errorf("delta local %s: the table's path is a file: %w", l.root, ErrNotADirectory)
+	}
+	if err := os.MkdirAll(l.root, 0o755); err != nil {
+		return fmt.Errorf("delta local %s: creating the table's folder: %w", l.root, err)
+	}
+	f, err := os.CreateTemp(l.root, localTempPrefix+"write-check-")
+	if err != nil {
+		return fmt.Errorf("delta local %s: writing in the table's folder: %w", l.root, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
 // Location is the table folder.
 func (l *Local) Location() string { return l.root }
 

@@ -36,6 +36,13 @@ var ErrNoTable = errors.New("delta: table does not exist (no version 0)")
 // needs features this package does not implement.
 var ErrUnsupportedProtocol = errors.New("delta: unsupported table protocol")
 
+// ErrOutcomeUnknown is wrapped by a Commit error when the commit file may
+// have been written although the call failed: the storage failed during the
+// put (a timeout, a lost reply), or after it. The commit may be in the table:
+// its data files must be kept, and a retry must use the same Commit.TxnID so
+// that it recognises the landed commit instead of taking it for a conflict.
+var ErrOutcomeUnknown = errors.New("the commit may have landed")
+
 // TableOptions tune a Table.
 type TableOptions struct {
 	// CheckpointInterval: a checkpoint is written after each commit whose
@@ -64,6 +71,51 @@ type Table struct {
 	mu            sync.Mutex
 	snap          *Snapshot
 	checkpointErr error
+	landed        recentTxnIDs // commits this Table has seen land, by commitInfo.txnId
+}
+
+// recentTxnIDs remembers the versions of the last commits a Table applied,
+// by their commitInfo.txnId: a retry of a commit whose outcome was unknown
+// finds there that it landed, even after the snapshot moved past it (another
+// goroutine's commit read it as a winner). Bounded: a retry comes within
+// minutes, long before this many commits.
+type recentTxnIDs struct {
+	version map[string]int64
+	order   []string // ring of the keys of version, oldest at next
+	next    int
+}
+
+const recentTxnIDsKept = 4096
+
+func (r *recentTxnIDs) add(id string, v int64) {
+	if id == "" {
+		return
+	}
+	if r.version == nil {
+		r.version = make(map[string]int64)
+	}
+	if _, ok := r.version[id]; ok {
+		return
+	}
+	if len(r.order) < recentTxnIDsKept {
+		r.order = append(r.order, id)
+	} else {
+		delete(r.version, r.order[r.next])
+		r.order[r.next] = id
+		r.next = (r.next + 1) % recentTxnIDsKept
+	}
+	r.version[id] = v
+}
+
+func (r *recentTxnIDs) get(id string) (int64, bool) {
+	v, ok := r.version[id]
+	return v, ok
+}
+
+// remember is the snapshot update hook that records each applied commit.
+func (t *Table) remember(v int64, actions []Action) error {
+	t.landed.add(commitTxnID(actions), v)
+	return nil
 }
 
 // OpenTable loads the latest snapshot of the table (version -1 when the
@@ -111,7 +163,7 @@ func (t *Table) Txn(appID string) (Txn, bool) {
 func (t *Table) Update(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.snap.Update(ctx, t.st)
+	return t.snap.update(ctx, t.st, t.remember)
 }
 
 // CheckpointError is the error of the last checkpoint attempt (nil when it
@@ -213,6 +265,11 @@ type Commit struct {
 	Operation           string
 	OperationParameters map[string]any
 	Metadata            *Metadata
+	// TxnID names the logical commit in commitInfo.txnId; empty: a random
+	// one. A retry after an error wrapping ErrOutcomeUnknown must pass the
+	// same TxnID: Commit then returns the version where the earlier attempt
+	// landed rather than a conflict with it.
+	TxnID string
 }
 
 // Commit writes the next version and returns it. When another writer took
@@ -223,9 +280,11 @@ type Commit struct {
 // Otherwise (blind appends by others never conflict) it retries one version
 // up, at most MaxCommitAttempts times. A conflict error means nothing was
 // committed. A storage error (network, timeout) may leave the outcome
-// unknown; a retry with the same Txns is then safe: it either commits or
-// reports ErrTxnConflict. (When the store's own retry finds the commit it
-// already wrote, Commit recognises it by commitInfo.txnId and succeeds.)
+// unknown (the error wraps ErrOutcomeUnknown); a retry with the same TxnID is
+// then safe: it commits, or finds the earlier attempt by its commitInfo.txnId
+// (also when the store's own retry met the file it had just written) and
+// returns that version. A retry with another TxnID but the same Txns gives
+// ErrTxnConflict if the first attempt landed.
 // After a version that is a multiple of the checkpoint interval a checkpoint
 // is written; its failure is reported through OnCheckpoint/CheckpointError,
 // not here.
@@ -241,6 +300,12 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 			return -1, fmt.Errorf("committing to %s: %w", loc, ErrNoTable)
 		}
 	}
+	txnID := c.TxnID
+	if txnID == "" {
+		txnID = txnUUID()
+	} else if v, ok := t.landed.get(txnID); ok {
+		return v, nil // an earlier attempt landed, and this Table has read it since
+	}
 	now := time.Now()
 	actions, err := t.prepare(&c, now)
 	if err != nil {
@@ -250,7 +315,6 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 		return -1, fmt.Errorf("committing to %s at version %d: %w", loc, t.snap.Version+1, err)
 	}
 
-	txnID := txnUUID()
 	info := t.commitInfo(&c, txnID)
 	for attempt := 1; ; attempt++ {
 		v := t.snap.Version + 1
@@ -263,19 +327,21 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 		err = t.st.PutIfAbsent(ctx, CommitPath(v), data)
 		if err == nil {
 			if err := t.snap.Apply(v, all); err != nil {
-				return -1, fmt.Errorf("committed version %d of %s but cannot apply it: %w", v, loc, err)
+				return -1, fmt.Errorf("committed version %d of %s but cannot apply it: %w (%w)", v, loc, err, ErrOutcomeUnknown)
 			}
+			t.landed.add(txnID, v)
 			t.maybeCheckpoint(ctx, v)
 			return v, nil
 		}
 		if !errors.Is(err, ErrExist) {
-			return -1, fmt.Errorf("committing version %d of %s: %w", v, loc, err)
+			return -1, fmt.Errorf("committing version %d of %s: %w (%w)", v, loc, err, ErrOutcomeUnknown)
 		}
 
 		// Lost the race: replay the winners, checking each against c.
 		ours := int64(-1)
 		var conflict error
 		err = t.snap.update(ctx, t.st, func(wv int64, won []Action) error {
+			t.landed.add(commitTxnID(won), wv)
 			if ours >= 0 || conflict != nil {
 				return nil
 			}
@@ -289,7 +355,8 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 			return nil
 		})
 		if err != nil {
-			return -1, fmt.Errorf("committing to %s: reading the winning commits: %w", loc, err)
+			// The winner may be our own put, retried by the store after a lost reply.
+			return -1, fmt.Errorf("committing to %s: reading the winning commits: %w (%w)", loc, err, ErrOutcomeUnknown)
 		}
 		if ours >= 0 {
 			t.maybeCheckpoint(ctx, ours)
@@ -532,6 +599,36 @@ func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
 // supportedWriterFeatures are the table features this package can honour
 // when writing (appendOnly is enforced; invariants only when none is set).
 var supportedWriterFeatures = []string{"appendOnly", "invariants"}
+
+// readableFeatures are the reader features with which this package still
+// reads a table's rows right from its log and statistics: deletion vectors
+// (their cardinality is subtracted), and features that change names, types
+// or vacuum but not which rows and files are live.
+var readableFeatures = []string{"deletionVectors", "columnMapping", "timestampNtz", "typeWidening", "typeWidening-preview",
+	"vacuumProtocolCheck", "variantType", "variantType-preview"}
+
+// CheckRead reports whether this package can tell a table's live files and
+// rows (row counts, file listings) under protocol p. It refuses reader
+// features it does not know, such as v2Checkpoint (sidecar files hold the
+// adds) or catalog-managed commits: the numbers would be silently wrong.
+func (p *Protocol) CheckRead() error {
+	if p == nil {
+		return fmt.Errorf("%w: no protocol", ErrUnsupportedProtocol)
+	}
+	switch {
+	case p.MinReaderVersion <= 2:
+		return nil
+	case p.MinReaderVersion == 3:
+		for _, f := range p.ReaderFeatures {
+			if !slices.Contains(readableFeatures, f) {
+				return fmt.Errorf("%w: reader feature %q", ErrUnsupportedProtocol, f)
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("%w: reader version %d", ErrUnsupportedProtocol, p.MinReaderVersion)
+	}
+}
 
 // CheckWrite reports whether this package may write a table with protocol p,
 // judging by the protocol alone (see checkWritable for the metadata checks).

@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -370,5 +371,36 @@ func TestParseInterval(t *testing.T) {
 		if _, ok := ParseInterval(s); ok {
 			t.Errorf("ParseInterval(%q) accepted", s)
 		}
+	}
+}
+
+func TestProtocolCheckRead(t *testing.T) {
+	ok := []Protocol{{1, 2, nil, nil}, {2, 5, nil, nil}, {3, 7, []string{"deletionVectors", "columnMapping", "timestampNtz"}, nil}}
+	for _, p := range ok {
+		if err := p.CheckRead(); err != nil {
+			t.Errorf("%+v: %v", p, err)
+		}
+	}
+	bad := []Protocol{{3, 7, []string{"deletionVectors", "v2Checkpoint"}, nil}, {3, 7, []string{"catalogManaged"}, nil}, {4, 7, nil, nil}}
+	for _, p := range bad {
+		if err := p.CheckRead(); !errors.Is(err, ErrUnsupportedProtocol) {
+			t.Errorf("%+v accepted: %v", p, err)
+		}
+	}
+	if err := (&Protocol{3, 7, []string{"v2Checkpoint"}, nil}).CheckRead(); err == nil || !strings.Contains(err.Error(), `reader feature "v2Checkpoint"`) {
+		t.Errorf("the feature is not named: %v", err)
+	}
+	// Rows less the deletion vector's cardinality; unknown without one.
+	a := Add{Stats: `{"numRecords":100}`, DeletionVector: json.RawMessage(`{"storageType":"u","pathOrInlineDv":"x","sizeInBytes":4,"cardinality":7}`)}
+	if n, ok := a.Rows(); !ok || n != 93 || !a.HasDeletionVector() {
+		t.Errorf("rows %d %v, want 93", n, ok)
+	}
+	a.DeletionVector = json.RawMessage(`{"storageType":"u","pathOrInlineDv":"x"}`)
+	if _, ok := a.Rows(); ok {
+		t.Error("a deletion vector without cardinality gave a row count")
+	}
+	a.DeletionVector = nil
+	if n, ok := a.Rows(); !ok || n != 100 {
+		t.Errorf("without a vector: %d %v", n, ok)
 	}
 }

@@ -117,8 +117,9 @@ func (w *Writer) Table() *Table { return w.t }
 
 // Write appends rows in one commit. Rows already committed are skipped;
 // rows that do not fit the schema are reported in Failed and the rest are
-// committed. An error means nothing was committed: the caller retries the
-// batch (a retry after an unknown outcome is safe when rows carry AppIDs).
+// committed. After an error the caller retries the batch. The error may
+// wrap ErrOutcomeUnknown: the commit may have landed, and a retry finds its
+// rows committed when they carry AppIDs (without, they may be written twice).
 func (w *Writer) Write(ctx context.Context, rows []Row) (*WriteResult, error) {
 	spans := spansOf(rows)
 	ticket := w.order.enter(spans)
@@ -146,11 +147,14 @@ func (w *Writer) write(ctx context.Context, rows []Row, ticket *orderTicket) (*W
 		if w.cfg.BeforeCommit != nil {
 			w.cfg.BeforeCommit()
 		}
-		v, err := w.commit(ctx, adds, txns)
+		v, unknown, err := w.commit(ctx, adds, txns)
 		if errors.Is(err, ErrTxnConflict) && attempt < 5 {
-			// Another writer committed some of these rows first: drop our files
-			// and write again what is still missing.
-			w.discard(adds)
+			// Another writer committed some of these rows first (or, when an
+			// attempt's outcome was unknown and it was not recognised, this one
+			// did): write again what is still missing.
+			if !unknown {
+				w.discard(adds)
+			}
 			res.Conflicts++
 			if err := w.t.Update(ctx); err != nil {
 				return res, err
@@ -158,6 +162,9 @@ func (w *Writer) write(ctx context.Context, rows []Row, ticket *orderTicket) (*W
 			continue
 		}
 		if err != nil {
+			if unknown {
+				return res, fmt.Errorf("%w; its %d data files are kept: the commit that may have landed references them (if it did not, `delta-table vacuum` removes them)", err, len(adds))
+			}
 			w.discard(adds)
 			return res, err
 		}
@@ -381,8 +388,9 @@ func (f *dataFile) abort(err error) {
 	<-f.done
 }
 
-// discard deletes data files that will not be committed (best effort: the
-// vacuum finds what is left).
+// discard deletes data files that no commit references: only call it when
+// every commit attempt with them is known to have failed. Best effort: the
+// vacuum finds what is left.
 func (w *Writer) discard(adds []Add) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -392,18 +400,27 @@ func (w *Writer) discard(adds []Add) {
 }
 
 // commit commits the files and txns, retrying storage errors with backoff.
-func (w *Writer) commit(ctx context.Context, adds []Add, txns txnSet) (int64, error) {
+// Every attempt is the same logical commit (one txnId), so an attempt after
+// one whose outcome was unknown recognises it if it landed. unknown reports
+// whether any attempt may have landed: the files must then be kept.
+func (w *Writer) commit(ctx context.Context, adds []Add, txns txnSet) (v int64, unknown bool, err error) {
+	c := Commit{Adds: adds, Txns: txns.txns, TxnFloors: txns.floors, Operation: "STREAMING UPDATE",
+		OperationParameters: map[string]any{"outputMode": "Append", "queryId": "gdeltflow", "epochId": "0"},
+		TxnID:               txnUUID()}
 	delay := w.cfg.CommitBackoff
 	for attempt := 1; ; attempt++ {
-		v, err := w.t.Commit(ctx, Commit{Adds: adds, Txns: txns.txns, TxnFloors: txns.floors, Operation: "STREAMING UPDATE",
-			OperationParameters: map[string]any{"outputMode": "Append", "queryId": "gdeltflow", "epochId": "0"}})
-		if err == nil || errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) ||
-			errors.Is(err, ErrMetadataMismatch) || errors.Is(err, ErrUnsupportedProtocol) || attempt >= w.cfg.CommitAttempts {
-			return v, err
+		v, err = w.t.Commit(ctx, c)
+		if err == nil {
+			return v, false, nil
+		}
+		unknown = unknown || errors.Is(err, ErrOutcomeUnknown)
+		if errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) || IsPermanent(err) ||
+			attempt >= w.cfg.CommitAttempts {
+			return v, unknown, err
 		}
 		select {
 		case <-ctx.Done():
-			return -1, ctx.Err()
+			return -1, unknown, fmt.Errorf("retrying the commit: %w (after: %w)", ctx.Err(), err)
 		case <-time.After(delay):
 		}
 		delay *= 2
