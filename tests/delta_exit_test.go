@@ -23,20 +23,6 @@ import (
 // to 3/4 of shutdown_timeout (20 s by default) for the rows stuck in flight.
 const exitBound = 90 * time.Second
 
-// requireBackfillJob skips until the feed starts a job in backfill mode (its
-// give_up_after option, branch i9-feed): without a job every failure is
-// retried for ever, as in a service.
-func requireBackfillJob(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(benthosBin(t), "create", "gdelt_feed//").Output()
-	if err != nil {
-		t.Fatalf("benthos create gdelt_feed//: %v", err)
-	}
-	if !bytes.Contains(out, []byte("give_up_after:")) {
-		t.Skip("gdelt_feed does not start a job in backfill mode yet (no give_up_after option): needs the feed's runstate wiring")
-	}
-}
-
 // runFailing runs a pipeline that must fail; it returns the exit code, the
 // non-blank stderr lines, the log (stdout) and how long it ran.
 func runFailing(t *testing.T, pipeline string, env ...string) (int, []string, string, time.Duration) {
@@ -74,7 +60,6 @@ func runFailing(t *testing.T, pipeline string, env ...string) (int, []string, st
 // no bronze table can be created: the backfill exits 2 at once with the
 // cause and the remedy.
 func TestLocalPipelineBronzeNotAFolder(t *testing.T) {
-	requireBackfillJob(t)
 	out := t.TempDir()
 	if err := os.WriteFile(filepath.Join(out, "bronze"), []byte("not a folder"), 0o644); err != nil {
 		t.Fatal(err)
@@ -96,7 +81,6 @@ func TestLocalPipelineBronzeNotAFolder(t *testing.T) {
 // aside, a second run writes every row of every table exactly once (nothing
 // was lost to the failed run).
 func TestLocalPipelineDamagedTable(t *testing.T) {
-	requireBackfillJob(t)
 	requireDuckDB(t)
 	out := t.TempDir()
 	events := filepath.Join(out, "bronze", "events")
@@ -136,18 +120,9 @@ func TestLocalPipelineDamagedTable(t *testing.T) {
 
 // TestMinIOPipelineGivesUp: S3 unreachable for a whole backfill (a port
 // nothing listens on): the run fails after the job's give-up time, exit 2,
-// one line with the cause and the remedy. Needs the give-up time wired to
-// GDELT_GIVE_UP_AFTER in pipelines/local_minio.yaml.
+// one line with the cause and the remedy (GDELT_GIVE_UP_AFTER sets it).
 func TestMinIOPipelineGivesUp(t *testing.T) {
-	requireBackfillJob(t)
-	yaml, err := os.ReadFile(filepath.Join(repoRoot(t), "pipelines", "local_minio.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(yaml, []byte("GDELT_GIVE_UP_AFTER")) {
-		t.Skip("pipelines/local_minio.yaml does not set the feed's give_up_after from GDELT_GIVE_UP_AFTER yet")
-	}
-	code, stderr, log, took := runFailing(t, "pipelines/local_minio.yaml", "GDELT_OUT="+t.TempDir(), "LOG_LEVEL=info",
+	code, stderr, log, took := runFailing(t, "pipelines/local.yaml", "GDELT_OUT="+t.TempDir(), "GDELT_LAKE=s3://lake", "LOG_LEVEL=info",
 		"GDELT_GIVE_UP_AFTER=5s", "S3_ENDPOINT=http://"+closedAddr(t), "S3_ACCESS_KEY_ID=test", "S3_SECRET_ACCESS_KEY=test-secret")
 	t.Logf("exit %d after %s: %q", code, took.Round(time.Millisecond), stderr)
 	want := regexp.MustCompile(`^gdeltflow: delta_lake s3://lake/bronze/(events|mentions|gkg): failing for \d+s: .*connection refused; check that the S3 endpoint`)

@@ -321,3 +321,66 @@ func groupAssignments(t *testing.T, brokers, group string) map[string]int {
 	}
 	return out
 }
+
+// TestIngestCrash kills ingest with SIGKILL at random points while it writes a
+// mirror to the topics, and restarts it each time: a window whose rows Kafka
+// had acknowledged before the checkpoint moved is sent again, at new offsets.
+// Bronze keys rows by topic partition and feed position (progress:
+// gdelt_kafka) and silver by feed position, so both tables end exact, every
+// row once, by DuckDB (bronze against the mirror, silver against the SQL
+// join).
+func TestIngestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kill -9 trials")
+	}
+	requireDuckDB(t)
+	srv := miniotest.Start(t)
+	srv.Bucket(t, "lake")
+	k := startKafkaDev(t)
+	mirror, windows := genMirror(t, 60, 31)
+	want := mirrorCounts(t, mirror)
+	state := t.TempDir()
+	env := []string{"KAFKA_BROKERS=" + k.Brokers, "GDELT_BASE_URL=" + mirror, "GDELT_MODE=backfill", "INGEST_STATE=" + state,
+		"GDELT_BATCH_ROWS=40"}
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 5))
+	t.Logf("kill times drawn with seed %d", seed)
+	kills := 0
+	for {
+		p := startPipeline(t, "pipelines/ingest.yaml", env...)
+		select {
+		case <-p.exited:
+			if p.err != nil {
+				t.Fatalf("ingest: %v\n%s", p.err, tail(p.log.String(), 3000))
+			}
+		case <-time.After(time.Duration(20+rng.IntN(180)) * time.Millisecond):
+			p.Kill()
+			kills++
+			if kills < 40 {
+				continue
+			}
+			startPipeline(t, "pipelines/ingest.yaml", env...).Wait(2 * time.Minute)
+		}
+		break
+	}
+	records, _ := topicTotals(t, k.Brokers)
+	rows := int64(want["export"] + want["mentions"] + want["gkg"])
+	t.Logf("%d kills; the topics hold %d records for %d rows (the excess: markers and rows sent again)", kills, records, rows)
+	if kills == 0 {
+		t.Fatal("ingest finished before the first kill: nothing tested")
+	}
+
+	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
+		"BRONZE_GROUP=ingest-crash", "DELTA_BATCH_PERIOD=300ms")...)
+	silver := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers)...)
+	waitRows(t, srv, "lake", want, 3*time.Minute, bronze)
+	waitSilver(t, srv, "lake", []string{"silver-0-of-1"}, windows[len(windows)-1], 3*time.Minute, silver)
+	bronze.Stop()
+	silver.Stop()
+	checkBronzeExact(t, srv, "lake", mirror)
+	got := checkSilverExact(t, srv, "lake", mirror, windows[len(windows)-1])
+	t.Logf("silver after %d ingest kills: %+v", kills, got)
+	if !got.exact() {
+		t.Errorf("silver differs from the SQL join after ingest re-sent windows: %+v", got)
+	}
+}

@@ -43,9 +43,19 @@ var Version = "0.1.0-dev"
 // under 1 GiB (BenchmarkJoinMemory in plugins/join, run with the same value).
 const GCPercent = 200
 
+// MemoryLimit is the soft limit of the Go heap when GOMEMLIMIT is not set:
+// the collector works harder near it instead of letting a GC target of 200
+// grow the heap to three times the live data. The live data under it is set
+// by the pipelines' settings (see the README's memory formula); give a
+// container about 1.25 times this, or set GOMEMLIMIT to 80% of its limit.
+const MemoryLimit = 768 << 20
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit)
 	}
 	if err := preflight(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gdeltflow: "+err.Error())

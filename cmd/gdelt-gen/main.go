@@ -38,6 +38,8 @@ func run() error {
 	rowBytes := flag.Int("gkg-row-bytes", -1, "target mean GKG row size in bytes (-1 = scale default, 0 = realistic ~12 KB)")
 	translation := flag.Bool("translation", false, "translingual stream: *.translation.* names, -translation lists, -T GKG record ids")
 	real := flag.String("real", "", "directory with real GDELT files to add: *.zip copied as is, unzipped *.CSV/*.csv zipped")
+	repeat := flag.Int("export-repeat", 0, "replace each window's export file with its first row repeated this many times (a huge file of one event: 1600000 makes ~500 MB, a ~2 MB zip)")
+	reexports := flag.Int("reexports", 0, "re-exports appended to each window's export file after the first (earlier windows' rows again, as gdeltgen.Config.Reexports)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: gdelt-gen -out DIR [flags]\n")
 		flag.PrintDefaults()
@@ -82,6 +84,7 @@ func run() error {
 		cfg.GKGRowBytes = *rowBytes
 	}
 	cfg.Translation = *translation
+	cfg.Reexports = *reexports
 
 	m, err := gdeltgen.NewMirror(*out, cfg.Translation)
 	if err != nil {
@@ -95,6 +98,10 @@ func run() error {
 		}
 	}
 	err = gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
+		if *repeat > 0 {
+			first := w.Export[:bytes.IndexByte(w.Export, '\n')+1]
+			w.Export = bytes.Repeat(first, *repeat)
+		}
 		if err := m.AddWindow(w); err != nil {
 			return err
 		}

@@ -51,12 +51,19 @@ const (
 	dlFieldMaxInFlight    = "max_in_flight"
 )
 
+// gdeltLinesPerWindow spaces the txn versions of progress gdelt_feed: the
+// window's index (15-minute windows since 1970) × 10⁹ + the line number, so
+// a file may have up to a billion rows (a window index × 10⁹ is about 2×10¹⁵,
+// above every version of the former scheme, unix seconds × 10⁶).
+const gdeltLinesPerWindow = 1_000_000_000
+
 // Progress key modes.
 const (
-	progressKafka     = "kafka"
-	progressGDELTFeed = "gdelt_feed"
-	progressCustom    = "custom"
-	progressNone      = "none"
+	progressKafka      = "kafka"
+	progressGDELTFeed  = "gdelt_feed"
+	progressGDELTKafka = "gdelt_kafka"
+	progressCustom     = "custom"
+	progressNone       = "none"
 )
 
 // Metadata of the gdelt_feed input that progress: gdelt_feed reads.
@@ -102,9 +109,12 @@ order (the `+"`redpanda`"+` and `+"`gdelt_feed`"+` inputs deliver them so; keep 
 
 `+"`progress`"+` chooses the key: `+"`kafka`"+` (appId `+"`<topic>-<partition>`"+`, version the offset, from the `+"`kafka_topic`"+`,
 `+"`kafka_partition`"+`, `+"`kafka_offset`"+` metadata of the `+"`redpanda`"+`/`+"`kafka`"+` inputs), `+"`gdelt_feed`"+` (appId
-`+"`gdelt-<stream>-<table>`"+`, version the window's unix seconds × 10⁶ + the line number, from the `+"`gdelt_feed`"+` metadata;
+`+"`gdelt-<stream>-<table>`"+`, version the window's index (15-minute windows since 1970) × 10⁹ + the line number, from the `+"`gdelt_feed`"+` metadata;
 a row with metadata `+"`gdelt_repair: \"true\"`"+`, read again by the feed's repair mode from a window the main appId has
 passed, uses appId `+"`gdelt-<stream>-<table>-repair-<window>`"+` with the line number as version),
+`+"`gdelt_kafka`"+` (rows that ingest put into Kafka: appId `+"`<topic>-<partition>-lines`"+`, version as `+"`gdelt_feed`"+`'s, from
+the `+"`gdelt_window`"+` and `+"`gdelt_line`"+` headers; a window that ingest sent twice, after a crash between Kafka's
+acknowledgement and its checkpoint, lands at new offsets with the same lines, and is skipped),
 `+"`custom`"+` (`+"`app_id`"+` and `+"`version`"+` interpolations) or `+"`none`"+` (no txn: at-least-once).
 
 ### Failures
@@ -164,7 +174,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			).Description("Partition columns, e.g. the GDELT window's date. Data files are written under `column=value/` folders and hold the other columns.").
 				Default([]any{}).
 				Example([]any{map[string]any{"column": "window_date", "type": "date", "value": `${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }`}}),
-			service.NewStringEnumField(dlFieldProgress, progressKafka, progressGDELTFeed, progressCustom, progressNone).
+			service.NewStringEnumField(dlFieldProgress, progressKafka, progressGDELTKafka, progressGDELTFeed, progressCustom, progressNone).
 				Description("Where the exactly-once progress key comes from (see the description).").
 				Default(progressKafka),
 			service.NewInterpolatedStringField(dlFieldAppID).Description("With `progress: custom`: the source partition of a message.").Default("").Advanced(),
@@ -339,6 +349,9 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	if c.progress, err = pc.FieldString(dlFieldProgress); err != nil {
 		return
 	}
+	// Positional keys give each row its own version: a repeat within one
+	// batch (a window ingest sent twice, read in one poll) is skipped too.
+	c.writer.UniqueVersions = c.progress == progressKafka || c.progress == progressGDELTKafka || c.progress == progressGDELTFeed
 	if c.progress == progressCustom {
 		if c.appID, err = pc.FieldInterpolatedString(dlFieldAppID); err != nil {
 			return
@@ -644,6 +657,28 @@ func randomID() (id [16]byte) {
 	return id
 }
 
+// feedPosition is a row's position in the feed: its window's index × 10⁹
+// plus its line, from the gdelt_window and gdelt_line metadata.
+func (d *deltaLakeOutput) feedPosition(m *service.Message, meta func(string) (string, error)) (int64, error) {
+	ws, err := meta(metaWindow)
+	if err != nil {
+		return 0, err
+	}
+	ls, err := meta(metaLine)
+	if err != nil {
+		return 0, err
+	}
+	wt, err := time.ParseInLocation("20060102150405", ws, time.UTC)
+	if err != nil {
+		return 0, fmt.Errorf("progress %s: gdelt_window %q is not YYYYMMDDHHMMSS", d.conf.progress, ws)
+	}
+	line, err := strconv.ParseInt(ls, 10, 64)
+	if err != nil || line < 0 || line >= gdeltLinesPerWindow {
+		return 0, fmt.Errorf("progress %s: gdelt_line %q is not a line number below 10^9", d.conf.progress, ls)
+	}
+	return wt.Unix()/900*gdeltLinesPerWindow + line, nil
+}
+
 // progressKey returns the message's source partition and position.
 func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error) {
 	meta := func(k string) (string, error) {
@@ -674,6 +709,20 @@ func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error)
 			return "", 0, fmt.Errorf("progress kafka: kafka_offset %q is not an integer", off)
 		}
 		return d.conf.prefix + topic + "-" + part, v, nil
+	case progressGDELTKafka:
+		topic, err := meta("kafka_topic")
+		if err != nil {
+			return "", 0, err
+		}
+		part, err := meta("kafka_partition")
+		if err != nil {
+			return "", 0, err
+		}
+		v, err := d.feedPosition(m, meta)
+		if err != nil {
+			return "", 0, err
+		}
+		return d.conf.prefix + topic + "-" + part + "-lines", v, nil
 	case progressGDELTFeed:
 		vals := make([]string, 4)
 		for i, k := range []string{metaStream, metaTable, metaWindow, metaLine} {
@@ -687,8 +736,8 @@ func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error)
 			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_window %q is not YYYYMMDDHHMMSS", vals[2])
 		}
 		line, err := strconv.ParseInt(vals[3], 10, 64)
-		if err != nil || line < 0 || line >= 1_000_000 {
-			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_line %q is not a line number below 10^6", vals[3])
+		if err != nil || line < 0 || line >= gdeltLinesPerWindow {
+			return "", 0, fmt.Errorf("progress gdelt_feed: gdelt_line %q is not a line number below 10^9", vals[3])
 		}
 		app := d.conf.prefix + "gdelt-" + vals[0] + "-" + vals[1]
 		if r, _ := m.MetaGet(metaRepair); r == "true" {
@@ -696,7 +745,7 @@ func (d *deltaLakeOutput) progressKey(m *service.Message) (string, int64, error)
 			// progress, by line.
 			return app + "-repair-" + vals[2], line, nil
 		}
-		return app, wt.Unix()*1_000_000 + line, nil
+		return app, wt.Unix()/900*gdeltLinesPerWindow + line, nil
 	default:
 		app, err := d.conf.appID.TryString(m)
 		if err != nil {
@@ -759,7 +808,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		}
 		rows = append(rows, Row{Values: obj, AppID: app, Version: ver})
 		index = append(index, i)
-		if d.conf.progress == progressGDELTFeed {
+		if d.conf.progress == progressGDELTFeed || d.conf.progress == progressGDELTKafka {
 			windows.add(m)
 		}
 	}

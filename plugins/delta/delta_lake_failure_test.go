@@ -367,7 +367,7 @@ output:
 	if err != nil {
 		t.Fatal(err)
 	}
-	w151500 := time.Date(2023, 7, 2, 15, 15, 0, 0, time.UTC).Unix() * 1_000_000
+	w151500 := time.Date(2023, 7, 2, 15, 15, 0, 0, time.UTC).Unix() / 900 * 1_000_000_000
 	want := map[string]int64{
 		"gdeltflow-gdelt-english-mentions":                       w151500 + 2,
 		"gdeltflow-gdelt-english-mentions-repair-20230702144500": 2,
@@ -408,5 +408,55 @@ func TestDeltaLakePathChecks(t *testing.T) {
 		if err := checkTablePath(p); err != nil {
 			t.Errorf("checkTablePath(%q) = %v", p, err)
 		}
+	}
+}
+
+// TestDeltaLakeProgressGDELTKafka: rows that ingest put into Kafka are keyed by
+// topic partition and feed position, so a window ingest sent twice (new
+// offsets, the same lines) is skipped the second time.
+func TestDeltaLakeProgressGDELTKafka(t *testing.T) {
+	runstate.Reset()
+	defer runstate.Reset()
+	table := filepath.Join(t.TempDir(), "mentions")
+	// Offsets 0-3: window 15:00 lines 1-2, window 15:15 lines 1-2; offsets
+	// 4-7: the same four rows sent again; offset 8: window 15:15 line 3.
+	yaml := fmt.Sprintf(`
+input:
+  generate:
+    count: 9
+    interval: ""
+    mapping: |
+      let n = counter() - 1
+      let k = if $n < 8 { $n %% 4 } else { 4 }
+      root.id = $k
+      meta kafka_topic = "gdelt.mentions"
+      meta kafka_partition = "3"
+      meta kafka_offset = $n.string()
+      meta gdelt_window = if $k < 2 { "20230702150000" } else { "20230702151500" }
+      meta gdelt_line = ($k %% 2 + 1 + if $k == 4 { 2 } else { 0 }).string()
+output:
+  delta_lake:
+    path: %s
+    schema:
+      - { name: id, type: long, nullable: false }
+    progress: gdelt_kafka
+    batching: { count: 6, period: 100ms }
+`, table)
+	st, _ := dlStream(t, yaml)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(ctx, dtLocal(t, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.NumRecords(); n != 5 {
+		t.Errorf("%d rows, want the 5 distinct lines once each", n)
+	}
+	w151500 := time.Date(2023, 7, 2, 15, 15, 0, 0, time.UTC).Unix() / 900 * 1_000_000_000
+	if got := s.Txns["gdeltflow-gdelt.mentions-3-lines"].Version; got != w151500+3 {
+		t.Errorf("txn %v, want version %d", s.Txns, w151500+3)
 	}
 }

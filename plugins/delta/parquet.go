@@ -51,6 +51,10 @@ const (
 const (
 	pqCheckRows  = 64
 	pqCheckBytes = 256 << 10
+	// pqPageBudget bounds the open pages of one file, all columns together.
+	pqPageBudget = 8 << 20
+	// pqKeepPageBuf is the most page buffer a column keeps after a page.
+	pqKeepPageBuf = 256 << 10
 )
 
 // WriterOptions configure a FileWriter.
@@ -445,10 +449,14 @@ func (f *FileWriter) rollback() {
 	}
 }
 
-// check flushes the full pages, and the row group when it is full.
+// check flushes the full pages, and the row group when it is full. The open
+// pages of all columns together are held under pqPageBudget: past it, the
+// biggest ones become pages early (a wide table, such as silver's 106
+// columns, would otherwise hold up to a page size per column).
 func (f *FileWriter) check() error {
 	f.checkRows, f.checkBytes = 0, 0
-	var size int64
+	var size, open int64
+	var biggest *pqColumn
 	for _, c := range f.cols {
 		if len(c.data)+len(c.defs)+len(c.reps) >= f.pageSize {
 			if err := f.flushPage(c); err != nil {
@@ -456,7 +464,26 @@ func (f *FileWriter) check() error {
 				return err
 			}
 		}
-		size += int64(len(c.chunk) + len(c.data) + len(c.defs) + len(c.reps))
+		page := int64(len(c.data) + len(c.defs) + len(c.reps))
+		size += int64(len(c.chunk)) + page
+		open += page
+		if biggest == nil || page > int64(len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+			biggest = c
+		}
+	}
+	for open > pqPageBudget && biggest != nil {
+		page := int64(len(biggest.data) + len(biggest.defs) + len(biggest.reps))
+		if err := f.flushPage(biggest); err != nil {
+			f.err = err
+			return err
+		}
+		open -= page
+		biggest = nil
+		for _, c := range f.cols {
+			if p := len(c.data) + len(c.defs) + len(c.reps); p > 0 && (biggest == nil || p > len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+				biggest = c
+			}
+		}
 	}
 	if size >= f.rowGroupBytes {
 		return f.flushRowGroup()
@@ -640,6 +667,13 @@ func (f *FileWriter) flushPage(c *pqColumn) error {
 	c.chunkNulls += int64(nulls)
 	c.pages++
 	c.resetPage()
+	if cap(c.data) > pqKeepPageBuf {
+		// A big page buffer goes back to the pool rather than staying with
+		// its column for the file's life: the open pages' budget bounds
+		// their lengths, this bounds what they keep.
+		pqPutBuf(c.data)
+		c.data = nil
+	}
 	return nil
 }
 

@@ -31,6 +31,11 @@ type WriterConfig struct {
 	// Schema is the whole table schema, partition columns included.
 	Schema           StructType
 	PartitionColumns []string
+	// UniqueVersions says each row of a source partition has its own version
+	// (an offset, a line): a row with a version already kept in the same
+	// batch is a repeat and is skipped like a committed one. Off when many
+	// rows share a version (a window's rows under one txn).
+	UniqueVersions bool
 	// TargetFileSize closes a data file once it reaches about this many bytes.
 	TargetFileSize int64
 	Parquet        WriterOptions
@@ -178,10 +183,26 @@ func (w *Writer) pending(rows []Row, res *WriteResult) []int {
 	res.Skipped, res.Written = 0, 0
 	clear(res.Failed)
 	keep := make([]int, 0, len(rows))
+	var kept map[string]map[int64]struct{} // UniqueVersions: the versions kept per appId in this batch
+	if w.cfg.UniqueVersions {
+		kept = map[string]map[int64]struct{}{}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, r := range rows {
 		if r.AppID != "" {
+			if kept != nil {
+				vs := kept[r.AppID]
+				if vs == nil {
+					vs = map[int64]struct{}{}
+					kept[r.AppID] = vs
+				}
+				if _, dup := vs[r.Version]; dup {
+					res.Skipped++ // the same source row twice in one batch
+					continue
+				}
+				vs[r.Version] = struct{}{}
+			}
 			if txn, ok := w.t.Txn(r.AppID); ok && r.Version <= txn.Version {
 				if ferr, bad := w.failed[r.AppID][r.Version]; bad {
 					// A row that failed before is not in the table: fail it again,

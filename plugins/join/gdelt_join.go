@@ -44,9 +44,13 @@ const stallRepeat = time.Minute
 // Metadata of the messages gdelt_join emits. The feed's window markers are
 // gdelt.MetaMarker, gdelt.MarkerWindowEnd and gdelt.MarkerEnd.
 const (
-	MetaSilverTable  = "silver_table"   // events_detailed, events, audit_windows
-	MetaSilverWindow = "silver_window"  // the window id the row belongs to: the txn version
-	MetaSilverTxnApp = "silver_txn_app" // the txn appId of the row's table and shard
+	MetaSilverTable  = "silver_table"  // events_detailed, events, audit_windows
+	MetaSilverWindow = "silver_window" // the window id the row belongs to (its partition)
+	// MetaSilverVersion is the row's txn version: the window id for the
+	// joined rows and the audit, the event's position in its source for the
+	// events (they are written as they arrive, several commits a window).
+	MetaSilverVersion = "silver_version"
+	MetaSilverTxnApp  = "silver_txn_app" // the txn appId of the row's table and shard
 )
 
 // Silver tables, the values of MetaSilverTable.
@@ -205,6 +209,9 @@ type gdeltJoinProc struct {
 	app    string
 	parts  [3][]int32 // declared partitions per table; nil: not partitioned
 
+	events     service.MessageBatch  // silver/events rows made since the last collect
+	owned      map[int64]int         // events written by this shard, per window, until its audit record
+	eventSeq   map[int64]int64       // a version for events without a source position, per window
 	partState  map[source]*partState // partitioned mode
 	flushes    int                   // end markers acted on (partitioned mode)
 	lastPos    map[source]int64      // last position taken per source
@@ -244,7 +251,8 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 		return nil, err
 	}
 	cfg.EmitEvents = true
-	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), partState: map[source]*partState{}, lastPos: map[source]int64{}, now: time.Now}
+	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), partState: map[source]*partState{}, lastPos: map[source]int64{}, now: time.Now,
+		owned: map[int64]int{}, eventSeq: map[int64]int64{}}
 	p.warnf = p.log.Warnf
 	if p.pass, err = pc.FieldBool(gjFieldPass); err != nil {
 		return nil, err
@@ -650,8 +658,8 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 		ls, _ := m.MetaGet("gdelt_line")
 		w, err1 := strconv.ParseInt(ws, 10, 64)
 		l, err2 := strconv.ParseInt(ls, 10, 64)
-		if idx, ok := windowIndex(w); ok && err1 == nil && err2 == nil && l >= 0 && l < 100_000_000 {
-			pos, hasPos = idx*100_000_000+l, true
+		if idx, ok := windowIndex(w); ok && err1 == nil && err2 == nil && l >= 0 && l < 1_000_000_000 {
+			pos, hasPos = idx*1_000_000_000+l, true
 		}
 	}
 	if os, ok := m.MetaGet("kafka_offset"); ok && !hasPos {
@@ -686,6 +694,9 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if hasPos {
 		p.lastPos[src] = pos
 	}
+	if t == tableEvents {
+		p.takeEvents(src, pos, hasPos)
+	}
 	if p.j.cfg.ExplicitCompletion && src.partition >= 0 {
 		// A row of window w: its partition (in window order) has sent
 		// every row of the windows before.
@@ -719,7 +730,6 @@ func (p *gdeltJoinProc) completeTable(t int) {
 // then one batch per completed window.
 func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	rows, wins := p.j.Drain()
-	events := p.j.DrainEvents()
 	p.templates = map[templateKey]*service.Message{}
 	opened := p.j.DrainOpened()
 	now := p.now()
@@ -736,6 +746,10 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	if len(waiting) > 0 {
 		out = append(out, waiting)
 	}
+	if len(p.events) > 0 {
+		out = append(out, p.events)
+		p.events = nil
+	}
 
 	byWin := map[int64]service.MessageBatch{}
 	var order []int64
@@ -750,16 +764,6 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		w := r[ColumnWindow].(int64)
 		add(w, p.message(r, SilverEventsDetailed, w, p.app))
 	}
-	owned := map[int64]int{} // events written by this shard, per window
-	for _, ev := range events {
-		id, _ := ev["global_event_id"].(int64)
-		if ((id%p.shards)+p.shards)%p.shards != p.shard {
-			continue
-		}
-		w := ev["date_added"].(int64)
-		owned[w]++
-		add(w, p.message(ev, SilverEvents, w, p.app))
-	}
 	for _, ws := range wins {
 		if ws.Late {
 			p.log.Warnf("gdelt_join: window %d got rows after it was emitted (events %d, mentions %d, gkg %d); its silver rows are written only if its commit had not happened", ws.Window, ws.Events, ws.Mentions, ws.GKG)
@@ -767,7 +771,8 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		}
 		// Every replica reads every event: its audit counts the events it
 		// writes, so the shards' rows add up.
-		ws.Events = owned[ws.Window]
+		ws.Events = p.owned[ws.Window]
+		delete(p.owned, ws.Window)
 		p.mWindows.Incr(1)
 		p.mRows.Incr(int64(ws.Complete), StatusComplete)
 		p.mRows.Incr(int64(ws.NoGKG), StatusNoGKG)
@@ -796,12 +801,46 @@ func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, 
 		t = service.NewMessage(nil)
 		t.MetaSetMut(MetaSilverTable, table)
 		t.MetaSetMut(MetaSilverWindow, strconv.FormatInt(window, 10))
+		t.MetaSetMut(MetaSilverVersion, strconv.FormatInt(window, 10))
 		t.MetaSetMut(MetaSilverTxnApp, app)
 		p.templates[k] = t
 	}
 	m := t.Copy()
 	m.SetStructuredMut(row)
 	return m
+}
+
+// takeEvents turns the event the joiner just stored (its first sighting)
+// into a silver/events row, now: the table is written as events arrive, each
+// row's txn version its source position (window and line, or offset), under
+// an appId per source partition, whose positions only grow.
+func (p *gdeltJoinProc) takeEvents(src source, pos int64, hasPos bool) {
+	for _, ev := range p.j.DrainEvents() {
+		id, _ := ev["global_event_id"].(int64)
+		if ((id%p.shards)+p.shards)%p.shards != p.shard {
+			continue
+		}
+		w := ev["date_added"].(int64)
+		p.owned[w]++
+		version := pos
+		if !hasPos {
+			// No position (a hand-made message): the order within the window.
+			idx, _ := windowIndex(w)
+			p.eventSeq[w]++
+			version = idx*1_000_000_000 + p.eventSeq[w]
+		}
+		app := p.app
+		if src.partition >= 0 {
+			app += "-p" + strconv.Itoa(int(src.partition))
+		}
+		m := service.NewMessage(nil)
+		m.MetaSetMut(MetaSilverTable, SilverEvents)
+		m.MetaSetMut(MetaSilverWindow, strconv.FormatInt(w, 10))
+		m.MetaSetMut(MetaSilverVersion, strconv.FormatInt(version, 10))
+		m.MetaSetMut(MetaSilverTxnApp, app)
+		m.SetStructuredMut(ev)
+		p.events = append(p.events, m)
+	}
 }
 
 type templateKey struct {
@@ -812,6 +851,17 @@ type templateKey struct {
 
 func (p *gdeltJoinProc) metrics() {
 	s := p.j.Stats()
+	// Counts of windows already emitted (late events) are not read again.
+	for w := range p.owned {
+		if s.Emitted > 0 && w <= s.Emitted {
+			delete(p.owned, w)
+		}
+	}
+	for w := range p.eventSeq {
+		if s.Emitted > 0 && w <= s.Emitted {
+			delete(p.eventSeq, w)
+		}
+	}
 	prev := p.lastStats
 	p.lastStats = s
 	for _, l := range []struct {
