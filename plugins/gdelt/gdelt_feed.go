@@ -224,7 +224,7 @@ its rows per table and how far it is behind the newest window listed.
 				Description("After the last row of each window, emit a marker message: no content, metadata `gdelt_marker: window_end` and `gdelt_window`. When a backfill has read the last window of the list, i.e. the data ends there, one more with `gdelt_marker: end`; a backfill that stopped at `to` (after its `lookahead_windows`) emits none, so a stateful consumer keeps its last windows pending and the next run's `rewind_windows` rebuilds them. Mode `repair` emits no markers. `gdelt_join` uses them to close windows without waiting for the next one; `gdelt_decode` passes them through; drop them before other outputs (`check: '@gdelt_marker != null'`).").
 				Default(false).Advanced(),
 			service.NewIntField(gfFieldRewind).
-				Description("On resuming from a checkpoint, start this many windows before it: a stateful consumer (`gdelt_join`) rebuilds its state from the windows read again, which an exactly-once output skips. The checkpoint itself never moves back. The value used is the larger of this and what the stream's consumers register (`gdelt_join` registers its retention + GKG slack + 1), logged at start.").
+				Description("On resuming from a checkpoint, start this many windows before it: a stateful consumer (`gdelt_join`) rebuilds its state from the windows read again, which an exactly-once output skips. The checkpoint itself never moves back. The value used is the larger of this and what the stream's consumers register (`gdelt_join` registers its retention + GKG slack + 1), logged at start. Rows of the windows read again carry metadata `gdelt_replay: \"true\"` (`gdelt_reject` skips them: their rejects were recorded when first read).").
 				Default(0).Advanced(),
 			service.NewIntField(gfFieldLookahead).
 				Description("Backfill with `to`: read this many windows of the list after `to` as well (whole windows, every table; the checkpoint moves through them), so that a stateful consumer completes window `to` with the rows that follow it, as a longer run would. The value used is the larger of this and what the stream's consumers register, logged at start.").
@@ -443,6 +443,8 @@ type gdeltFeedInput struct {
 	log  *service.Logger
 	src  Source
 
+	replayThrough string // the checkpoint at start: rows of windows up to it are replays
+
 	mRows, mBytes, mFileErrors, mRejected, mCRLF *service.MetricCounter
 	mListBadLines, mFilesRepaired                *service.MetricCounter
 	mWindowsComplete, mWindowsIncomplete         *service.MetricCounter
@@ -628,6 +630,7 @@ func (g *gdeltFeedInput) Connect(ctx context.Context) error {
 		g.log.Infof("gdelt_feed: resuming after window %s (checkpoint %q)", cp.Window, g.conf.checkpointKey)
 	}
 	g.prog = newProgress(cp, g.saveCheckpoint, g.windowDone)
+	g.replayThrough = cp.Window // windows up to it were done before this start: read again, they are replays
 	feed := NewFeed(cfg, g.src, g.log)
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
@@ -759,6 +762,7 @@ func (g *gdeltFeedInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 		}, nil
 	}
 	batch := make(service.MessageBatch, len(c.Lines))
+	replay := g.replayThrough != "" && c.Window <= g.replayThrough
 	for i, line := range c.Lines {
 		m := service.NewMessage(line)
 		m.MetaSet("gdelt_table", c.Table)
@@ -768,6 +772,8 @@ func (g *gdeltFeedInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 		m.MetaSet("gdelt_stream", c.Stream)
 		if c.Repair {
 			m.MetaSet(MetaRepair, "true")
+		} else if replay {
+			m.MetaSet(MetaReplay, "true")
 		}
 		batch[i] = m
 	}
