@@ -234,12 +234,23 @@ func (p *pipeline) Wait(timeout time.Duration) {
 // unzipped source files of each table (for DuckDB's comparison).
 func genMirror(t testing.TB, n int, seed int64) (dir string, windows []string) {
 	t.Helper()
+	return genMirrorWith(t, n, seed, nil)
+}
+
+// genMirrorWith is genMirror with the generator's config adjusted by adjust
+// (e.g. re-exports).
+func genMirrorWith(t testing.TB, n int, seed int64, adjust func(*gdeltgen.Config)) (dir string, windows []string) {
+	t.Helper()
 	dir = t.TempDir()
 	m, err := gdeltgen.NewMirror(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = gdeltgen.Generate(gdeltgen.Small(time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC), n, seed), func(w gdeltgen.Window) error {
+	cfg := gdeltgen.Small(time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC), n, seed)
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	err = gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
 		windows = append(windows, gdeltgen.WindowID(w.Time))
 		return m.AddWindow(w)
 	})

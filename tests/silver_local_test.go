@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
+	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // silverResult is silver_compare.mjs's report.
@@ -106,16 +108,21 @@ func TestSilverLocalOracle(t *testing.T) {
 
 // TestSilverLocalCrash kills the offline default with SIGKILL at 20 random
 // points and restarts it; at the end the silver tables equal the SQL join
-// exactly, as an uninterrupted run's do (TestSilverLocalOracle).
+// exactly, as an uninterrupted run's do (TestSilverLocalOracle), re-exports
+// included.
 func TestSilverLocalCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 kill -9 trials")
 	}
 	requireDuckDB(t)
-	mirror, windows := genMirror(t, 60, 23)
+	// Re-exported events, most of them past a retention of 8 windows: the
+	// join's id memory must survive the kills (it is kept in out/state).
+	const retention = 8
+	mirror, windows := genMirrorWith(t, 60, 23, func(c *gdeltgen.Config) { c.Reexports = 6 })
 	raw := rawDir(t, mirror)
 	out := t.TempDir()
-	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200"}
+	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200",
+		"SILVER_RETENTION=" + strconv.Itoa(retention)}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 5))
 	t.Logf("kill times drawn with seed %d", seed)
@@ -135,7 +142,7 @@ func TestSilverLocalCrash(t *testing.T) {
 		t.Fatalf("only %d of %d runs were killed before they ended", kills, runs)
 	}
 	startPipeline(t, "pipelines/local.yaml", env...).Wait(3 * time.Minute)
-	got := compareSilver(t, raw, out, 192, "")
+	got := compareSilver(t, raw, out, retention, "")
 	t.Logf("after %d kill -9 trials in %d runs over %d windows: %+v", kills, runs, len(windows), got)
 	if !got.exact() || got.AuditWindows != int64(len(windows)) {
 		t.Errorf("silver after crashes differs from the SQL join: %+v", got)
@@ -151,4 +158,37 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSilverLocalContinuation: a backfill that stops at window T and a later
+// run over the whole range give exactly the rows of one uninterrupted run, by
+// the SQL oracle: the first run reads the window after T (the join's GKG
+// slack) to complete T and leaves that window pending; the second run's
+// rewind (the join's retention + slack + 1, whatever the retention) rebuilds
+// the state. Re-exported events are in the data.
+func TestSilverLocalContinuation(t *testing.T) {
+	requireDuckDB(t)
+	mirror, windows := genMirrorWith(t, 40, 29, func(c *gdeltgen.Config) { c.Reexports = 4 })
+	raw := rawDir(t, mirror)
+	for _, retention := range []int{192, 12} {
+		out := t.TempDir()
+		env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "SILVER_RETENTION=" + strconv.Itoa(retention)}
+		first := runLocal(t, append(env, "GDELT_TO="+windows[24])...)
+		if !strings.Contains(first, "lookahead_windows 1") {
+			t.Errorf("the first run did not read a lookahead window:\n%s", tail(first, 3000))
+		}
+		mid := compareSilver(t, raw, out, retention, windows[24])
+		if !mid.exact() {
+			t.Errorf("retention %d: after the run to %s, silver through it differs from the SQL join: %+v", retention, windows[24], mid)
+		}
+		second := runLocal(t, env...)
+		if want := "rewind_windows " + strconv.Itoa(retention+2); !strings.Contains(second, want) {
+			t.Errorf("the second run did not log %q:\n%s", want, tail(second, 3000))
+		}
+		got := compareSilver(t, raw, out, retention, "")
+		t.Logf("retention %d: to %s, then the rest: %+v", retention, windows[24], got)
+		if !got.exact() || got.AuditWindows != int64(len(windows)) {
+			t.Errorf("retention %d: a backfill to T then the rest differs from one run, by the SQL join: %+v", retention, got)
+		}
+	}
 }
