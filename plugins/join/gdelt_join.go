@@ -67,18 +67,23 @@ func gdeltJoinSpec() *service.ConfigSpec {
 		Description(`
 Takes rows decoded by `+"`gdelt_decode`"+` (flat GKG) from all three tables, metadata `+"`gdelt_table`"+`, and keeps a window of
 state: events by GLOBALEVENTID for `+"`event_retention_windows`"+`, GKG records by document URL for `+"`gkg_slack_windows`"+`
-either side of a mention, and the mentions still waiting. The input messages are consumed; the processor emits, one
-batch per GDELT window once the window is complete:
+either side of a mention, and the mentions still waiting. The input messages are consumed (with `+"`pass_through`"+`,
+passed on unchanged first, for bronze), and the processor emits:
 
-- every mention of the window joined with its event (`+"`event_*`"+` columns) and its article's GKG record (`+"`gkg_*`"+`
-  columns), with `+"`join_status`"+` `+"`complete`"+`, `+"`no_gkg`"+` or `+"`expired`"+` and `+"`window`"+`: metadata `+"`silver_table: events_detailed`"+`;
-- every event first seen in the window, once, typed as decoded (`+"`silver_table: events`"+`), for the events whose
-  GLOBALEVENTID modulo `+"`shards`"+` is `+"`shard`"+`;
-- the window's audit record, status `+"`SILVER_COMPLETE`"+` (`+"`silver_table: audit_windows`"+`).
+- once a window is complete, every mention of the window joined with its event (`+"`event_*`"+` columns) and its article's
+  GKG record (`+"`gkg_*`"+` columns), with `+"`join_status`"+` `+"`complete`"+`, `+"`no_gkg`"+` or `+"`expired`"+` and `+"`window`"+`: metadata
+  `+"`silver_table: events_detailed`"+`, and the window's audit record, status `+"`SILVER_COMPLETE`"+`
+  (`+"`silver_table: audit_windows`"+`);
+- as soon as it arrives, every event at its first sighting (a later row with the same GLOBALEVENTID, within
+  `+"`event_id_memory_windows`"+`, is a re-export and is dropped), typed as decoded (`+"`silver_table: events`"+`), for the events
+  whose GLOBALEVENTID modulo `+"`shards`"+` is `+"`shard`"+`;
+- when a window receives its first row, an audit record with status `+"`WAITING`"+`.
 
-A window that receives its first row also yields an audit record with status `+"`WAITING`"+`. Every emitted message
-carries `+"`silver_window`"+` (the window id) and `+"`silver_txn_app`"+`: give both to `+"`delta_lake`"+` as
-`+"`progress: custom`"+` so each window is committed exactly once per table (one batch per window: do not re-batch it).
+Everything made from one input batch goes out as one batch (an output `+"`switch`"+` splits it by table). Every emitted
+message carries `+"`silver_window`"+` (the window id: the partition), `+"`silver_version`"+` and `+"`silver_txn_app`"+`: give
+the last two to `+"`delta_lake`"+` as `+"`progress: custom`"+` `+"`version`"+` and `+"`app_id`"+`, so each row is committed exactly once:
+the joined rows and the audit of a window under the window id, the events under their source position (window and line,
+or Kafka offset; the appId per Kafka partition).
 
 ### Time
 Time moves with GDELT window ids, never the wall clock, so a backfill and a live run give the same rows. A window W
