@@ -53,8 +53,8 @@ func (e *FileError) Error() string {
 // Chunk is a run of consecutive rows of one file: the unit the feed emits as one batch.
 type Chunk struct {
 	Window, Table, File, Stream string
-	// Marker, when set, makes this chunk a marker with no lines: MarkerWindowEnd
-	// (every file of Window was emitted) or MarkerEnd (the backfill is over).
+	// Marker, when set, makes this chunk a marker with no lines: contract.MarkerWindowEnd
+	// (every file of Window was emitted) or contract.MarkerEnd (the backfill is over).
 	Marker string
 	// Repair marks rows read again by mode repair (metadata gdelt_repair).
 	Repair    bool

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 // Streams of the GDELT 2.0 feed.
@@ -173,6 +175,11 @@ func ListNames(stream string) (master, last string) {
 	return "masterfilelist.txt", "lastupdate.txt"
 }
 
+// The feed handles windows by their ids (YYYYMMDDHHMMSS strings: list
+// lines, file names, the checkpoint); contract.Window does the arithmetic.
+
+// isWindowID tells 14 digits: the shape of a window id, real time or not
+// (ValidWindowID judges that, so a bad one is reported, not passed over).
 func isWindowID(s string) bool {
 	if len(s) != 14 {
 		return false
@@ -185,60 +192,46 @@ func isWindowID(s string) bool {
 	return true
 }
 
-const windowLayout = "20060102150405"
-
 // WindowDuration is the length of a GDELT 2.0 update window.
-const WindowDuration = 15 * time.Minute
+const WindowDuration = contract.Duration
 
 // WindowTime parses a window id.
 func WindowTime(id string) (time.Time, error) {
-	return time.ParseInLocation(windowLayout, id, time.UTC)
+	return time.ParseInLocation(contract.IDLayout, id, time.UTC)
 }
 
 // WindowID formats a time as a window id.
-func WindowID(t time.Time) string { return t.UTC().Format(windowLayout) }
+func WindowID(t time.Time) string { return t.UTC().Format(contract.IDLayout) }
 
 // ValidWindowID accepts a real UTC time on a 15-minute boundary
 // (YYYYMMDDHH{00,15,30,45}00), the only times GDELT 2.0 publishes.
-func ValidWindowID(id string) error {
-	if !isWindowID(id) {
-		return fmt.Errorf("window %.40q is not 14 digits YYYYMMDDHHMMSS", id)
-	}
-	t, err := WindowTime(id)
-	if err != nil {
-		return fmt.Errorf("window %s is not a real time", id)
-	}
-	if t.Minute()%15 != 0 || t.Second() != 0 {
-		return fmt.Errorf("window %s is not on a 15-minute boundary", id)
-	}
-	return nil
-}
+func ValidWindowID(id string) error { return contract.Valid(id) }
 
 // windowsBetween is the number of windows in (a, b]; a and b are valid window ids.
 func windowsBetween(a, b string) int64 {
-	ta, _ := WindowTime(a)
-	tb, _ := WindowTime(b)
-	return int64(tb.Sub(ta) / WindowDuration)
+	wa, _ := contract.ParseID(a)
+	wb, _ := contract.ParseID(b)
+	return int64(wb - wa)
 }
 
 // addWindows moves a window id n windows on (back, if n < 0).
 func addWindows(id string, n int) string {
-	t, err := WindowTime(id)
+	w, err := contract.ParseID(id)
 	if err != nil {
 		return id
 	}
-	return WindowID(t.Add(time.Duration(n) * WindowDuration))
+	return w.Add(int64(n)).String()
 }
 
 func nextWindow(id string) string { return addWindows(id, 1) }
 
 // ShowWindow writes a window id the way a person reads it: 2023-07-02 15:45.
 func ShowWindow(id string) string {
-	t, err := WindowTime(id)
+	w, err := contract.ParseID(id)
 	if err != nil {
 		return id
 	}
-	return t.Format("2006-01-02 15:04")
+	return w.Show()
 }
 
 // ParseWindowBound accepts a window id (20230702150000), an RFC 3339 time or a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
@@ -21,7 +22,7 @@ func windowSeq(rows []feedRow) (order []string, byWindow map[string][]string) {
 	byWindow = map[string][]string{}
 	for _, r := range rows {
 		w := r.window
-		if r.table == "marker" && r.content == MarkerEnd {
+		if r.table == "marker" && r.content == contract.MarkerEnd {
 			w = "end"
 		}
 		if _, seen := byWindow[w]; !seen {
@@ -80,7 +81,7 @@ func TestFeedContinuationEqualsOneRun(t *testing.T) {
 		if len(one[id(i)]) == 0 || fmt.Sprint(second[id(i)]) != fmt.Sprint(one[id(i)]) {
 			t.Fatalf("window %s: the continuation emitted %d items, the one run %d", id(i), len(second[id(i)]), len(one[id(i)]))
 		}
-		if last := one[id(i)][len(one[id(i)])-1]; last != "marker:"+MarkerWindowEnd {
+		if last := one[id(i)][len(one[id(i)])-1]; last != "marker:"+contract.MarkerWindowEnd {
 			t.Fatalf("window %s does not end with its marker: %s", id(i), last)
 		}
 	}
@@ -148,8 +149,8 @@ func TestFeedConsumerNeedsBeforeConnect(t *testing.T) {
 			must(t, sb.AddConsumerFunc(func(_ context.Context, m *service.Message) error {
 				mu.Lock()
 				defer mu.Unlock()
-				w, _ := m.MetaGet("gdelt_window")
-				if kind, ok := m.MetaGet(MetaMarker); ok {
+				w, _ := m.MetaGet(contract.MetaWindow)
+				if kind, ok := m.MetaGet(contract.MetaMarker); ok {
 					markers = append(markers, kind+" "+w)
 					return nil
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
@@ -48,17 +49,17 @@ func feedRows(batches []service.MessageBatch) []feedRow {
 	var out []feedRow
 	for _, b := range batches {
 		for _, m := range b {
-			if kind, marker := m.MetaGet(MetaMarker); marker {
-				w, _ := m.MetaGet("gdelt_window")
+			if kind, marker := m.MetaGet(contract.MetaMarker); marker {
+				w, _ := m.MetaGet(contract.MetaWindow)
 				out = append(out, feedRow{window: w, table: "marker", content: kind})
 				continue
 			}
 			raw, _ := m.AsBytes()
-			w, _ := m.MetaGet("gdelt_window")
-			tb, _ := m.MetaGet("gdelt_table")
-			l, _ := m.MetaGet("gdelt_line")
+			w, _ := m.MetaGet(contract.MetaWindow)
+			tb, _ := m.MetaGet(contract.MetaTable)
+			l, _ := m.MetaGet(contract.MetaLine)
 			n, _ := strconv.Atoi(l)
-			_, repair := m.MetaGet(MetaRepair)
+			_, repair := m.MetaGet(contract.MetaRepair)
 			out = append(out, feedRow{w, tb, n, string(raw), repair})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 )
 
@@ -14,14 +15,6 @@ import (
 const (
 	gdecFieldTable     = "table"
 	gdecFieldGKGNested = "gkg_nested"
-)
-
-// Metadata the processor reads (set by the gdelt_feed input) and writes.
-const (
-	gdecMetaTable       = "gdelt_table"
-	gdecMetaFile        = "gdelt_file"
-	gdecMetaLine        = "gdelt_line"
-	gdecMetaErrorReason = "gdelt_error_reason"
 )
 
 // Metrics of the gdelt_decode processor.
@@ -124,7 +117,7 @@ output:
       - check: errored()
         output:
           file:
-            path: ./rejected/${! meta("gdelt_error_reason") }.tsv
+            path: ./rejected/${! meta(contract.MetaErrorReason) }.tsv
             codec: lines
       - output:
           stdout: {}
@@ -211,7 +204,7 @@ func (p *gdeltDecodeProcessor) decoderFor(msg *service.Message) (d *Decoder, i i
 	if p.fixed >= 0 {
 		return p.decoders[p.fixed], p.fixed, nil
 	}
-	name, ok := msg.MetaGet(gdecMetaTable)
+	name, ok := msg.MetaGet(contract.MetaTable)
 	switch name {
 	case schema.ExportTable, "events":
 		return p.decoders[0], 0, nil
@@ -220,9 +213,9 @@ func (p *gdeltDecodeProcessor) decoderFor(msg *service.Message) (d *Decoder, i i
 	case schema.GKGTable:
 		return p.decoders[2], 2, nil
 	}
-	detail := "no table configured and no " + gdecMetaTable + " metadata"
+	detail := "no table configured and no " + contract.MetaTable + " metadata"
 	if ok {
-		detail = fmt.Sprintf("%s metadata is %q, want export, events, mentions or gkg", gdecMetaTable, name)
+		detail = fmt.Sprintf("%s metadata is %q, want export, events, mentions or gkg", contract.MetaTable, name)
 	}
 	return nil, -1, &DecodeError{Reason: ReasonUnknownTable, Detail: detail}
 }
@@ -235,7 +228,7 @@ func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.Mes
 		if msg.GetError() != nil {
 			continue
 		}
-		if _, marker := msg.MetaGet(MetaMarker); marker {
+		if _, marker := msg.MetaGet(contract.MetaMarker); marker {
 			continue // a gdelt_feed window marker: no row to decode
 		}
 		d, ti, err := p.decoderFor(msg)
@@ -270,17 +263,17 @@ func (p *gdeltDecodeProcessor) reject(msg *service.Message, table string, err er
 	if errors.As(err, &de) {
 		reason = de.Reason
 	}
-	file, ok := msg.MetaGet(gdecMetaFile)
+	file, ok := msg.MetaGet(contract.MetaFile)
 	if !ok || file == "" {
 		file = gdecUnknown
 	}
-	line, ok := msg.MetaGet(gdecMetaLine)
+	line, ok := msg.MetaGet(contract.MetaLine)
 	if !ok || line == "" {
 		line = gdecUnknown
 	}
 	msg.SetError(fmt.Errorf("gdelt_decode: table %s, file %s, line %s: %w", table, file, line, err))
-	msg.MetaSet(gdecMetaErrorReason, reason)
-	msg.MetaSet(MetaErrorStage, StageDecode)
+	msg.MetaSet(contract.MetaErrorReason, reason)
+	msg.MetaSet(contract.MetaErrorStage, contract.StageDecode)
 	p.mRejected.Incr(1, table, reason)
 }
 

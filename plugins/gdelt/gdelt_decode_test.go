@@ -12,6 +12,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 // captureMetrics is a metrics exporter that keeps counter totals by
@@ -178,7 +180,7 @@ func TestGDELTDecodeStream(t *testing.T) {
 		if got != wantErr[i] {
 			t.Errorf("message %d error:\n got %q\nwant %q", i, got, wantErr[i])
 		}
-		reason, _ := msg.MetaGet("gdelt_error_reason")
+		reason, _ := msg.MetaGet(contract.MetaErrorReason)
 		if reason != wantReason[i] {
 			t.Errorf("message %d gdelt_error_reason %q, want %q", i, reason, wantReason[i])
 		}

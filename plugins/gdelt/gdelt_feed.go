@@ -14,6 +14,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
@@ -49,20 +50,6 @@ const (
 	gfFieldMaxFileBytes    = "max_file_bytes"
 	gfFieldFutureSlack     = "future_window_slack"
 )
-
-// Window markers (window_markers: true): messages with no content and
-// metadata gdelt_marker, for stateful consumers such as gdelt_join.
-const (
-	MetaMarker      = "gdelt_marker"
-	MarkerWindowEnd = "window_end" // every file of gdelt_window was emitted before it
-	// MarkerEnd: the list has no window after the last one read, the data
-	// ends here (a backfill that stopped at `to` does not emit it).
-	MarkerEnd = "end"
-)
-
-// MetaRepair ("true") marks rows read again by mode repair: give them their
-// own exactly-once progress, and keep them from stateful consumers.
-const MetaRepair = "gdelt_repair"
 
 // tablesLint refuses unknown and repeated table names (events is export), as
 // the runtime does, so that `benthos lint` says it before a run writes every
@@ -668,7 +655,7 @@ func (g *gdeltFeedInput) WindowsSkipped(n int64) { g.mWindowsSkipped.Incr(n) }
 
 // Chunk implements Emitter: it hands a chunk to ReadBatch.
 func (g *gdeltFeedInput) Chunk(ctx context.Context, c *Chunk) error {
-	if c.Marker != MarkerEnd {
+	if c.Marker != contract.MarkerEnd {
 		g.prog.emitted(c.Window)
 	}
 	select {
@@ -687,7 +674,7 @@ func (g *gdeltFeedInput) WindowEnd(ctx context.Context, w *WindowEnd) error {
 	if g.conf.markers && !w.Repair {
 		// Emitted before the window is marked ended: it is done only once
 		// the marker too is acknowledged.
-		if err := g.Chunk(ctx, &Chunk{Marker: MarkerWindowEnd, Window: w.Window, Stream: g.conf.feed.Stream}); err != nil {
+		if err := g.Chunk(ctx, &Chunk{Marker: contract.MarkerWindowEnd, Window: w.Window, Stream: g.conf.feed.Stream}); err != nil {
 			return err
 		}
 	}
@@ -702,7 +689,7 @@ func (g *gdeltFeedInput) End(ctx context.Context) error {
 	if !g.conf.markers {
 		return nil
 	}
-	return g.Chunk(ctx, &Chunk{Marker: MarkerEnd, Stream: g.conf.feed.Stream})
+	return g.Chunk(ctx, &Chunk{Marker: contract.MarkerEnd, Stream: g.conf.feed.Stream})
 }
 
 func (g *gdeltFeedInput) windowDone(w *openWindow) {
@@ -742,12 +729,12 @@ func (g *gdeltFeedInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 	}
 	if c.Marker != "" {
 		m := service.NewMessage(nil)
-		m.MetaSet(MetaMarker, c.Marker)
-		m.MetaSet("gdelt_stream", c.Stream)
+		m.MetaSet(contract.MetaMarker, c.Marker)
+		m.MetaSet(contract.MetaStream, c.Stream)
 		if c.Window != "" {
-			m.MetaSet("gdelt_window", c.Window)
+			m.MetaSet(contract.MetaWindow, c.Window)
 		}
-		window, end := c.Window, c.Marker == MarkerEnd
+		window, end := c.Window, c.Marker == contract.MarkerEnd
 		var once sync.Once
 		return service.MessageBatch{m}, func(ctx context.Context, err error) error {
 			if err != nil || end {
@@ -765,20 +752,20 @@ func (g *gdeltFeedInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 	replay := g.replayThrough != "" && c.Window <= g.replayThrough
 	for i, line := range c.Lines {
 		m := service.NewMessage(line)
-		m.MetaSet("gdelt_table", c.Table)
-		m.MetaSet("gdelt_window", c.Window)
-		m.MetaSet("gdelt_file", c.File)
-		m.MetaSet("gdelt_line", strconv.Itoa(c.FirstLine+i))
-		m.MetaSet("gdelt_stream", c.Stream)
+		m.MetaSet(contract.MetaTable, c.Table)
+		m.MetaSet(contract.MetaWindow, c.Window)
+		m.MetaSet(contract.MetaFile, c.File)
+		m.MetaSet(contract.MetaLine, strconv.Itoa(c.FirstLine+i))
+		m.MetaSet(contract.MetaStream, c.Stream)
 		if c.Repair {
-			m.MetaSet(MetaRepair, "true")
+			m.MetaSet(contract.MetaRepair, "true")
 		} else if replay {
-			m.MetaSet(MetaReplay, "true")
+			m.MetaSet(contract.MetaReplay, "true")
 		}
 		batch[i] = m
 	}
 	for i, full := range c.TooLong {
-		batch[i].MetaSet("gdelt_error_reason", ReasonLineTooLong)
+		batch[i].MetaSet(contract.MetaErrorReason, ReasonLineTooLong)
 		batch[i].SetError(fmt.Errorf("gdelt_feed: table %s, file %s, line %d: %s: row is %d bytes, over max_line_bytes %d; content cut to the limit",
 			c.Table, c.File, c.FirstLine+i, ReasonLineTooLong, full, g.conf.feed.MaxLineBytes))
 		g.mRejected.Incr(1, c.Table, ReasonLineTooLong)

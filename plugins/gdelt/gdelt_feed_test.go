@@ -13,9 +13,9 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
-
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
+	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 )
 
@@ -41,9 +41,9 @@ func rowsOf(b service.MessageBatch) []readRow {
 	out := make([]readRow, len(b))
 	for i, m := range b {
 		raw, _ := m.AsBytes()
-		w, _ := m.MetaGet("gdelt_window")
-		tb, _ := m.MetaGet("gdelt_table")
-		l, _ := m.MetaGet("gdelt_line")
+		w, _ := m.MetaGet(contract.MetaWindow)
+		tb, _ := m.MetaGet(contract.MetaTable)
+		l, _ := m.MetaGet(contract.MetaLine)
 		out[i] = readRow{w, tb, l, string(raw)}
 	}
 	return out

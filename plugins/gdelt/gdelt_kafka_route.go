@@ -8,6 +8,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 )
 
@@ -15,14 +16,6 @@ const (
 	gkrFieldTopics     = "topics"
 	gkrFieldPartitions = "partitions"
 	gkrFieldDLQ        = "dlq"
-)
-
-// Metadata gdelt_kafka_route sets for the Kafka output.
-const (
-	MetaKafkaTopic     = "gdelt_topic"
-	MetaKafkaKey       = "gdelt_key"
-	MetaKafkaPartition = "gdelt_partition"
-	MetaError          = "gdelt_error"
 )
 
 // Defaults: resources/topics.yaml.
@@ -159,23 +152,23 @@ func newGDELTKafkaRouteFromParsed(pc *service.ParsedConfig, mgr *service.Resourc
 }
 
 func (p *gdeltKafkaRoute) Process(_ context.Context, m *service.Message) (service.MessageBatch, error) {
-	table, _ := m.MetaGet("gdelt_table")
+	table, _ := m.MetaGet(contract.MetaTable)
 	t := -1
 	if tab, err := schema.ByName(table); err == nil {
 		t = slices.Index(schema.Tables(), tab)
 	}
-	kind, isMarker := m.MetaGet(MetaMarker)
+	kind, isMarker := m.MetaGet(contract.MetaMarker)
 	switch {
 	case m.GetError() != nil:
 		// Ingest decodes nothing: an error here is the feed's.
-		if _, ok := m.MetaGet(MetaErrorStage); !ok {
-			m.MetaSetMut(MetaErrorStage, StageFeed)
+		if _, ok := m.MetaGet(contract.MetaErrorStage); !ok {
+			m.MetaSetMut(contract.MetaErrorStage, contract.StageFeed)
 		}
 		p.deadLetter(m, t, m.GetError().Error())
 	case isMarker:
 		return p.marker(m, kind), nil
 	case t < 0:
-		m.MetaSetMut(MetaErrorReason, ReasonUnknownTable)
+		m.MetaSetMut(contract.MetaErrorReason, ReasonUnknownTable)
 		p.deadLetter(m, t, fmt.Sprintf("gdelt_kafka_route: gdelt_table %q is not export, mentions or gkg: no topic for this row", table))
 	default:
 		raw, err := m.AsBytes()
@@ -190,19 +183,19 @@ func (p *gdeltKafkaRoute) Process(_ context.Context, m *service.Message) (servic
 
 // marker copies a feed marker into every partition of every table topic.
 func (p *gdeltKafkaRoute) marker(m *service.Message, kind string) service.MessageBatch {
-	window, hasWindow := m.MetaGet("gdelt_window")
-	stream, hasStream := m.MetaGet("gdelt_stream")
+	window, hasWindow := m.MetaGet(contract.MetaWindow)
+	stream, hasStream := m.MetaGet(contract.MetaStream)
 	out := make(service.MessageBatch, len(p.placements))
 	for i, pl := range p.placements {
 		c := service.NewMessage(nil)
-		c.MetaSetMut(MetaMarker, kind)
+		c.MetaSetMut(contract.MetaMarker, kind)
 		if hasWindow {
-			c.MetaSetMut("gdelt_window", window)
+			c.MetaSetMut(contract.MetaWindow, window)
 		}
 		if hasStream {
-			c.MetaSetMut("gdelt_stream", stream)
+			c.MetaSetMut(contract.MetaStream, stream)
 		}
-		c.MetaSetMut("gdelt_table", pl.Table)
+		c.MetaSetMut(contract.MetaTable, pl.Table)
 		p.set(c, pl, "")
 		out[i] = c
 	}
@@ -219,15 +212,15 @@ func (p *gdeltKafkaRoute) deadLetter(m *service.Message, t int, reason string) {
 			key = RowKey(t, raw)
 		}
 	}
-	m.MetaSetMut(MetaError, reason)
+	m.MetaSetMut(contract.MetaError, reason)
 	p.set(m, p.route.DeadLetter(key), string(key))
 	p.mDead.Incr(1, label)
 }
 
 func (p *gdeltKafkaRoute) set(m *service.Message, pl Placement, key string) {
-	m.MetaSetMut(MetaKafkaTopic, pl.Topic)
-	m.MetaSetMut(MetaKafkaKey, key)
-	m.MetaSetMut(MetaKafkaPartition, strconv.Itoa(int(pl.Partition)))
+	m.MetaSetMut(contract.MetaTopic, pl.Topic)
+	m.MetaSetMut(contract.MetaKey, key)
+	m.MetaSetMut(contract.MetaPartition, strconv.Itoa(int(pl.Partition)))
 }
 
 func (p *gdeltKafkaRoute) Close(context.Context) error { return nil }

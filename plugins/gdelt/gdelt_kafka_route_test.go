@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 // The partitions Kafka's own client gives these keys: murmur2 values from
@@ -95,9 +97,9 @@ func TestKafkaRouteRows(t *testing.T) {
 		}
 		m := out[0]
 		want := fmt.Sprint(KeyPartition([]byte(c.key), c.parts))
-		if meta(m, MetaKafkaTopic) != c.topic || meta(m, MetaKafkaKey) != c.key || meta(m, MetaKafkaPartition) != want {
+		if meta(m, contract.MetaTopic) != c.topic || meta(m, contract.MetaKey) != c.key || meta(m, contract.MetaPartition) != want {
 			t.Errorf("%s row: topic %q key %q partition %q, want %q %q %q", c.table,
-				meta(m, MetaKafkaTopic), meta(m, MetaKafkaKey), meta(m, MetaKafkaPartition), c.topic, c.key, want)
+				meta(m, contract.MetaTopic), meta(m, contract.MetaKey), meta(m, contract.MetaPartition), c.topic, c.key, want)
 		}
 		if b, _ := m.AsBytes(); string(b) != c.line || meta(m, "gdelt_window") != "20230702153000" {
 			t.Errorf("%s row changed: %q, window %q", c.table, b, meta(m, "gdelt_window"))
@@ -113,17 +115,17 @@ func TestKafkaRouteRows(t *testing.T) {
 		if err != nil || len(out) != 1 {
 			t.Fatalf("%d messages, %v", len(out), err)
 		}
-		if meta(out[0], MetaKafkaTopic) != "gdelt.dlq" || meta(out[0], MetaError) == "" {
-			t.Errorf("dead letter: topic %q error %q", meta(out[0], MetaKafkaTopic), meta(out[0], MetaError))
+		if meta(out[0], contract.MetaTopic) != "gdelt.dlq" || meta(out[0], contract.MetaError) == "" {
+			t.Errorf("dead letter: topic %q error %q", meta(out[0], contract.MetaTopic), meta(out[0], contract.MetaError))
 		}
 	}
-	if meta(cut, MetaKafkaKey) != url || meta(cut, MetaKafkaPartition) != fmt.Sprint(KeyPartition([]byte(url), 2)) ||
-		meta(cut, "gdelt_error_reason") != ReasonLineTooLong || meta(cut, MetaErrorStage) != StageFeed || !strings.Contains(meta(cut, MetaError), "line too long") {
-		t.Errorf("cut row: key %q partition %q reason %q error %q", meta(cut, MetaKafkaKey), meta(cut, MetaKafkaPartition),
-			meta(cut, "gdelt_error_reason"), meta(cut, MetaError))
+	if meta(cut, contract.MetaKey) != url || meta(cut, contract.MetaPartition) != fmt.Sprint(KeyPartition([]byte(url), 2)) ||
+		meta(cut, "gdelt_error_reason") != ReasonLineTooLong || meta(cut, contract.MetaErrorStage) != contract.StageFeed || !strings.Contains(meta(cut, contract.MetaError), "line too long") {
+		t.Errorf("cut row: key %q partition %q reason %q error %q", meta(cut, contract.MetaKey), meta(cut, contract.MetaPartition),
+			meta(cut, "gdelt_error_reason"), meta(cut, contract.MetaError))
 	}
-	if meta(odd, "gdelt_error_reason") != ReasonUnknownTable || !strings.Contains(meta(odd, MetaError), `"gkg2"`) {
-		t.Errorf("unknown table: reason %q error %q", meta(odd, "gdelt_error_reason"), meta(odd, MetaError))
+	if meta(odd, "gdelt_error_reason") != ReasonUnknownTable || !strings.Contains(meta(odd, contract.MetaError), `"gkg2"`) {
+		t.Errorf("unknown table: reason %q error %q", meta(odd, "gdelt_error_reason"), meta(odd, contract.MetaError))
 	}
 }
 
@@ -131,12 +133,12 @@ func TestKafkaRouteRows(t *testing.T) {
 // the marker's headers and its topic's table; nothing goes to the DLQ.
 func TestKafkaRouteMarkers(t *testing.T) {
 	p := newRoute(t, "topics: { export: ev }\npartitions: { export: 2, mentions: 3, gkg: 3 }")
-	for _, c := range []struct{ kind, window string }{{MarkerWindowEnd, "20230702153000"}, {MarkerEnd, ""}} {
+	for _, c := range []struct{ kind, window string }{{contract.MarkerWindowEnd, "20230702153000"}, {contract.MarkerEnd, ""}} {
 		in := service.NewMessage(nil)
-		in.MetaSetMut(MetaMarker, c.kind)
-		in.MetaSetMut("gdelt_stream", "english")
+		in.MetaSetMut(contract.MetaMarker, c.kind)
+		in.MetaSetMut(contract.MetaStream, "english")
 		if c.window != "" {
-			in.MetaSetMut("gdelt_window", c.window)
+			in.MetaSetMut(contract.MetaWindow, c.window)
 		}
 		out, err := p.Process(context.Background(), in)
 		if err != nil {
@@ -147,11 +149,11 @@ func TestKafkaRouteMarkers(t *testing.T) {
 			if b, _ := m.AsBytes(); len(b) != 0 {
 				t.Errorf("marker record with content %q", b)
 			}
-			w, hasW := m.MetaGet("gdelt_window")
-			if meta(m, MetaMarker) != c.kind || meta(m, "gdelt_stream") != "english" || w != c.window || hasW != (c.window != "") || meta(m, MetaKafkaKey) != "" {
-				t.Errorf("%s marker record: marker %q stream %q window %q key %q", c.kind, meta(m, MetaMarker), meta(m, "gdelt_stream"), w, meta(m, MetaKafkaKey))
+			w, hasW := m.MetaGet(contract.MetaWindow)
+			if meta(m, contract.MetaMarker) != c.kind || meta(m, "gdelt_stream") != "english" || w != c.window || hasW != (c.window != "") || meta(m, contract.MetaKey) != "" {
+				t.Errorf("%s marker record: marker %q stream %q window %q key %q", c.kind, meta(m, contract.MetaMarker), meta(m, "gdelt_stream"), w, meta(m, contract.MetaKey))
 			}
-			got = append(got, meta(m, MetaKafkaTopic)+"/"+meta(m, MetaKafkaPartition)+"/"+meta(m, "gdelt_table"))
+			got = append(got, meta(m, contract.MetaTopic)+"/"+meta(m, contract.MetaPartition)+"/"+meta(m, "gdelt_table"))
 		}
 		want := "ev/0/export ev/1/export gdelt.mentions/0/mentions gdelt.mentions/1/mentions gdelt.mentions/2/mentions gdelt.gkg/0/gkg gdelt.gkg/1/gkg gdelt.gkg/2/gkg"
 		if strings.Join(got, " ") != want {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 // Config fields of the gdelt_reject processor.
@@ -18,27 +20,8 @@ const (
 	grFieldMaxRaw     = "max_raw_bytes"
 )
 
-// Metadata naming the stage that refused a row. gdelt_decode sets decode,
-// gdelt_join sets join; a row a table refused carries delta_lake's
-// fallback_error instead; the feed's line_too_long is the feed's.
-const (
-	// MetaReplay marks a row of a window at or before the feed's checkpoint,
-	// read again after a restart for a stateful consumer (rewind_windows):
-	// its outputs were committed and its rejects recorded when first read.
-	MetaReplay      = "gdelt_replay"
-	MetaErrorStage  = "gdelt_error_stage"
-	MetaErrorReason = "gdelt_error_reason"
-	// deltaRejectedPrefix starts the error delta_lake gives a row that does not fit its table.
-	deltaRejectedPrefix = "delta_lake: rejected: "
-)
-
-// Reject stages.
-const (
-	StageFeed   = "feed"
-	StageDecode = "decode"
-	StageJoin   = "join"
-	StageTable  = "table"
-)
+// deltaRejectedPrefix starts the error delta_lake gives a row that does not fit its table.
+const deltaRejectedPrefix = "delta_lake: rejected: "
 
 func gdeltRejectSpec() *service.ConfigSpec {
 	return service.NewConfigSpec().
@@ -145,10 +128,10 @@ type KafkaOrigin struct {
 func (g *gdeltReject) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	out := batch[:0:0]
 	for _, m := range batch {
-		if _, marker := m.MetaGet(MetaMarker); marker {
+		if _, marker := m.MetaGet(contract.MetaMarker); marker {
 			continue
 		}
-		if _, replay := m.MetaGet(MetaReplay); replay {
+		if _, replay := m.MetaGet(contract.MetaReplay); replay {
 			continue // read again after a restart: recorded when first read
 		}
 		rec := g.record(m)
@@ -186,8 +169,8 @@ func (g *gdeltReject) ProcessBatch(_ context.Context, batch service.MessageBatch
 func (g *gdeltReject) record(m *service.Message) RejectRecord {
 	meta := func(k string) string { v, _ := m.MetaGet(k); return v }
 	rec := RejectRecord{
-		Stage: meta(MetaErrorStage), Reason: meta(MetaErrorReason),
-		Table: meta("gdelt_table"), Window: meta("gdelt_window"), File: meta("gdelt_file"),
+		Stage: meta(contract.MetaErrorStage), Reason: meta(contract.MetaErrorReason),
+		Table: meta(contract.MetaTable), Window: meta(contract.MetaWindow), File: meta(contract.MetaFile),
 	}
 	if err := m.GetError(); err != nil {
 		rec.Error = err.Error()
@@ -198,20 +181,20 @@ func (g *gdeltReject) record(m *service.Message) RejectRecord {
 	switch {
 	case rec.Stage != "":
 	case strings.HasPrefix(rec.Error, deltaRejectedPrefix):
-		rec.Stage, rec.Reason = StageTable, "delta_rejected"
+		rec.Stage, rec.Reason = contract.StageTable, "delta_rejected"
 	case rec.Reason == ReasonLineTooLong:
-		rec.Stage = StageFeed
+		rec.Stage = contract.StageFeed
 	default:
-		rec.Stage = StageDecode
+		rec.Stage = contract.StageDecode
 	}
 	if rec.Reason == "" {
 		rec.Reason = "unknown"
 	}
-	if l, err := strconv.ParseInt(meta("gdelt_line"), 10, 64); err == nil {
+	if l, err := strconv.ParseInt(meta(contract.MetaLine), 10, 64); err == nil {
 		rec.Line = l
 	}
-	if t := meta("kafka_topic"); t != "" {
-		rec.Kafka = &KafkaOrigin{Topic: t, Partition: meta("kafka_partition"), Offset: meta("kafka_offset")}
+	if t := meta(contract.KafkaTopic); t != "" {
+		rec.Kafka = &KafkaOrigin{Topic: t, Partition: meta(contract.KafkaPartition), Offset: meta(contract.KafkaOffset)}
 	}
 	// The row as it was read: a decoded row's error path keeps the raw bytes;
 	// a row a table refused is structured, its JSON is what it was.

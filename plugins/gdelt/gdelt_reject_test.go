@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 func rejectProc(t *testing.T, yaml string) service.BatchProcessor {
@@ -37,13 +39,13 @@ func TestRejectRecords(t *testing.T) {
 	}
 	batch := service.MessageBatch{
 		msg("1\t2\t3", map[string]string{"gdelt_table": "mentions", "gdelt_file": "f.zip", "gdelt_line": "17",
-			MetaErrorStage: StageDecode, MetaErrorReason: ReasonFieldCount}, errors.New("gdelt_decode: field_count")),
-		msg("", map[string]string{MetaMarker: MarkerWindowEnd}, errors.New("a marker")),
-		msg("x", map[string]string{MetaReplay: "true", MetaErrorReason: ReasonFieldCount}, errors.New("again")),
+			contract.MetaErrorStage: contract.StageDecode, contract.MetaErrorReason: ReasonFieldCount}, errors.New("gdelt_decode: field_count")),
+		msg("", map[string]string{contract.MetaMarker: contract.MarkerWindowEnd}, errors.New("a marker")),
+		msg("x", map[string]string{contract.MetaReplay: "true", contract.MetaErrorReason: ReasonFieldCount}, errors.New("again")),
 		msg(`{"a":1}`, map[string]string{"fallback_error": "delta_lake: rejected: column a: want string"}, nil),
-		msg("é long row here", map[string]string{MetaErrorReason: ReasonLineTooLong}, errors.New("too long")),
+		msg("é long row here", map[string]string{contract.MetaErrorReason: ReasonLineTooLong}, errors.New("too long")),
 		msg("junk", map[string]string{"kafka_topic": "gdelt.mentions", "kafka_partition": "2", "kafka_offset": "9",
-			MetaErrorStage: StageJoin, MetaErrorReason: "join_refused"}, errors.New("join: no key")),
+			contract.MetaErrorStage: contract.StageJoin, contract.MetaErrorReason: "join_refused"}, errors.New("join: no key")),
 		msg("over the cap", nil, errors.New("dropped")),
 	}
 	out, err := p.ProcessBatch(context.Background(), batch)
@@ -66,7 +68,7 @@ func TestRejectRecords(t *testing.T) {
 		recs = append(recs, r)
 	}
 	want := []struct{ stage, reason string }{
-		{StageDecode, ReasonFieldCount}, {StageTable, "delta_rejected"}, {StageFeed, ReasonLineTooLong}, {StageJoin, "join_refused"},
+		{contract.StageDecode, ReasonFieldCount}, {contract.StageTable, "delta_rejected"}, {contract.StageFeed, ReasonLineTooLong}, {contract.StageJoin, "join_refused"},
 	}
 	for i, w := range want {
 		if recs[i].Stage != w.stage || recs[i].Reason != w.reason {

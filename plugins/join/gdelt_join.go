@@ -12,6 +12,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 )
 
@@ -29,31 +30,15 @@ const (
 	gjFieldStall      = "stall_warning_after"
 )
 
-// Metadata of rejected rows (shared with gdelt_decode and the rejects
-// record): the stage that refused a row and why.
-const (
-	metaErrorStage  = "gdelt_error_stage"
-	metaErrorReason = "gdelt_error_reason"
-	metaRepair      = "gdelt_repair"
-)
-
 // stallRepeat is the shortest time between two warnings about the same
 // stall: often enough to be seen, rarely enough not to flood the log.
 const stallRepeat = time.Minute
 
-// Metadata of the messages gdelt_join emits. The feed's window markers are
-// gdelt.MetaMarker, gdelt.MarkerWindowEnd and gdelt.MarkerEnd.
-const (
-	MetaSilverTable  = "silver_table"  // events_detailed, events, audit_windows
-	MetaSilverWindow = "silver_window" // the window id the row belongs to (its partition)
-	// MetaSilverVersion is the row's txn version: the window id for the
-	// joined rows and the audit, the event's position in its source for the
-	// events (they are written as they arrive, several commits a window).
-	MetaSilverVersion = "silver_version"
-	MetaSilverTxnApp  = "silver_txn_app" // the txn appId of the row's table and shard
-)
+// The metadata of the messages gdelt_join emits (contract.MetaSilverTable,
+// contract.MetaSilverWindow, contract.MetaSilverVersion, contract.MetaSilverTxnApp) and of the feed's
+// markers (contract.MetaMarker) live in the feed's contract.
 
-// Silver tables, the values of MetaSilverTable.
+// Silver tables, the values of contract.MetaSilverTable.
 const (
 	SilverEventsDetailed = "events_detailed"
 	SilverEvents         = "events"
@@ -417,11 +402,11 @@ func (p *gdeltJoinProc) ProcessBatch(ctx context.Context, batch service.MessageB
 			keep(m)
 			continue
 		}
-		if _, repair := m.MetaGet(metaRepair); repair {
+		if _, repair := m.MetaGet(contract.MetaRepair); repair {
 			keep(m) // a repaired file of an old window: for bronze, not the join
 			continue
 		}
-		if mk, ok := m.MetaGet(gdelt.MetaMarker); ok {
+		if mk, ok := m.MetaGet(contract.MetaMarker); ok {
 			if err := p.marker(m, mk); err != nil {
 				p.log.Errorf("%v", err)
 				if !p.pass {
@@ -441,8 +426,8 @@ func (p *gdeltJoinProc) ProcessBatch(ctx context.Context, batch service.MessageB
 				passed = append(passed, m)
 			}
 			m.SetError(err)
-			m.MetaSetMut(metaErrorStage, "join")
-			m.MetaSetMut(metaErrorReason, "join_refused")
+			m.MetaSetMut(contract.MetaErrorStage, "join")
+			m.MetaSetMut(contract.MetaErrorReason, "join_refused")
 		}
 	}
 	p.persistIDs(ctx)
@@ -531,11 +516,11 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 		return p.partitionMarker(m, kind)
 	}
 	switch kind {
-	case gdelt.MarkerEnd:
+	case contract.MarkerEnd:
 		p.j.flush() // collect drains
 		return nil
-	case gdelt.MarkerWindowEnd:
-		ws, _ := m.MetaGet("gdelt_window")
+	case contract.MarkerWindowEnd:
+		ws, _ := m.MetaGet(contract.MetaWindow)
 		w, err := strconv.ParseInt(ws, 10, 64)
 		if err != nil {
 			return fmt.Errorf("gdelt_join: window_end marker: gdelt_window %q is not a window id", ws)
@@ -547,7 +532,7 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
+	return fmt.Errorf("gdelt_join: unknown %s %q", contract.MetaMarker, kind)
 }
 
 // partitionMarker takes a marker read from Kafka (gdelt_kafka_route put it
@@ -555,12 +540,12 @@ func (p *gdeltJoinProc) marker(m *service.Message, kind string) error {
 // window; end, once every partition of every table has sent one, emits
 // everything pending.
 func (p *gdeltJoinProc) partitionMarker(m *service.Message, kind string) error {
-	tname, _ := m.MetaGet("gdelt_table")
+	tname, _ := m.MetaGet(contract.MetaTable)
 	t, err := tableIndex(tname)
 	if err != nil {
 		return fmt.Errorf("gdelt_join: %s marker: metadata gdelt_table: %w", kind, err)
 	}
-	if _, ok := m.MetaGet("kafka_partition"); !ok {
+	if _, ok := m.MetaGet(contract.KafkaPartition); !ok {
 		return fmt.Errorf("gdelt_join: %s marker of %s without kafka_partition: with partitions set, markers must come from Kafka (gdelt_kafka_route)", kind, tname)
 	}
 	src, err := p.source(m, t, tname)
@@ -568,19 +553,19 @@ func (p *gdeltJoinProc) partitionMarker(m *service.Message, kind string) error {
 		return err
 	}
 	switch kind {
-	case gdelt.MarkerWindowEnd:
-		ws, _ := m.MetaGet("gdelt_window")
+	case contract.MarkerWindowEnd:
+		ws, _ := m.MetaGet(contract.MetaWindow)
 		w, err := strconv.ParseInt(ws, 10, 64)
 		idx, ok := windowIndex(w)
 		if err != nil || !ok {
 			return fmt.Errorf("gdelt_join: window_end marker of %s partition %d: gdelt_window %q is not a window id", tname, src.partition, ws)
 		}
 		p.partitionAt(src, w, idx)
-	case gdelt.MarkerEnd:
+	case contract.MarkerEnd:
 		p.part(src).ends++
 		p.flushIfEnded()
 	default:
-		return fmt.Errorf("gdelt_join: unknown %s %q", gdelt.MetaMarker, kind)
+		return fmt.Errorf("gdelt_join: unknown %s %q", contract.MetaMarker, kind)
 	}
 	return nil
 }
@@ -589,7 +574,7 @@ func (p *gdeltJoinProc) partitionMarker(m *service.Message, kind string) error {
 // mode, its Kafka partition, which must be one of the table's.
 func (p *gdeltJoinProc) source(m *service.Message, t int, tname string) (source, error) {
 	src := source{table: t, partition: -1}
-	if ps, ok := m.MetaGet("kafka_partition"); ok && p.parts[t] != nil {
+	if ps, ok := m.MetaGet(contract.KafkaPartition); ok && p.parts[t] != nil {
 		n, err := strconv.ParseInt(ps, 10, 32)
 		if err != nil {
 			return src, fmt.Errorf("gdelt_join: kafka_partition %q is not an integer", ps)
@@ -646,7 +631,7 @@ func (p *gdeltJoinProc) flushIfEnded() {
 }
 
 func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
-	tname, _ := m.MetaGet("gdelt_table")
+	tname, _ := m.MetaGet(contract.MetaTable)
 	t, err := tableIndex(tname)
 	if err != nil {
 		return fmt.Errorf("gdelt_join: metadata gdelt_table: %w", err)
@@ -659,15 +644,15 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	// ingest carries into Kafka as headers, so a window ingest re-sent after a
 	// crash is recognised at its new offsets), else its Kafka offset.
 	pos, hasPos := int64(0), false
-	if ws, ok := m.MetaGet("gdelt_window"); ok {
-		ls, _ := m.MetaGet("gdelt_line")
+	if ws, ok := m.MetaGet(contract.MetaWindow); ok {
+		ls, _ := m.MetaGet(contract.MetaLine)
 		w, err1 := strconv.ParseInt(ws, 10, 64)
 		l, err2 := strconv.ParseInt(ls, 10, 64)
 		if idx, ok := windowIndex(w); ok && err1 == nil && err2 == nil && l >= 0 && l < 1_000_000_000 {
 			pos, hasPos = idx*1_000_000_000+l, true
 		}
 	}
-	if os, ok := m.MetaGet("kafka_offset"); ok && !hasPos {
+	if os, ok := m.MetaGet(contract.KafkaOffset); ok && !hasPos {
 		if pos, err = strconv.ParseInt(os, 10, 64); err == nil {
 			hasPos = true
 		}
@@ -804,10 +789,10 @@ func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, 
 	t := p.templates[k]
 	if t == nil {
 		t = service.NewMessage(nil)
-		t.MetaSetMut(MetaSilverTable, table)
-		t.MetaSetMut(MetaSilverWindow, strconv.FormatInt(window, 10))
-		t.MetaSetMut(MetaSilverVersion, strconv.FormatInt(window, 10))
-		t.MetaSetMut(MetaSilverTxnApp, app)
+		t.MetaSetMut(contract.MetaSilverTable, table)
+		t.MetaSetMut(contract.MetaSilverWindow, strconv.FormatInt(window, 10))
+		t.MetaSetMut(contract.MetaSilverVersion, strconv.FormatInt(window, 10))
+		t.MetaSetMut(contract.MetaSilverTxnApp, app)
 		p.templates[k] = t
 	}
 	m := t.Copy()
@@ -839,10 +824,10 @@ func (p *gdeltJoinProc) takeEvents(src source, pos int64, hasPos bool) {
 			app += "-p" + strconv.Itoa(int(src.partition))
 		}
 		m := service.NewMessage(nil)
-		m.MetaSetMut(MetaSilverTable, SilverEvents)
-		m.MetaSetMut(MetaSilverWindow, strconv.FormatInt(w, 10))
-		m.MetaSetMut(MetaSilverVersion, strconv.FormatInt(version, 10))
-		m.MetaSetMut(MetaSilverTxnApp, app)
+		m.MetaSetMut(contract.MetaSilverTable, SilverEvents)
+		m.MetaSetMut(contract.MetaSilverWindow, strconv.FormatInt(w, 10))
+		m.MetaSetMut(contract.MetaSilverVersion, strconv.FormatInt(version, 10))
+		m.MetaSetMut(contract.MetaSilverTxnApp, app)
 		m.SetStructuredMut(ev)
 		p.events = append(p.events, m)
 	}

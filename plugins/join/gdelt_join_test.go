@@ -10,7 +10,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 )
 
 // kafkaJoin is a gdelt_join in partitioned mode over a Kafka-like input:
@@ -63,8 +63,8 @@ func (k *kafkaJoin) msg(table string, part int, row map[string]any) *service.Mes
 
 func (k *kafkaJoin) marker(table string, part int, kind string, win int) *service.Message {
 	m := k.msg(table, part, nil)
-	m.MetaSetMut(gdelt.MetaMarker, kind)
-	if kind == gdelt.MarkerWindowEnd {
+	m.MetaSetMut(contract.MetaMarker, kind)
+	if kind == contract.MarkerWindowEnd {
 		m.MetaSetMut("gdelt_window", strconv.FormatInt(wid(win), 10))
 	}
 	return m
@@ -96,7 +96,7 @@ func (k *kafkaJoin) process(b ...*service.Message) (wins []int64, statuses []str
 			}
 			v, _ := m.AsStructured()
 			row := v.(map[string]any)
-			switch tab, _ := m.MetaGet(MetaSilverTable); tab {
+			switch tab, _ := m.MetaGet(contract.MetaSilverTable); tab {
 			case AuditWindows:
 				if row["status"] == StatusSilverComplete {
 					wins = append(wins, row["window"].(int64))
@@ -163,16 +163,16 @@ func TestKafkaMarkersCloseWindows(t *testing.T) {
 
 	// Window 0's markers complete every partition through 0; window 0 is
 	// emitted once window 1 is complete too (the GKG slack).
-	if wins, _ = k.process(k.markers(gdelt.MarkerWindowEnd, 0, kafkaJoinParts)...); len(wins) != 0 {
+	if wins, _ = k.process(k.markers(contract.MarkerWindowEnd, 0, kafkaJoinParts)...); len(wins) != 0 {
 		t.Fatalf("windows %v emitted before window 1 ended", wins)
 	}
-	wins, statuses := k.process(k.markers(gdelt.MarkerWindowEnd, 1, kafkaJoinParts)...)
+	wins, statuses := k.process(k.markers(contract.MarkerWindowEnd, 1, kafkaJoinParts)...)
 	if len(wins) != 1 || wins[0] != wid(0) || strings.Join(statuses, ",") != "complete" {
 		t.Fatalf("after window 1's markers: windows %v statuses %v, want window %d with one complete row", wins, statuses, wid(0))
 	}
 
 	// end from every partition but one: nothing; from the last: window 1.
-	ends := k.markers(gdelt.MarkerEnd, 0, kafkaJoinParts)
+	ends := k.markers(contract.MarkerEnd, 0, kafkaJoinParts)
 	if wins, _ = k.process(ends[:len(ends)-1]...); len(wins) != 0 {
 		t.Fatalf("windows %v emitted before every partition ended", wins)
 	}
@@ -203,12 +203,12 @@ func TestKafkaRowsAndMarkersComplete(t *testing.T) {
 	}
 	// Partition 0 of mentions and gkg: markers of windows 0 and 1; export
 	// and partition 1: rows of window 2 (complete through 1), then an old marker.
-	b = append(b, k.marker("mentions", 0, gdelt.MarkerWindowEnd, 1), k.marker("gkg", 0, gdelt.MarkerWindowEnd, 1))
+	b = append(b, k.marker("mentions", 0, contract.MarkerWindowEnd, 1), k.marker("gkg", 0, contract.MarkerWindowEnd, 1))
 	if wins, _ := k.process(b...); len(wins) != 0 {
 		t.Fatalf("windows %v emitted early", wins)
 	}
 	wins, statuses := k.process(k.msg("export", 0, ev(3, 2)), k.msg("mentions", 1, mn(3, 2, 1, url)),
-		k.msg("gkg", 1, gk(2, url, "g2")), k.marker("gkg", 1, gdelt.MarkerWindowEnd, 0))
+		k.msg("gkg", 1, gk(2, url, "g2")), k.marker("gkg", 1, contract.MarkerWindowEnd, 0))
 	if len(wins) != 1 || wins[0] != wid(0) || strings.Join(statuses, ",") != "complete" {
 		t.Fatalf("windows %v statuses %v, want window %d, complete (its GKG record one window later)", wins, statuses, wid(0))
 	}
@@ -218,13 +218,13 @@ func TestKafkaRowsAndMarkersComplete(t *testing.T) {
 func TestKafkaMarkerErrors(t *testing.T) {
 	k := newKafkaJoin(t, kafkaJoinYAML)
 	noPart := service.NewMessage(nil)
-	noPart.MetaSetMut(gdelt.MetaMarker, gdelt.MarkerWindowEnd)
+	noPart.MetaSetMut(contract.MetaMarker, contract.MarkerWindowEnd)
 	noPart.MetaSetMut("gdelt_table", "gkg")
 	noPart.MetaSetMut("gdelt_window", "20240101000000")
-	badWin := k.marker("gkg", 0, gdelt.MarkerWindowEnd, 0)
+	badWin := k.marker("gkg", 0, contract.MarkerWindowEnd, 0)
 	badWin.MetaSetMut("gdelt_window", "2024")
-	other := k.marker("gkg", 4, gdelt.MarkerWindowEnd, 0)
-	noTable := k.marker("gkg", 0, gdelt.MarkerEnd, 0)
+	other := k.marker("gkg", 4, contract.MarkerWindowEnd, 0)
+	noTable := k.marker("gkg", 0, contract.MarkerEnd, 0)
 	noTable.MetaDelete("gdelt_table")
 	out, err := k.p.ProcessBatch(context.Background(), service.MessageBatch{noPart, badWin, other, noTable})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
@@ -314,7 +315,7 @@ func BenchmarkJoinProcessor(b *testing.B) {
 		count := func(out []service.MessageBatch) {
 			for _, batch := range out {
 				for _, m := range batch {
-					if t, _ := m.MetaGet(MetaSilverTable); t == SilverEventsDetailed {
+					if t, _ := m.MetaGet(contract.MetaSilverTable); t == SilverEventsDetailed {
 						emitted++
 					}
 				}
@@ -349,7 +350,7 @@ func BenchmarkJoinProcessor(b *testing.B) {
 			}
 		}
 		end := service.NewMessage(nil)
-		end.MetaSetMut(gdelt.MetaMarker, gdelt.MarkerEnd)
+		end.MetaSetMut(contract.MetaMarker, contract.MarkerEnd)
 		out, err := p.ProcessBatch(ctx, service.MessageBatch{end})
 		if err != nil {
 			b.Fatal(err)
