@@ -33,10 +33,13 @@ step "build bin/benthos"
 go build -o bin/benthos ./cmd/benthos
 
 step "benthos lint (pipelines/, resources/)"
-# resources/topics.yaml is kafka-topics' spec, not a Benthos config.
-mapfile -t yamls < <(find pipelines resources \( -name '*.yaml' -o -name '*.yml' \) ! -path resources/topics.yaml | sort)
+# resources/topics.yaml is kafka-topics' spec, not a Benthos config; the
+# templates under resources/templates are linted as templates.
+mapfile -t yamls < <(find pipelines resources \( -name '*.yaml' -o -name '*.yml' \) ! -path resources/topics.yaml ! -path 'resources/templates/*' | sort)
 bin/benthos lint "${yamls[@]}"
 echo "linted ${#yamls[@]} files"
+bin/benthos template lint resources/templates/*.yaml
+echo "linted the templates: $(ls resources/templates/*.yaml | xargs -n1 basename | tr '\n' ' ')"
 
 step "benthos test (YAML unit tests in pipelines/)"
 bin/benthos test ./pipelines/...

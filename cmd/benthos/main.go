@@ -31,6 +31,7 @@ import (
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
+	"github.com/gdeltflow/gdeltflow/resources"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
@@ -56,6 +57,10 @@ func main() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(MemoryLimit)
+	}
+	if err := registerTemplates(); err != nil {
+		fmt.Fprintln(os.Stderr, "gdeltflow: "+err.Error())
+		os.Exit(1)
 	}
 	if err := preflight(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gdeltflow: "+err.Error())
@@ -91,4 +96,20 @@ func main() {
 		}
 	}
 	os.Exit(code)
+}
+
+// registerTemplates makes the shared output definitions of resources/templates
+// (the gdelt_lake output) components of this binary: `benthos lint`, `test`
+// and runs know them without a -t flag.
+func registerTemplates() error {
+	ts, err := resources.Templates()
+	if err != nil {
+		return err
+	}
+	for name, yaml := range ts {
+		if err := service.RegisterTemplateYAML(yaml); err != nil {
+			return fmt.Errorf("template resources/templates/%s: %w", name, err)
+		}
+	}
+	return nil
 }

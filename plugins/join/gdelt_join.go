@@ -35,8 +35,8 @@ const (
 const stallRepeat = time.Minute
 
 // The metadata of the messages gdelt_join emits (contract.MetaSilverTable,
-// contract.MetaSilverWindow, contract.MetaSilverVersion, contract.MetaSilverTxnApp) and of the feed's
-// markers (contract.MetaMarker) live in the feed's contract.
+// MetaSilverWindow, MetaSilverTxnApp) and of the feed's markers
+// (contract.MetaMarker) live in the feed's contract.
 
 // Silver tables, the values of contract.MetaSilverTable.
 const (
@@ -45,9 +45,24 @@ const (
 	AuditWindows         = "audit_windows"
 )
 
+// gdeltJoinLint states the cross-field rules for `benthos lint` (the
+// constructor checks them too): a shard below the number of shards, and the
+// partitions of all three tables or of none.
+const gdeltJoinLint = `
+let shards = this.shards.or(1)
+let shard = this.shard.or(0)
+let parts = [this.partitions.export.or(""), this.partitions.mentions.or(""), this.partitions.gkg.or("")].filter(p -> p != "").length()
+root = match {
+  $shards < 1 => "shards must be at least 1, got %v".format($shards)
+  $shard < 0 || $shard >= $shards => "shard %v of %v shards: want 0 <= shard < shards".format($shard, $shards)
+  $parts != 0 && $parts != 3 => "partitions: list the partitions of all three tables (export, mentions, gkg), or of none"
+}
+`
+
 func gdeltJoinSpec() *service.ConfigSpec {
 	return service.NewConfigSpec().
 		Categories("Integration").
+		LintRule(gdeltJoinLint).
 		Summary("The silver three-way join of GDELT: events ⋈ mentions ⋈ GKG, one row per mention, windowed by GDELT time, with a per-window audit record.").
 		Description(`
 Takes rows decoded by `+"`gdelt_decode`"+` (flat GKG) from all three tables, metadata `+"`gdelt_table`"+`, and keeps a window of
@@ -57,18 +72,17 @@ passed on unchanged first, for bronze), and the processor emits:
 
 - once a window is complete, every mention of the window joined with its event (`+"`event_*`"+` columns) and its article's
   GKG record (`+"`gkg_*`"+` columns), with `+"`join_status`"+` `+"`complete`"+`, `+"`no_gkg`"+` or `+"`expired`"+` and `+"`window`"+`: metadata
-  `+"`silver_table: events_detailed`"+`, and the window's audit record, status `+"`SILVER_COMPLETE`"+`
-  (`+"`silver_table: audit_windows`"+`);
-- as soon as it arrives, every event at its first sighting (a later row with the same GLOBALEVENTID, within
-  `+"`event_id_memory_windows`"+`, is a re-export and is dropped), typed as decoded (`+"`silver_table: events`"+`), for the events
-  whose GLOBALEVENTID modulo `+"`shards`"+` is `+"`shard`"+`;
+  `+"`silver_table: events_detailed`"+`; every event first seen in the window (a later row with the same GLOBALEVENTID,
+  within `+"`event_id_memory_windows`"+`, is a re-export and is dropped), once, typed as decoded (`+"`silver_table: events`"+`),
+  for the events whose GLOBALEVENTID modulo `+"`shards`"+` is `+"`shard`"+`; and the window's audit record, status
+  `+"`SILVER_COMPLETE`"+` (`+"`silver_table: audit_windows`"+`), last;
 - when a window receives its first row, an audit record with status `+"`WAITING`"+`.
 
-Everything made from one input batch goes out as one batch (an output `+"`switch`"+` splits it by table). Every emitted
-message carries `+"`silver_window`"+` (the window id: the partition), `+"`silver_version`"+` and `+"`silver_txn_app`"+`: give
-the last two to `+"`delta_lake`"+` as `+"`progress: custom`"+` `+"`version`"+` and `+"`app_id`"+`, so each row is committed exactly once:
-the joined rows and the audit of a window under the window id, the events under their source position (window and line,
-or Kafka offset; the appId per Kafka partition).
+Everything made from one input batch goes out as one batch. Every emitted message carries `+"`silver_window`"+` (the
+window id) and `+"`silver_txn_app`"+`: give both to `+"`delta_lake`"+` as `+"`progress: custom`"+` (`+"`version`"+` and `+"`app_id`"+`) so
+each window is committed exactly once per table. Each table must receive its messages in order (one `+"`switch`"+`
+case per table, as the `+"`gdelt_lake`"+` output does; not a `+"`fan_out_sequential`"+` broker, which lets one batch
+overtake another): a later stage knows that window W is whole in silver when the three tables' txns have reached W.
 
 ### Time
 Time moves with GDELT window ids, never the wall clock, so a backfill and a live run give the same rows. A window W
@@ -199,9 +213,6 @@ type gdeltJoinProc struct {
 	app    string
 	parts  [3][]int32 // declared partitions per table; nil: not partitioned
 
-	events     service.MessageBatch  // silver/events rows made since the last collect
-	owned      map[int64]int         // events written by this shard, per window, until its audit record
-	eventSeq   map[int64]int64       // a version for events without a source position, per window
 	partState  map[source]*partState // partitioned mode
 	flushes    int                   // end markers acted on (partitioned mode)
 	lastPos    map[source]int64      // last position taken per source
@@ -241,8 +252,7 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 		return nil, err
 	}
 	cfg.EmitEvents = true
-	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), partState: map[source]*partState{}, lastPos: map[source]int64{}, now: time.Now,
-		owned: map[int64]int{}, eventSeq: map[int64]int64{}}
+	p := &gdeltJoinProc{mgr: mgr, log: mgr.Logger(), partState: map[source]*partState{}, lastPos: map[source]int64{}, now: time.Now}
 	p.warnf = p.log.Warnf
 	if p.pass, err = pc.FieldBool(gjFieldPass); err != nil {
 		return nil, err
@@ -684,9 +694,6 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if hasPos {
 		p.lastPos[src] = pos
 	}
-	if t == tableEvents {
-		p.takeEvents(src, pos, hasPos)
-	}
 	if p.j.cfg.ExplicitCompletion && src.partition >= 0 {
 		// A row of window w: its partition (in window order) has sent
 		// every row of the windows before.
@@ -736,10 +743,6 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 	if len(waiting) > 0 {
 		out = append(out, waiting)
 	}
-	if len(p.events) > 0 {
-		out = append(out, p.events)
-		p.events = nil
-	}
 
 	byWin := map[int64]service.MessageBatch{}
 	var order []int64
@@ -754,6 +757,16 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		w := r[ColumnWindow].(int64)
 		add(w, p.message(r, SilverEventsDetailed, w, p.app))
 	}
+	owned := map[int64]int{} // events written by this shard, per window
+	for _, ev := range p.j.DrainEvents() {
+		id, _ := ev["global_event_id"].(int64)
+		if ((id%p.shards)+p.shards)%p.shards != p.shard {
+			continue
+		}
+		w := ev["date_added"].(int64)
+		owned[w]++
+		add(w, p.message(ev, SilverEvents, w, p.app))
+	}
 	for _, ws := range wins {
 		if ws.Late {
 			p.log.Warnf("gdelt_join: window %d got rows after it was emitted (events %d, mentions %d, gkg %d); its silver rows are written only if its commit had not happened", ws.Window, ws.Events, ws.Mentions, ws.GKG)
@@ -761,8 +774,7 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		}
 		// Every replica reads every event: its audit counts the events it
 		// writes, so the shards' rows add up.
-		ws.Events = p.owned[ws.Window]
-		delete(p.owned, ws.Window)
+		ws.Events = owned[ws.Window]
 		p.mWindows.Incr(1)
 		p.mRows.Incr(int64(ws.Complete), StatusComplete)
 		p.mRows.Incr(int64(ws.NoGKG), StatusNoGKG)
@@ -791,46 +803,12 @@ func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, 
 		t = service.NewMessage(nil)
 		t.MetaSetMut(contract.MetaSilverTable, table)
 		t.MetaSetMut(contract.MetaSilverWindow, strconv.FormatInt(window, 10))
-		t.MetaSetMut(contract.MetaSilverVersion, strconv.FormatInt(window, 10))
 		t.MetaSetMut(contract.MetaSilverTxnApp, app)
 		p.templates[k] = t
 	}
 	m := t.Copy()
 	m.SetStructuredMut(row)
 	return m
-}
-
-// takeEvents turns the event the joiner just stored (its first sighting)
-// into a silver/events row, now: the table is written as events arrive, each
-// row's txn version its source position (window and line, or offset), under
-// an appId per source partition, whose positions only grow.
-func (p *gdeltJoinProc) takeEvents(src source, pos int64, hasPos bool) {
-	for _, ev := range p.j.DrainEvents() {
-		id, _ := ev["global_event_id"].(int64)
-		if ((id%p.shards)+p.shards)%p.shards != p.shard {
-			continue
-		}
-		w := ev["date_added"].(int64)
-		p.owned[w]++
-		version := pos
-		if !hasPos {
-			// No position (a hand-made message): the order within the window.
-			idx, _ := windowIndex(w)
-			p.eventSeq[w]++
-			version = idx*1_000_000_000 + p.eventSeq[w]
-		}
-		app := p.app
-		if src.partition >= 0 {
-			app += "-p" + strconv.Itoa(int(src.partition))
-		}
-		m := service.NewMessage(nil)
-		m.MetaSetMut(contract.MetaSilverTable, SilverEvents)
-		m.MetaSetMut(contract.MetaSilverWindow, strconv.FormatInt(w, 10))
-		m.MetaSetMut(contract.MetaSilverVersion, strconv.FormatInt(version, 10))
-		m.MetaSetMut(contract.MetaSilverTxnApp, app)
-		m.SetStructuredMut(ev)
-		p.events = append(p.events, m)
-	}
 }
 
 type templateKey struct {
@@ -841,17 +819,6 @@ type templateKey struct {
 
 func (p *gdeltJoinProc) metrics() {
 	s := p.j.Stats()
-	// Counts of windows already emitted (late events) are not read again.
-	for w := range p.owned {
-		if s.Emitted > 0 && w <= s.Emitted {
-			delete(p.owned, w)
-		}
-	}
-	for w := range p.eventSeq {
-		if s.Emitted > 0 && w <= s.Emitted {
-			delete(p.eventSeq, w)
-		}
-	}
 	prev := p.lastStats
 	p.lastStats = s
 	for _, l := range []struct {

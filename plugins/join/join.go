@@ -82,6 +82,16 @@
 // Late set, returned by that Drain, to be added to the window's first record.
 // With each table's rows in window order there are no late rows, except
 // after Flush or Complete.
+//
+// # Files
+//
+//	join.go         Joiner: state, the watermark, emission, eviction (the core, no Benthos types)
+//	columns.go      the silver row's columns, the compact event record
+//	idmemory.go     the ids of events past the retention (re-exports), and their encoding for a cache
+//	audit.go        the audit/windows row of a window
+//	window.go       window ids as indexes (contract.Window)
+//	gdelt_join.go   processor gdelt_join: the adapter (sources and positions, Kafka partitions and markers,
+//	                pass-through, the id memory in a cache, metrics, the stall warning)
 package join
 
 import (
@@ -112,9 +122,10 @@ type Config struct {
 	// memory: an export row with a remembered id is a re-export and is
 	// dropped (see "Re-exports"). 0 means the retention only.
 	EventIDMemoryWindows int
-	// EmitEvents also emits each event stored in state, once, as a row under
-	// the export's own column names (the typed events table), when Add
-	// stores it: its first sighting. See DrainEvents.
+	// EmitEvents also emits each event stored in state (its first sighting),
+	// once, as a row under the export's own column names (the typed events
+	// table): the events of window W when W's mentions are emitted, a late
+	// event at once. See DrainEvents.
 	EmitEvents bool
 	// Now stamps WindowStats.FirstArrival and Completed (time.Now if nil). It is
 	// never used for join decisions.
@@ -422,10 +433,7 @@ func (j *Joiner) addEvent(row map[string]any) error {
 		a.ids = append(a.ids, id)
 		j.events[id] = eventRef{win: w, off: uint32(off), n: uint32(len(buf) - off)}
 		j.stateEvents++
-		if j.cfg.EmitEvents {
-			// An event's row is final once it is stored (a later copy is a
-			// re-export): it goes out now, so a window of a million events
-			// is never held twice, in state and as rows.
+		if late && j.cfg.EmitEvents {
 			j.outEvents = append(j.outEvents, j.eventRow(buf[off:]))
 		}
 		j.eventBytes += int64(len(buf)-off) + eventOverhead
@@ -641,7 +649,7 @@ func (j *Joiner) Drain() (rows []map[string]any, windows []WindowStats) {
 
 // DrainEvents returns the event rows emitted since its last call (with
 // Config.EmitEvents): each stored event once, under the export's column names,
-// in the order they were added. The rows belong to the caller.
+// in window order. The rows belong to the caller.
 func (j *Joiner) DrainEvents() []map[string]any {
 	rows := j.outEvents
 	j.outEvents = nil
@@ -728,6 +736,12 @@ func (j *Joiner) advance() {
 			j.pendingMentions -= len(p.mentions)
 			j.pendingBytes -= p.bytes
 			delete(j.pending, w)
+		}
+		if a := j.arenas[w]; a != nil && j.cfg.EmitEvents {
+			for _, id := range a.ids {
+				ev := j.events[id]
+				j.outEvents = append(j.outEvents, j.eventRow(a.buf[ev.off:ev.off+ev.n]))
+			}
 		}
 		delete(j.windowBoxes, w)
 		ws.Completed = j.now()

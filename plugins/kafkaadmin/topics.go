@@ -7,6 +7,8 @@
 //
 // It is plain Go on franz-go's kadm, shared by the kafka-topics command and
 // the kafka-dev broker.
+//
+// Files: topics.go (the spec, the plan and its application).
 package kafkaadmin
 
 import (

@@ -59,10 +59,8 @@ const (
 // Metadata of the silver join's output.
 const (
 	MetaSilverTable = "silver_table" // events_detailed, events or audit_windows
-	// MetaSilverWindow is the window id a row belongs to (its partition).
+	// MetaSilverWindow is the window id a row belongs to: its partition and
+	// its txn version.
 	MetaSilverWindow = "silver_window"
-	// MetaSilverVersion is the row's txn version: the window id for the
-	// joined rows and the audit, the event's source position for the events.
-	MetaSilverVersion = "silver_version"
-	MetaSilverTxnApp  = "silver_txn_app" // the txn appId of the row's table and shard
+	MetaSilverTxnApp = "silver_txn_app" // the txn appId of the row's table and shard
 )
