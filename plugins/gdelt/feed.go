@@ -225,7 +225,8 @@ func (f *Feed) scanList(ctx context.Context, name string, filter listFilter) (li
 func (f *Feed) retryList(ctx context.Context, name string, fn func() error) error {
 	job := f.cfg.Mode != ModeFollow
 	loc := f.src.Location(name)
-	delay := f.listBackoff
+	bo := newExponential(f.listBackoff, time.Minute, 0.2)
+	delay := bo.NextBackOff()
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil {
@@ -258,7 +259,7 @@ func (f *Feed) retryList(ctx context.Context, name string, fn func() error) erro
 			return ctx.Err()
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, time.Minute)
+		delay = bo.NextBackOff()
 	}
 }
 

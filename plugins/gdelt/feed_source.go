@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // errNotFound marks a file that the source does not have (HTTP 404, no such file).
@@ -172,16 +173,21 @@ type RetryPolicy struct {
 	MaxBackoff     time.Duration
 }
 
-func (p RetryPolicy) backoff(attempt int) time.Duration {
-	d := p.InitialBackoff << (attempt - 1)
-	if d > p.MaxBackoff || d <= 0 {
-		d = p.MaxBackoff
-	}
-	if d <= 0 {
-		return 0
-	}
-	// Full jitter in [d/2, d] so that replicas do not retry in step.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+// newBackOff is the policy's delays: the engine's exponential backoff
+// (github.com/cenkalti/backoff, as Benthos' own retries), doubling from
+// InitialBackoff to MaxBackoff, jittered ±50% so that replicas do not retry
+// in step. The number of attempts is the policy's own (MaxAttempts).
+func (p RetryPolicy) newBackOff() *backoff.ExponentialBackOff {
+	return newExponential(p.InitialBackoff, p.MaxBackoff, 0.5)
+}
+
+// newExponential is the one retry schedule of the feed (files and lists).
+func newExponential(initial, maxDelay time.Duration, jitter float64) *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.Multiplier, b.RandomizationFactor = initial, maxDelay, 2, jitter
+	b.MaxElapsedTime = 0 // the callers bound the attempts or the time themselves
+	b.Reset()
+	return b
 }
 
 type httpSource struct {
@@ -259,6 +265,7 @@ func (h *httpSource) Fetch(ctx context.Context, name string, size int64) ([]byte
 // that is waiting says so.
 func (h *httpSource) withRetry(ctx context.Context, name string, fn func() error) error {
 	attempts := max(h.retry.MaxAttempts, 1)
+	bo := h.retry.newBackOff()
 	var err error
 	for attempt := 1; ; attempt++ {
 		if err = fn(); err == nil {
@@ -267,7 +274,7 @@ func (h *httpSource) withRetry(ctx context.Context, name string, fn func() error
 		if !transient(err) || attempt >= attempts || ctx.Err() != nil {
 			break
 		}
-		delay := h.retry.backoff(attempt)
+		delay := bo.NextBackOff()
 		if h.log != nil {
 			h.log.Warnf("gdelt_feed: %v; attempt %d of %d failed, retrying in %s", err, attempt, attempts, delay.Round(time.Millisecond))
 		}
