@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // The DuckDB oracle: tests/duckdb/read_csv.mjs reads the same raw files with

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
 // TestDeltaCrashRecovery kills the default pipeline (feed → decode → three

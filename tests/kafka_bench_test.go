@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
 // TestMemoryBoundedByConfig runs the embedded default over a mirror and over

@@ -11,7 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // silverResult is silver_compare.mjs's report.

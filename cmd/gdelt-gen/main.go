@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
 func main() {

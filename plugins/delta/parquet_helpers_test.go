@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // Test data and the DuckDB oracle (tests/duckdb/query.mjs). Without node,

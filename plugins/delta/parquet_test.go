@@ -20,8 +20,8 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // The round trips go through DuckDB (tests/duckdb/query.mjs), an

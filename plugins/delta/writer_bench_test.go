@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 

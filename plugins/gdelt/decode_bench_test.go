@@ -8,8 +8,8 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // BenchmarkDecode decodes whole files: one op is one pass over every row, so
@@ -88,7 +88,7 @@ func BenchmarkDecodeProcessor(b *testing.B) {
 
 // generatedMentionLines returns the rows of the Mentions file named by
 // GDELT_BENCH_MENTIONS (tests/bench.sh passes one of its generated day-load
-// windows), or else ~5,000 realistic rows from tests/gdeltgen (one window; no
+// windows), or else ~5,000 realistic rows from plugins/gdelt/gdeltgen (one window; no
 // real Mentions file is at hand).
 func generatedMentionLines(tb testing.TB) [][]byte {
 	tb.Helper()

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // The real files live in shared/testdata/gdelt beside the repository
@@ -546,7 +546,7 @@ func TestDecodeMentions(t *testing.T) {
 	}
 }
 
-// TestDecodeGenerated decodes every row of generated windows (tests/gdeltgen,
+// TestDecodeGenerated decodes every row of generated windows (plugins/gdelt/gdeltgen,
 // both streams) with zero rejects.
 func TestDecodeGenerated(t *testing.T) {
 	for _, translation := range []bool{false, true} {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // fakeClock gives up at the giveUpAt-th failure in a row.

@@ -13,7 +13,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
 // windowSeq is what an input emitted, window by window: rows as

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
 var t0 = time.Date(2023, 7, 2, 15, 45, 0, 0, time.UTC)

@@ -14,8 +14,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 )
 
 // Benchmarks over day-sized generated windows (gdeltgen.Day: ~1,750 events,

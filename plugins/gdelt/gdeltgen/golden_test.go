@@ -89,7 +89,7 @@ func TestBundledMirror(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("the bundled mirror was generated on amd64; %s may round fused multiply-adds differently", runtime.GOARCH)
 	}
-	bundled := filepath.Join("..", "..", "resources", "mirror")
+	bundled := filepath.Join("..", "..", "..", "resources", "mirror")
 	dir := t.TempDir()
 	m, err := NewMirror(dir, false)
 	if err != nil {
