@@ -1,6 +1,7 @@
 // Package resources holds gdeltflow's shared data and configuration, embedded
 // in the binary so that no run depends on where it was started: the Benthos
-// templates of resources/templates (registered by cmd/benthos).
+// templates of resources/templates (registered by cmd/benthos), and the data
+// folders in FS (the generator's vocabularies, resources/gdeltgen).
 package resources
 
 import (
