@@ -33,4 +33,5 @@
 //	Subpackages
 //	  contract  the window, the metadata keys, the markers
 //	  schema    the three tables' columns and types
+//	  gdeltgen  generated windows and mirrors that join like the real feed (tests, benchmarks, cmd/gdelt-gen)
 package gdelt
