@@ -140,6 +140,7 @@ func TestFeedConsumerNeedsBeforeConnect(t *testing.T) {
 				input += "processors:\n  - test_needs: {}\n"
 			} else {
 				must(t, sb.AddProcessorYAML("test_needs: {}"))
+				sb.SetThreads(1) // one pipeline thread keeps the rows and markers in order, as the pipelines do
 			}
 			must(t, sb.AddInputYAML(input))
 			must(t, sb.AddCacheYAML(fmt.Sprintf("label: cp\natomic_file:\n  directory: %s\n", state)))
