@@ -3,7 +3,13 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta, join or mem
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem or day
+#
+# day: the embedded default (pipelines/local.yaml: bronze + silver + audit on
+# local disk) over the generated day, on every core, beside DuckDB doing the
+# same work in one script (tests/duckdb/bench_day.mjs: typed read_csv of the
+# unzipped files → zstd Parquet per table, then the three-way join → zstd
+# Parquet), in the same run; prints wall times, CPU, peak RSS and the ratio.
 #
 # mem: peak resident memory (from the OS: /usr/bin/time's maximum RSS) of the
 # embedded default (pipelines/local.yaml) on the day load, on one 560 MB
@@ -108,4 +114,31 @@ peak "day load (96 windows, 1.46 GB unzipped)" GDELT_BASE_URL=.cache/dayload
 peak "one 500 MB export file (a row repeated 1.6 M times)" GDELT_BASE_URL=.cache/bigexport
 peak "one 560 MB export file of 1.6 M distinct events" GDELT_BASE_URL=.cache/bigevents
 peak "bundled mirror, GDELT_BATCH_ROWS=1" GDELT_BATCH_ROWS=1
+fi
+
+if want day; then
+echo "== the day: the embedded default beside DuckDB doing the same work (every core: $(nproc))"
+go build -o "$out/benthos" ./cmd/benthos
+mkdir -p "$out/dayraw"
+for z in .cache/dayload/*.zip; do
+  [ -f "$out/dayraw/$(basename "${z%.zip}")" ] || python3 -m zipfile -e "$z" "$out/dayraw/"
+done
+rm -rf "$out/day-out"
+/usr/bin/time -f '%e %P %M' -o "$out/day-time.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$out/day-out" LOG_LEVEL=warn \
+  "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$out/day-log.txt" || { echo "the pipeline failed"; tail -5 "$out/day-log.txt"; exit 1; }
+read -r pwall pcpu prss < "$out/day-time.txt"
+rm -rf "$out/day-duck"
+node tests/duckdb/bench_day.mjs --threads "$(nproc)" "$out/dayraw" "$out/day-duck" 192 | tee "$out/day-duckdb.json"
+node tests/duckdb/query.mjs "
+  SELECT 'pipeline' AS who, join_status, count(*) AS n FROM read_parquet('$out/day-out/silver/events_detailed/*/*.parquet') GROUP BY ALL
+  UNION ALL
+  SELECT 'duckdb', join_status, count(*) FROM read_parquet('$out/day-duck/silver.parquet') GROUP BY ALL
+  ORDER BY 2, 1" | tee "$out/day-statuses.txt"
+node -e '
+const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const [wall, cpu, rss] = process.argv.slice(2);
+console.log(`pipelines/local.yaml (bronze + silver + audit)  wall ${(+wall).toFixed(1)} s  CPU ${cpu}  peak RSS ${(rss / 1024).toFixed(0)} MiB`);
+console.log(`DuckDB, the same work (threads=${d.threads})       wall ${d.total_s.toFixed(1)} s  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
+console.log(`ratio: the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB`);
+' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss"
 fi
