@@ -29,6 +29,7 @@ import (
 	_ "github.com/gdeltflow/gdeltflow/plugins/delta"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
+	_ "github.com/gdeltflow/gdeltflow/plugins/lookups"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 	"github.com/gdeltflow/gdeltflow/resources"
