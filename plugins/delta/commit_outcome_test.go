@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // Commits whose outcome is unknown: the storage fails while (or after) the
@@ -34,7 +37,7 @@ const (
 // faultyCommits injects commit faults: the next puts of commit files (not
 // checkpoints) get the queued faults, one each, then behave.
 type faultyCommits struct {
-	Storage
+	storage.Storage
 	mu     sync.Mutex
 	faults []commitFault
 	hit    int
@@ -66,7 +69,7 @@ func (f *faultyCommits) PutIfAbsent(ctx context.Context, p string, data []byte) 
 		if err := f.Storage.PutIfAbsent(ctx, p, data); err != nil {
 			return err
 		}
-		return fmt.Errorf("putting %s (retried by the client): %w", p, ErrExist)
+		return fmt.Errorf("putting %s (retried by the client): %w", p, storage.ErrExist)
 	case refused:
 		return fmt.Errorf("putting %s: injected: connection reset", p)
 	}
@@ -76,7 +79,7 @@ func (f *faultyCommits) PutIfAbsent(ctx context.Context, p string, data []byte) 
 // dtCheckTable checks that every file the table references exists and that
 // the live rows are exactly ids 1..want, each once: DuckDB reads the data
 // files (copied out of the storage, which also proves they exist).
-func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
+func dtCheckTable(t *testing.T, st storage.Storage, want int64) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Load(ctx, st)
@@ -94,13 +97,13 @@ func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, dtQuote(p))
+		files = append(files, deltatest.Quote(p))
 	}
 	if len(files) == 0 {
 		t.Fatal("the table has no live file")
 	}
-	rows := dtDuck(t, "SELECT count(*) n, count(DISTINCT id) d, min(id) lo, max(id) hi FROM read_parquet(["+strings.Join(files, ",")+"])")
-	n, d, lo, hi := dtInt(t, rows[0]["n"]), dtInt(t, rows[0]["d"]), dtInt(t, rows[0]["lo"]), dtInt(t, rows[0]["hi"])
+	rows := deltatest.Duck(t, "SELECT count(*) n, count(DISTINCT id) d, min(id) lo, max(id) hi FROM read_parquet(["+strings.Join(files, ",")+"])")
+	n, d, lo, hi := deltatest.Int(t, rows[0]["n"]), deltatest.Int(t, rows[0]["d"]), deltatest.Int(t, rows[0]["lo"]), deltatest.Int(t, rows[0]["hi"])
 	if n != want || d != want || lo != 1 || hi != want {
 		t.Fatalf("DuckDB reads %d rows, %d distinct ids %d..%d; want ids 1..%d once each", n, d, lo, hi, want)
 	}
@@ -109,7 +112,7 @@ func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
 
 // dtOrphans lists the data files no commit references (all of them, whatever
 // their age).
-func dtOrphans(t *testing.T, st Storage) []FileInfo {
+func dtOrphans(t *testing.T, st storage.Storage) []storage.FileInfo {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Load(ctx, st)
@@ -125,7 +128,7 @@ func dtOrphans(t *testing.T, st Storage) []FileInfo {
 
 // dtCommitOutcomes runs the scenarios against a storage made by newStorage
 // (one fresh table per call).
-func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
+func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 	ctx := context.Background()
 
 	// The reply of the first commit attempt is lost; the writer's own retry
@@ -236,15 +239,15 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 }
 
 func TestCommitOutcomeUnknownLocal(t *testing.T) {
-	dtCommitOutcomes(t, func(t *testing.T) Storage { return dtLocal(t, t.TempDir()) })
+	dtCommitOutcomes(t, func(t *testing.T) storage.Storage { return deltatest.Local(t, t.TempDir()) })
 }
 
 func TestCommitOutcomeUnknownS3(t *testing.T) {
-	srv := dtMinIO(t)
+	srv := deltatest.MinIO(t)
 	n := 0
-	dtCommitOutcomes(t, func(t *testing.T) Storage {
+	dtCommitOutcomes(t, func(t *testing.T) storage.Storage {
 		n++
-		return dtS3(t, srv, fmt.Sprintf("outcome/%d", n), nil)
+		return deltatest.S3(t, srv, fmt.Sprintf("outcome/%d", n), nil)
 	})
 }
 
@@ -254,7 +257,7 @@ func TestCommitOutcomeUnknownS3(t *testing.T) {
 // version, where a new TxnID gets a conflict.
 func TestCommitRecognisesItsLandedAttempt(t *testing.T) {
 	ctx := context.Background()
-	st := &faultyCommits{Storage: dtLocal(t, t.TempDir())}
+	st := &faultyCommits{Storage: deltatest.Local(t, t.TempDir())}
 	tbl, _ := OpenTable(ctx, st, TableOptions{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)

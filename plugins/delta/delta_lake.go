@@ -18,6 +18,8 @@ import (
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 const (
@@ -239,7 +241,7 @@ type dlPartition struct {
 type deltaLakeConf struct {
 	retryForever bool // commit_attempts <= 0: a failed write is retried here until it succeeds
 	path         string
-	s3           S3Config
+	s3           storage.S3Config
 	schema       StructType
 	partitions   []dlPartition
 	progress     string
@@ -524,11 +526,11 @@ const connectBackoffMax = 30 * time.Second
 
 // open opens (or creates) the table and returns its writer.
 func (d *deltaLakeOutput) open(ctx context.Context) (*Writer, error) {
-	st, err := Open(d.conf.path, d.conf.s3)
+	st, err := storage.Open(d.conf.path, d.conf.s3)
 	if err != nil {
 		return nil, err
 	}
-	if wc, ok := st.(WritableChecker); ok {
+	if wc, ok := st.(storage.WritableChecker); ok {
 		if err := wc.CheckWritable(ctx); err != nil {
 			return nil, err
 		}
@@ -614,7 +616,7 @@ func (d *deltaLakeOutput) remedy(err error) string {
 		return "the table needs Delta features this writer cannot honour: " + elsewhere
 	case errors.Is(err, ErrMetadataMismatch):
 		return "the table exists with another schema or partitioning: move it aside or " + elsewhere
-	case errors.Is(err, ErrNotADirectory), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+	case errors.Is(err, storage.ErrNotADirectory), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
 		return "a file is where the table's folder must be: move it, or " + elsewhere
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS):
 		return "make the table's folder writable for this process, or " + elsewhere

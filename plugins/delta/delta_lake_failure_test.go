@@ -15,6 +15,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
+
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // logRecorder is a slog handler that keeps "LEVEL message" lines.
@@ -260,7 +262,7 @@ func TestDeltaLakeServiceRetriesAndRecovers(t *testing.T) {
 	if len(rec.matching("INFO", "recovered after")) != 1 {
 		t.Errorf("no recovery line\n%s", rec)
 	}
-	s, err := Load(context.Background(), dtLocal(t, table))
+	s, err := Load(context.Background(), deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +299,7 @@ func TestDeltaLakeRetryForeverGivesUpInAJob(t *testing.T) {
 // stopped after the table opened: the writes are retried in place until the
 // job's give-up time, then the run fails.
 func TestDeltaLakeRetryForeverGivesUpOnS3Down(t *testing.T) {
-	srv := dtMinIO(t)
+	srv := deltatest.MinIO(t)
 	extra := fmt.Sprintf(`    commit_attempts: 0
     s3:
       endpoint: http://%s
@@ -309,7 +311,7 @@ func TestDeltaLakeRetryForeverGivesUpOnS3Down(t *testing.T) {
 	t.Cleanup(runstate.Reset)
 	go func() {
 		for runstate.Failed() == nil {
-			if s, err := Load(context.Background(), dtS3(t, srv, "retry-forever", nil)); err == nil && s.Version >= 1 {
+			if s, err := Load(context.Background(), deltatest.S3(t, srv, "retry-forever", nil)); err == nil && s.Version >= 1 {
 				srv.Stop()
 				return
 			}
@@ -363,7 +365,7 @@ output:
 	if err := st.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(ctx, dtLocal(t, table))
+	s, err := Load(ctx, deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +450,7 @@ output:
 	if err := st.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(ctx, dtLocal(t, table))
+	s, err := Load(ctx, deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // runStream runs a YAML stream to its end.
@@ -78,7 +80,7 @@ logger: { level: warn }
 `, table, dlq)
 	runStream(t, yaml)
 	ctx := context.Background()
-	st, _ := NewLocal(table)
+	st, _ := storage.NewLocal(table)
 	s, err := Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,9 @@ package delta
 import (
 	"errors"
 	"syscall"
-)
 
-// ErrNotADirectory is returned (wrapped) when a local table's path, or a
-// folder on the way to it, exists but is not a directory.
-var ErrNotADirectory = errors.New("not a directory")
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+)
 
 // IsPermanent reports whether err is one that no retry can mend without a
 // person: a damaged table (an unreadable log, a protocol or features this
@@ -19,7 +17,7 @@ func IsPermanent(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, target := range []error{ErrCorruptLog, ErrUnsupportedProtocol, ErrMetadataMismatch, ErrNotADirectory,
+	for _, target := range []error{ErrCorruptLog, ErrUnsupportedProtocol, ErrMetadataMismatch, storage.ErrNotADirectory,
 		syscall.ENOTDIR, syscall.EISDIR, syscall.EACCES, syscall.EPERM, syscall.EROFS} {
 		if errors.Is(err, target) {
 			return true

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // ErrCorruptLog is wrapped by load errors that come from the log's content
@@ -243,7 +245,7 @@ type logListing struct {
 // checkpoints (N.checkpoint.parquet) and complete multi-part V1 checkpoints
 // (N.checkpoint.o.p.parquet). Everything else (.crc, temporary files, V2
 // UUID-named checkpoints, compactions, staged commits) is ignored.
-func parseLogListing(files []FileInfo) *logListing {
+func parseLogListing(files []storage.FileInfo) *logListing {
 	l := &logListing{commits: map[int64]bool{}, checkpoints: map[int64][]string{}, maxCommit: -1}
 	type partSet struct {
 		parts map[int]string
@@ -319,7 +321,7 @@ type lastCheckpoint struct {
 	NumOfAddFiles int64 `json:"numOfAddFiles,omitempty"`
 }
 
-func readLastCheckpoint(ctx context.Context, st Storage) (*lastCheckpoint, error) {
+func readLastCheckpoint(ctx context.Context, st storage.Storage) (*lastCheckpoint, error) {
 	data, err := st.Read(ctx, LastCheckpointPath)
 	if err != nil {
 		return nil, err
@@ -334,13 +336,13 @@ func readLastCheckpoint(ctx context.Context, st Storage) (*lastCheckpoint, error
 // Load reads the latest snapshot: it follows _last_checkpoint to the newest
 // checkpoint (single-file or complete multi-part V1), then applies the JSON
 // commits after it. A table with no commit gives a snapshot at version -1.
-func Load(ctx context.Context, st Storage) (*Snapshot, error) {
+func Load(ctx context.Context, st storage.Storage) (*Snapshot, error) {
 	return load(ctx, st, -1)
 }
 
 // LoadVersion reads the snapshot at an older (or the latest) version, from
 // the newest checkpoint not after it.
-func LoadVersion(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
+func LoadVersion(ctx context.Context, st storage.Storage, version int64) (*Snapshot, error) {
 	if version < 0 {
 		return nil, fmt.Errorf("loading %s: invalid version %d", st.Location(), version)
 	}
@@ -348,13 +350,13 @@ func LoadVersion(ctx context.Context, st Storage, version int64) (*Snapshot, err
 }
 
 // load reads the snapshot at version, or the latest when version is -1.
-func load(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
+func load(ctx context.Context, st storage.Storage, version int64) (*Snapshot, error) {
 	// _last_checkpoint lets the listing start near the end of the log; it is
 	// only a hint, so a missing, torn or stale one falls back to a full listing.
 	if version < 0 {
 		lc, err := readLastCheckpoint(ctx, st)
 		if err == nil && lc.Version > 0 {
-			files, err := listAfter(ctx, st, LogDir+"/", fmt.Sprintf("%s/%020d", LogDir, lc.Version))
+			files, err := storage.ListAfter(ctx, st, LogDir+"/", fmt.Sprintf("%s/%020d", LogDir, lc.Version))
 			if err != nil {
 				return nil, fmt.Errorf("loading %s: %w", st.Location(), err)
 			}
@@ -376,7 +378,7 @@ func load(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
 	return loadFromListing(ctx, st, parseLogListing(files), version)
 }
 
-func loadFromListing(ctx context.Context, st Storage, listing *logListing, version int64) (*Snapshot, error) {
+func loadFromListing(ctx context.Context, st storage.Storage, listing *logListing, version int64) (*Snapshot, error) {
 	target := listing.maxCommit
 	if version >= 0 {
 		if version > target {
@@ -436,7 +438,7 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 
 // replayCommits applies commits s.Version+1 .. target, all of which must be
 // in the listing.
-func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logListing, target int64) error {
+func replayCommits(ctx context.Context, st storage.Storage, s *Snapshot, listing *logListing, target int64) error {
 	for v := s.Version + 1; v <= target; v++ {
 		if !listing.commits[v] {
 			return fmt.Errorf("%w: commit %s is missing (the log has a gap)", ErrCorruptLog, CommitPath(v))
@@ -451,7 +453,7 @@ func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logLis
 	return nil
 }
 
-func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) error {
+func applyCommitFile(ctx context.Context, st storage.Storage, s *Snapshot, v int64) error {
 	actions, err := readCommit(ctx, st, v)
 	if err != nil {
 		return err
@@ -462,7 +464,7 @@ func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) erro
 	return nil
 }
 
-func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
+func readCommit(ctx context.Context, st storage.Storage, v int64) ([]Action, error) {
 	data, err := st.Read(ctx, CommitPath(v))
 	if err != nil {
 		return nil, err
@@ -478,13 +480,13 @@ func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
 // writer), reading version after version until one is missing. (A snapshot
 // so old that other engines' log cleanup removed its next commits must be
 // reloaded with Load instead.)
-func (s *Snapshot) Update(ctx context.Context, st Storage) error {
+func (s *Snapshot) Update(ctx context.Context, st storage.Storage) error {
 	return s.update(ctx, st, nil)
 }
 
 // update is Update with a hook that sees each new commit before it is applied
 // (the transaction's conflict checks).
-func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, actions []Action) error) error {
+func (s *Snapshot) update(ctx context.Context, st storage.Storage, check func(v int64, actions []Action) error) error {
 	if s.Version < 0 {
 		// Nothing known yet: a full load also finds a checkpoint.
 		fresh, err := Load(ctx, st)
@@ -502,7 +504,7 @@ func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, a
 	for {
 		v := s.Version + 1
 		actions, err := readCommit(ctx, st, v)
-		if errors.Is(err, ErrNotExist) {
+		if errors.Is(err, storage.ErrNotExist) {
 			return nil
 		}
 		if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // ErrTxnConflict means the table already holds a txn action for one of the
@@ -65,7 +67,7 @@ type TableOptions struct {
 // Any number of Tables (in this or other processes) may write one table.
 // A Table is safe for concurrent use; commits are serialized.
 type Table struct {
-	st   Storage
+	st   storage.Storage
 	opts TableOptions
 
 	mu            sync.Mutex
@@ -120,7 +122,7 @@ func (t *Table) remember(v int64, actions []Action) error {
 
 // OpenTable loads the latest snapshot of the table (version -1 when the
 // table has no commit yet).
-func OpenTable(ctx context.Context, st Storage, o TableOptions) (*Table, error) {
+func OpenTable(ctx context.Context, st storage.Storage, o TableOptions) (*Table, error) {
 	if o.MaxCommitAttempts <= 0 {
 		o.MaxCommitAttempts = 100
 	}
@@ -132,7 +134,7 @@ func OpenTable(ctx context.Context, st Storage, o TableOptions) (*Table, error) 
 }
 
 // Storage is where the table lives.
-func (t *Table) Storage() Storage { return t.st }
+func (t *Table) Storage() storage.Storage { return t.st }
 
 // Snapshot is the newest state this Table knows. It is owned by the Table and
 // changes with the next Commit, Create or Update: callers must not mutate it
@@ -233,7 +235,7 @@ func (t *Table) Create(ctx context.Context, meta Metadata, proto Protocol) error
 		return err
 	}
 	err = t.st.PutIfAbsent(ctx, CommitPath(0), data)
-	if errors.Is(err, ErrExist) {
+	if errors.Is(err, storage.ErrExist) {
 		if err := t.snap.Update(ctx, t.st); err != nil {
 			return err
 		}
@@ -333,7 +335,7 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 			t.maybeCheckpoint(ctx, v)
 			return v, nil
 		}
-		if !errors.Is(err, ErrExist) {
+		if !errors.Is(err, storage.ErrExist) {
 			return -1, fmt.Errorf("committing version %d of %s: %w (%w)", v, loc, err, ErrOutcomeUnknown)
 		}
 

@@ -9,13 +9,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // dtConcurrentWriters has `writers` Tables (each with its own snapshot, as
 // separate processes would) commit `each` appends to one table at once, each
 // with a txn of its own appId and increasing versions. The log must end up
 // gapless, with every add exactly once and every txn at its last version.
-func dtConcurrentWriters(t *testing.T, base Storage, writers, each int) {
+func dtConcurrentWriters(t *testing.T, base storage.Storage, writers, each int) {
 	ctx := context.Background()
 	st := &dtRaceCounter{Storage: base}
 	setup, err := OpenTable(ctx, st, TableOptions{})
@@ -125,25 +129,25 @@ func dtConcurrentWriters(t *testing.T, base Storage, writers, each int) {
 
 // dtRaceCounter counts the commits that lost the race for their version.
 type dtRaceCounter struct {
-	Storage
+	storage.Storage
 	lost atomic.Int64
 }
 
 func (c *dtRaceCounter) PutIfAbsent(ctx context.Context, p string, data []byte) error {
 	err := c.Storage.PutIfAbsent(ctx, p, data)
-	if errors.Is(err, ErrExist) {
+	if errors.Is(err, storage.ErrExist) {
 		c.lost.Add(1)
 	}
 	return err
 }
 
 func TestConcurrentWritersLocal(t *testing.T) {
-	dtConcurrentWriters(t, dtLocal(t, t.TempDir()), 4, 50)
+	dtConcurrentWriters(t, deltatest.Local(t, t.TempDir()), 4, 50)
 }
 
 func TestTxnConflict(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	a, _ := OpenTable(ctx, st, TableOptions{})
 	if err := a.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
@@ -190,7 +194,7 @@ func TestTxnConflict(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	tbl, _ := OpenTable(ctx, st, TableOptions{EngineInfo: "gdeltflow-test"})
 	if _, err := tbl.Commit(ctx, Commit{Adds: []Add{dtAdd(0)}}); !errors.Is(err, ErrNoTable) {
 		t.Errorf("Commit before Create: %v, want ErrNoTable", err)
@@ -268,7 +272,7 @@ func TestCreate(t *testing.T) {
 
 func TestRemoveAndConflicts(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	a, _ := OpenTable(ctx, st, TableOptions{})
 	if err := a.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
@@ -351,7 +355,7 @@ func TestProtocolSupport(t *testing.T) {
 		t.Errorf("change data feed accepted: %v", err)
 	}
 	ctx := context.Background()
-	tbl, _ := OpenTable(ctx, dtLocal(t, t.TempDir()), TableOptions{})
+	tbl, _ := OpenTable(ctx, deltatest.Local(t, t.TempDir()), TableOptions{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{3, 7, []string{"deletionVectors"}, []string{"deletionVectors"}}); !errors.Is(err, ErrUnsupportedProtocol) {
 		t.Errorf("Create with deletion vectors: %v", err)
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // benchFiles returns the raw content of every file of one table of the
@@ -128,12 +130,12 @@ func BenchmarkDeltaWrite(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
 					b.StopTimer()
-					var st Storage
+					var st storage.Storage
 					var err error
 					if where == "local" {
-						st, err = NewLocal(b.TempDir())
+						st, err = storage.NewLocal(b.TempDir())
 					} else {
-						st, err = NewS3("s3://bench/"+table+"-"+time.Now().Format("150405.000000"), S3Config{
+						st, err = storage.NewS3("s3://bench/"+table+"-"+time.Now().Format("150405.000000"), storage.S3Config{
 							Endpoint: srv.Endpoint, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
 					}
 					if err != nil {

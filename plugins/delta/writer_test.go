@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 var wrSchema = StructType{Fields: []StructField{
@@ -24,7 +26,7 @@ var wrSchema = StructType{Fields: []StructField{
 
 // faultyStorage fails commits (put-if-absent) while failing is set.
 type faultyStorage struct {
-	Storage
+	storage.Storage
 	failing atomic.Bool
 }
 
@@ -42,7 +44,7 @@ func (f *faultyStorage) Write(ctx context.Context, p string, r io.Reader, size i
 	return f.Storage.Write(ctx, p, r, size)
 }
 
-func wrTable(t *testing.T, st Storage) *Table {
+func wrTable(t *testing.T, st storage.Storage) *Table {
 	t.Helper()
 	ctx := context.Background()
 	tb, err := OpenTable(ctx, st, TableOptions{})
@@ -85,7 +87,7 @@ func wrRows(app string, from, to int64) []Row {
 // liveRows counts the rows of the live files from their stats, and checks
 // that no id of an app is in two files... by reading the stats' min/max is not
 // enough, so tests that need ids use DuckDB; here the count suffices.
-func liveRows(t *testing.T, st Storage) int64 {
+func liveRows(t *testing.T, st storage.Storage) int64 {
 	t.Helper()
 	s, err := Load(context.Background(), st)
 	if err != nil {
@@ -100,7 +102,7 @@ func liveRows(t *testing.T, st Storage) int64 {
 
 func TestWriterExactlyOnce(t *testing.T) {
 	ctx := context.Background()
-	st, _ := NewLocal(t.TempDir())
+	st, _ := storage.NewLocal(t.TempDir())
 	w := wrWriter(t, wrTable(t, st), WriterConfig{})
 	res, err := w.Write(ctx, wrRows("a", 1, 100))
 	if err != nil || res.Written != 100 || res.Skipped != 0 || res.Version != 1 {
@@ -138,7 +140,7 @@ func TestWriterExactlyOnce(t *testing.T) {
 
 func TestWriterMisfitFailsAlone(t *testing.T) {
 	ctx := context.Background()
-	st, _ := NewLocal(t.TempDir())
+	st, _ := storage.NewLocal(t.TempDir())
 	w := wrWriter(t, wrTable(t, st), WriterConfig{})
 	rows := wrRows("a", 1, 10)
 	rows[3].Values["score"] = "not a number"
@@ -169,7 +171,7 @@ func TestWriterMisfitFailsAlone(t *testing.T) {
 
 func TestWriterStorageDownThenUp(t *testing.T) {
 	ctx := context.Background()
-	local, _ := NewLocal(t.TempDir())
+	local, _ := storage.NewLocal(t.TempDir())
 	st := &faultyStorage{Storage: local}
 	w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
 	st.failing.Store(true)
@@ -207,7 +209,7 @@ func TestWriterStorageDownThenUp(t *testing.T) {
 // writes reach the commit in.
 func TestWriterOrderWithConcurrentBatches(t *testing.T) {
 	ctx := context.Background()
-	st, _ := NewLocal(t.TempDir())
+	st, _ := storage.NewLocal(t.TempDir())
 	tb := wrTable(t, st)
 	release := make(chan struct{})
 	var first atomic.Bool
@@ -263,7 +265,7 @@ func TestWriterOrderWithConcurrentBatches(t *testing.T) {
 func TestWritersConcurrent(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, _ := NewLocal(dir)
+	st, _ := storage.NewLocal(dir)
 	wrTable(t, st)
 	writers := make([]*Writer, 4)
 	for i := range writers {
@@ -369,7 +371,7 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(5)) // keep garbage out of the heap figure
 	overhead := func(n int64) uint64 {
-		st, _ := NewLocal(t.TempDir())
+		st, _ := storage.NewLocal(t.TempDir())
 		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: WriterOptions{RowGroupBytes: 1 << 20}})
 		rows := wrRows("m", 1, n)
 		runtime.GC()
@@ -398,7 +400,7 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 // 21-40, which would then be skipped as duplicates. Found by a MinIO outage.
 func TestWriterNoCommitOverAHole(t *testing.T) {
 	ctx := context.Background()
-	local, _ := NewLocal(t.TempDir())
+	local, _ := storage.NewLocal(t.TempDir())
 	st := &faultyStorage{Storage: local}
 	w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 1})
 	st.failing.Store(true)
@@ -432,7 +434,7 @@ func TestWriterNoCommitOverAHole(t *testing.T) {
 // though its highest offset is above the other's.
 func TestWritersOverlappingRanges(t *testing.T) {
 	ctx := context.Background()
-	st, _ := NewLocal(t.TempDir())
+	st, _ := storage.NewLocal(t.TempDir())
 	wrTable(t, st)
 	open := func() *Writer {
 		tb, err := OpenTable(ctx, st, TableOptions{})

@@ -1,4 +1,4 @@
-package delta
+package storage
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 	"strings"
 )
 
-// localTempPrefix starts the names of temporary files; vacuum knows it.
-const localTempPrefix = ".tmp-"
+// LocalTempPrefix starts the names of the temporary files a local write
+// creates beside its target: vacuum may delete those a crash left behind.
+const LocalTempPrefix = ".tmp-"
 
 // Local is a table on the local file system.
 type Local struct{ root string }
@@ -46,7 +47,7 @@ func (l *Local) CheckWritable(ctx context.Context) error {
 	if err := os.MkdirAll(l.root, 0o755); err != nil {
 		return fmt.Errorf("delta local %s: creating the table's folder: %w", l.root, err)
 	}
-	f, err := os.CreateTemp(l.root, localTempPrefix+"write-check-")
+	f, err := os.CreateTemp(l.root, LocalTempPrefix+"write-check-")
 	if err != nil {
 		return fmt.Errorf("delta local %s: writing in the table's folder: %w", l.root, err)
 	}
@@ -152,7 +153,7 @@ func (l *Local) writeTemp(full string, fill func(*os.File) error) (string, error
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(dir, localTempPrefix+filepath.Base(full)+"-*")
+	f, err := os.CreateTemp(dir, LocalTempPrefix+filepath.Base(full)+"-*")
 	if err != nil {
 		return "", err
 	}

@@ -1,4 +1,4 @@
-package delta
+package storage_test
 
 import (
 	"bytes"
@@ -11,13 +11,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
-// dtStorageContract checks the behaviour every Storage must have.
-func dtStorageContract(t *testing.T, st Storage) {
+// checkContract checks the behaviour every Storage must have.
+func checkContract(t *testing.T, st storage.Storage) {
 	ctx := context.Background()
-	if _, err := st.Read(ctx, "missing/file"); !errors.Is(err, ErrNotExist) {
-		t.Errorf("Read of a missing file: %v, want ErrNotExist", err)
+	if _, err := st.Read(ctx, "missing/file"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("Read of a missing file: %v, want storage.ErrNotExist", err)
 	}
 	files, err := st.List(ctx, "")
 	if err != nil || len(files) != 0 {
@@ -26,8 +29,8 @@ func dtStorageContract(t *testing.T, st Storage) {
 	if err := st.PutIfAbsent(ctx, "_delta_log/00000000000000000000.json", []byte("one\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutIfAbsent(ctx, "_delta_log/00000000000000000000.json", []byte("two\n")); !errors.Is(err, ErrExist) {
-		t.Fatalf("second PutIfAbsent: %v, want ErrExist", err)
+	if err := st.PutIfAbsent(ctx, "_delta_log/00000000000000000000.json", []byte("two\n")); !errors.Is(err, storage.ErrExist) {
+		t.Fatalf("second PutIfAbsent: %v, want storage.ErrExist", err)
 	}
 	data, err := st.Read(ctx, "_delta_log/00000000000000000000.json")
 	if err != nil || string(data) != "one\n" {
@@ -47,7 +50,7 @@ func dtStorageContract(t *testing.T, st Storage) {
 	if err := st.Write(ctx, "short.parquet", strings.NewReader("abc"), 10); err == nil {
 		t.Error("Write with a short reader succeeded")
 	}
-	if _, err := st.Read(ctx, "short.parquet"); !errors.Is(err, ErrNotExist) {
+	if _, err := st.Read(ctx, "short.parquet"); !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("failed Write left a file: %v", err)
 	}
 	files, err = st.List(ctx, "")
@@ -73,13 +76,13 @@ func dtStorageContract(t *testing.T, st Storage) {
 	if len(files) != 3 {
 		t.Errorf("List(a) = %v", files)
 	}
-	files, err = listAfter(ctx, st, "_delta_log/", "_delta_log/00000000000000000000")
+	files, err = storage.ListAfter(ctx, st, "_delta_log/", "_delta_log/00000000000000000000")
 	if err != nil || len(files) != 2 {
-		t.Errorf("ListAfter = %v, %v", files, err)
+		t.Errorf("storage.ListAfter = %v, %v", files, err)
 	}
-	files, _ = listAfter(ctx, st, "_delta_log/", "_delta_log/00000000000000000000.json")
+	files, _ = storage.ListAfter(ctx, st, "_delta_log/", "_delta_log/00000000000000000000.json")
 	if len(files) != 1 || files[0].Path != "_delta_log/00000000000000000001.json" {
-		t.Errorf("ListAfter = %v", files)
+		t.Errorf("storage.ListAfter = %v", files)
 	}
 	if err := st.Delete(ctx, "a=1/y.parquet"); err != nil {
 		t.Fatal(err)
@@ -87,18 +90,18 @@ func dtStorageContract(t *testing.T, st Storage) {
 	if err := st.Delete(ctx, "a=1/y.parquet"); err != nil {
 		t.Errorf("Delete of a missing file: %v", err)
 	}
-	if _, err := st.Read(ctx, "a=1/y.parquet"); !errors.Is(err, ErrNotExist) {
+	if _, err := st.Read(ctx, "a=1/y.parquet"); !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("Read after Delete: %v", err)
 	}
 	for _, bad := range []string{"", "/abs", "../up", "a/../b", "a//b"} {
-		if _, err := st.Read(ctx, bad); err == nil || errors.Is(err, ErrNotExist) {
+		if _, err := st.Read(ctx, bad); err == nil || errors.Is(err, storage.ErrNotExist) {
 			t.Errorf("Read(%q) = %v, want an invalid path error", bad, err)
 		}
 	}
 }
 
-// dtPutRace has n goroutines put the same path at once: exactly one wins.
-func dtPutRace(t *testing.T, st Storage, n int, path string) {
+// putRace has n goroutines put the same path at once: exactly one wins.
+func putRace(t *testing.T, st storage.Storage, n int, path string) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -121,8 +124,8 @@ func dtPutRace(t *testing.T, st Storage, n int, path string) {
 				t.Fatalf("writers %d and %d both won %s", winner, i, path)
 			}
 			winner = i
-		case !errors.Is(err, ErrExist):
-			t.Fatalf("writer %d: %v, want ErrExist", i, err)
+		case !errors.Is(err, storage.ErrExist):
+			t.Fatalf("writer %d: %v, want storage.ErrExist", i, err)
 		}
 	}
 	if winner < 0 {
@@ -136,11 +139,11 @@ func dtPutRace(t *testing.T, st Storage, n int, path string) {
 
 func TestLocalStorage(t *testing.T) {
 	dir := t.TempDir()
-	st := dtLocal(t, dir)
-	dtStorageContract(t, st)
+	st := deltatest.Local(t, dir)
+	checkContract(t, st)
 	// No temporary file is left behind.
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), localTempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), storage.LocalTempPrefix) {
 			t.Errorf("temporary file left: %s", p)
 		}
 		return nil
@@ -151,26 +154,22 @@ func TestLocalStorage(t *testing.T) {
 }
 
 func TestLocalPutIfAbsentRace(t *testing.T) {
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	for round := 0; round < 20; round++ {
-		dtPutRace(t, st, 8, CommitPath(int64(round)))
+		putRace(t, st, 8, commitPath(round))
 	}
 }
 
 func TestLocalListMissingRoot(t *testing.T) {
-	st := dtLocal(t, filepath.Join(t.TempDir(), "nope"))
+	st := deltatest.Local(t, filepath.Join(t.TempDir(), "nope"))
 	files, err := st.List(context.Background(), "_delta_log/")
 	if err != nil || len(files) != 0 {
 		t.Fatalf("%v %v", files, err)
 	}
-	s, err := Load(context.Background(), st)
-	if err != nil || s.Version != -1 {
-		t.Fatalf("Load of a missing table: %v %v", s, err)
-	}
 }
 
 func TestLocalWriteHonoursContext(t *testing.T) {
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	r := io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), readerFunc(func(p []byte) (int, error) {
 		cancel()
@@ -179,10 +178,13 @@ func TestLocalWriteHonoursContext(t *testing.T) {
 	if err := st.Write(ctx, "x.parquet", r, -1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Write after cancel: %v", err)
 	}
-	if _, err := st.Read(context.Background(), "x.parquet"); !errors.Is(err, ErrNotExist) {
+	if _, err := st.Read(context.Background(), "x.parquet"); !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("cancelled Write left a file: %v", err)
 	}
 }
+
+// commitPath is a commit file's path (the kernel's delta.CommitPath).
+func commitPath(version int) string { return fmt.Sprintf("_delta_log/%020d.json", version) }
 
 type readerFunc func([]byte) (int, error)
 
@@ -191,19 +193,19 @@ func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 func TestOpenLocation(t *testing.T) {
 	dir := t.TempDir()
 	for _, loc := range []string{dir, "file://" + dir} {
-		st, err := Open(loc, S3Config{})
+		st, err := storage.Open(loc, storage.S3Config{})
 		if err != nil || st.Location() != dir {
 			t.Errorf("Open(%s) = %v, %v", loc, st, err)
 		}
 	}
-	st, err := Open("s3://bucket/some/table/", S3Config{Endpoint: "127.0.0.1:1", AccessKeyID: "k", SecretAccessKey: "s"})
+	st, err := storage.Open("s3://bucket/some/table/", storage.S3Config{Endpoint: "127.0.0.1:1", AccessKeyID: "k", SecretAccessKey: "s"})
 	if err != nil || st.Location() != "s3://bucket/some/table" {
 		t.Errorf("Open(s3) = %v, %v", st, err)
 	}
-	if _, err := Open("gs://bucket/t", S3Config{}); err == nil {
+	if _, err := storage.Open("gs://bucket/t", storage.S3Config{}); err == nil {
 		t.Error("gs:// accepted")
 	}
-	if _, err := Open("s3:///t", S3Config{}); err == nil {
+	if _, err := storage.Open("s3:///t", storage.S3Config{}); err == nil {
 		t.Error("s3 without bucket accepted")
 	}
 }

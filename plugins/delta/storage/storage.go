@@ -1,4 +1,4 @@
-package delta
+package storage
 
 import (
 	"context"
@@ -16,6 +16,10 @@ var ErrNotExist = errors.New("delta storage: no such file")
 // ErrExist is returned (wrapped) by Storage.PutIfAbsent when the path already
 // exists: another writer won the race for that commit version.
 var ErrExist = errors.New("delta storage: file already exists")
+
+// ErrNotADirectory is returned (wrapped) when a local table's path, or a
+// folder on the way to it, exists but is not a directory.
+var ErrNotADirectory = errors.New("not a directory")
 
 // FileInfo describes one stored file. Path is relative to the table root.
 type FileInfo struct {
@@ -62,8 +66,10 @@ type ListerAfter interface {
 	ListAfter(ctx context.Context, prefix, startAfter string) ([]FileInfo, error)
 }
 
-// listAfter uses the storage's ListAfter when it has one.
-func listAfter(ctx context.Context, st Storage, prefix, startAfter string) ([]FileInfo, error) {
+// ListAfter lists the files under prefix whose path is greater than
+// startAfter, with the storage's own ListAfter when it has one (else a full
+// listing, cut).
+func ListAfter(ctx context.Context, st Storage, prefix, startAfter string) ([]FileInfo, error) {
 	if la, ok := st.(ListerAfter); ok {
 		return la.ListAfter(ctx, prefix, startAfter)
 	}
