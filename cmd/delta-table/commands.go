@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
@@ -394,13 +395,13 @@ func cmdSchema(ctx context.Context, w io.Writer, st storage.Storage, o viewOptio
 	if json.Valid([]byte(m.SchemaString)) {
 		rep.Schema = json.RawMessage(m.SchemaString)
 	}
-	schema, schemaErr := delta.ParseSchema(m.SchemaString)
+	ts, schemaErr := schema.Parse(m.SchemaString)
 	if schemaErr == nil {
 		part := map[string]bool{}
 		for _, c := range m.PartitionColumns {
 			part[c] = true
 		}
-		rep.Columns = flattenColumns(schema.Fields, "", part)
+		rep.Columns = flattenColumns(ts.Fields, "", part)
 	}
 	if o.JSON {
 		if schemaErr != nil && rep.Schema == nil {
@@ -475,7 +476,7 @@ func cmdSchema(ctx context.Context, w io.Writer, st storage.Storage, o viewOptio
 
 // flattenColumns lists the columns, and the fields of struct columns as
 // "parent.child" after their parent.
-func flattenColumns(fields []delta.StructField, prefix string, part map[string]bool) []schemaColumn {
+func flattenColumns(fields []schema.StructField, prefix string, part map[string]bool) []schemaColumn {
 	var out []schemaColumn
 	for _, f := range fields {
 		c := schemaColumn{

@@ -20,6 +20,8 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 const (
@@ -242,7 +244,7 @@ type deltaLakeConf struct {
 	retryForever bool // commit_attempts <= 0: a failed write is retried here until it succeeds
 	path         string
 	s3           storage.S3Config
-	schema       StructType
+	schema       schema.StructType
 	partitions   []dlPartition
 	progress     string
 	appID        *service.InterpolatedString
@@ -312,7 +314,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 				return c, err
 			}
 		}
-		if c.schema, err = ParseSchemaYAML(raw); err != nil {
+		if c.schema, err = schema.ParseYAML(raw); err != nil {
 			return c, fmt.Errorf("%s: %w", dlFieldSchema, err)
 		}
 	default:
@@ -341,7 +343,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 			if dp.value == nil {
 				return c, fmt.Errorf("partition column %q is not in the schema: give it a value", dp.column)
 			}
-			c.schema.Fields = append(c.schema.Fields, StructField{Name: dp.column, Type: DataType{Primitive: dp.typ}, Nullable: true})
+			c.schema.Fields = append(c.schema.Fields, schema.StructField{Name: dp.column, Type: schema.DataType{Primitive: dp.typ}, Nullable: true})
 		}
 		c.partitions = append(c.partitions, dp)
 		c.writer.PartitionColumns = append(c.writer.PartitionColumns, dp.column)

@@ -26,6 +26,8 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // The Parquet data-file writer. Rows arrive as map[string]any (what the GDELT
@@ -106,7 +108,7 @@ func (e *ValueError) prefix(p string) *ValueError {
 // per column chunk. It is not safe for concurrent use.
 type FileWriter struct {
 	out    *pqCountingWriter
-	schema StructType
+	schema schema.StructType
 	root   *pqNode
 	leaves []*pqNode
 	cols   []*pqColumn
@@ -141,7 +143,7 @@ type FileWriter struct {
 // caller passes the schema without partition columns. Close writes the
 // footer; w itself is not closed. Nothing is written to w before the first
 // row group is flushed.
-func NewFileWriter(w io.Writer, s StructType, o WriterOptions) (*FileWriter, error) {
+func NewFileWriter(w io.Writer, s schema.StructType, o WriterOptions) (*FileWriter, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func NewFileWriter(w io.Writer, s StructType, o WriterOptions) (*FileWriter, err
 		o.PageBufferSize = DefaultPageBufferSize
 	}
 	b := pqBuilder{}
-	root, err := b.build(&StructField{Name: "", Type: StructOf(s.Fields...), Nullable: false}, 0, 0, "")
+	root, err := b.build(&schema.StructField{Name: "", Type: schema.StructOf(s.Fields...), Nullable: false}, 0, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +362,7 @@ func pqSchemaElements(root parquet.Node) []format.SchemaElement {
 }
 
 // Schema returns the schema the file is written with.
-func (f *FileWriter) Schema() StructType { return f.schema }
+func (f *FileWriter) Schema() schema.StructType { return f.schema }
 
 // Rows returns the number of rows written so far.
 func (f *FileWriter) Rows() int64 { return f.rows }
@@ -1128,7 +1130,7 @@ type pqNode struct {
 	optional bool
 	def      int // definition level when this node is present
 	rep      int // list/map: the repetition level of their entries; others: of the enclosing list
-	typ      DataType
+	typ      schema.DataType
 
 	fields     []*pqNode // struct
 	elem       *pqNode   // list
@@ -1163,7 +1165,7 @@ type pqBuilder struct {
 
 // build compiles field f whose parent is present at definition level
 // parentDef and repeated at parentRep.
-func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath string) (*pqNode, error) {
+func (b *pqBuilder) build(f *schema.StructField, parentDef, parentRep int, parentPath string) (*pqNode, error) {
 	n := &pqNode{name: f.Name, optional: f.Nullable, rep: parentRep, typ: f.Type, first: len(b.leaves)}
 	n.path = f.Name
 	if parentPath != "" {
@@ -1188,12 +1190,12 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 			n.fields = append(n.fields, c)
 		}
 		if len(n.fields) == 0 {
-			return nil, fmt.Errorf("column %s: a struct needs at least one field", schOr(n.path, "schema"))
+			return nil, fmt.Errorf("column %s: a struct needs at least one field", orElse(n.path, "schema"))
 		}
 	case t.Array != nil:
 		n.kind = pqList
 		n.rep = parentRep + 1
-		e, err := b.build(&StructField{Name: "element", Type: t.Array.ElementType, Nullable: t.Array.ContainsNull}, n.def+1, n.rep, n.path)
+		e, err := b.build(&schema.StructField{Name: "element", Type: t.Array.ElementType, Nullable: t.Array.ContainsNull}, n.def+1, n.rep, n.path)
 		if err != nil {
 			return nil, err
 		}
@@ -1202,11 +1204,11 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 	case t.Map != nil:
 		n.kind = pqMap
 		n.rep = parentRep + 1
-		k, err := b.build(&StructField{Name: "key", Type: t.Map.KeyType, Nullable: false}, n.def+1, n.rep, n.path)
+		k, err := b.build(&schema.StructField{Name: "key", Type: t.Map.KeyType, Nullable: false}, n.def+1, n.rep, n.path)
 		if err != nil {
 			return nil, err
 		}
-		v, err := b.build(&StructField{Name: "value", Type: t.Map.ValueType, Nullable: t.Map.ValueContainsNull}, n.def+1, n.rep, n.path)
+		v, err := b.build(&schema.StructField{Name: "value", Type: t.Map.ValueType, Nullable: t.Map.ValueContainsNull}, n.def+1, n.rep, n.path)
 		if err != nil {
 			return nil, err
 		}
@@ -1223,11 +1225,11 @@ func (b *pqBuilder) build(f *StructField, parentDef, parentRep int, parentPath s
 		n.maxDef = n.def
 		n.maxRep = parentRep
 		switch t.Primitive {
-		case TypeString:
+		case schema.TypeString:
 			n.fast = pqFastString
-		case TypeLong:
+		case schema.TypeLong:
 			n.fast = pqFastLong
-		case TypeDouble:
+		case schema.TypeDouble:
 			n.fast = pqFastDouble
 		}
 		n.col = len(b.leaves)
@@ -1517,33 +1519,33 @@ type pqConverter func(v any) (pqValue, error)
 
 func pqPrimitive(name string) (parquet.Node, pqConverter, error) {
 	switch name {
-	case TypeString:
+	case schema.TypeString:
 		return parquet.String(), pqString, nil
-	case TypeBinary:
+	case schema.TypeBinary:
 		return parquet.Leaf(parquet.ByteArrayType), pqBinary, nil
-	case TypeLong:
+	case schema.TypeLong:
 		return parquet.Leaf(parquet.Int64Type), pqLong, nil
-	case TypeInteger:
-		return parquet.Leaf(parquet.Int32Type), pqIntN(TypeInteger, math.MinInt32, math.MaxInt32), nil
-	case TypeShort:
-		return parquet.Int(16), pqIntN(TypeShort, math.MinInt16, math.MaxInt16), nil
-	case TypeByte:
-		return parquet.Int(8), pqIntN(TypeByte, math.MinInt8, math.MaxInt8), nil
-	case TypeDouble:
+	case schema.TypeInteger:
+		return parquet.Leaf(parquet.Int32Type), pqIntN(schema.TypeInteger, math.MinInt32, math.MaxInt32), nil
+	case schema.TypeShort:
+		return parquet.Int(16), pqIntN(schema.TypeShort, math.MinInt16, math.MaxInt16), nil
+	case schema.TypeByte:
+		return parquet.Int(8), pqIntN(schema.TypeByte, math.MinInt8, math.MaxInt8), nil
+	case schema.TypeDouble:
 		return parquet.Leaf(parquet.DoubleType), pqDouble, nil
-	case TypeFloat:
+	case schema.TypeFloat:
 		return parquet.Leaf(parquet.FloatType), pqFloat, nil
-	case TypeBoolean:
+	case schema.TypeBoolean:
 		return parquet.Leaf(parquet.BooleanType), pqBoolean, nil
-	case TypeDate:
+	case schema.TypeDate:
 		return parquet.Date(), pqDate, nil
-	case TypeTimestamp:
-		return parquet.TimestampAdjusted(parquet.Microsecond, true), pqTimestamp(TypeTimestamp), nil
-	case TypeTimestampNTZ:
-		return parquet.TimestampAdjusted(parquet.Microsecond, false), pqTimestamp(TypeTimestampNTZ), nil
+	case schema.TypeTimestamp:
+		return parquet.TimestampAdjusted(parquet.Microsecond, true), pqTimestamp(schema.TypeTimestamp), nil
+	case schema.TypeTimestampNTZ:
+		return parquet.TimestampAdjusted(parquet.Microsecond, false), pqTimestamp(schema.TypeTimestampNTZ), nil
 	}
 	if strings.HasPrefix(name, "decimal") {
-		p, s, err := schDecimal(name)
+		p, s, err := schema.ParseDecimal(name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -1606,7 +1608,7 @@ func pqString(v any) (pqValue, error) {
 		}
 		return pqBytesV(x), nil
 	}
-	return pqValue{}, pqWant(TypeString, v)
+	return pqValue{}, pqWant(schema.TypeString, v)
 }
 
 func pqBinary(v any) (pqValue, error) {
@@ -1616,7 +1618,7 @@ func pqBinary(v any) (pqValue, error) {
 	case string:
 		return pqStringV(x), nil
 	}
-	return pqValue{}, pqWant(TypeBinary, v)
+	return pqValue{}, pqWant(schema.TypeBinary, v)
 }
 
 // pqInt64 accepts Go integers, integral floats and json.Number.
@@ -1672,7 +1674,7 @@ func pqLong(v any) (pqValue, error) {
 	}
 	i, ok := pqInt64(v)
 	if !ok {
-		return pqValue{}, pqWant(TypeLong, v)
+		return pqValue{}, pqWant(schema.TypeLong, v)
 	}
 	return pqInt64V(i), nil
 }
@@ -1714,7 +1716,7 @@ func pqDouble(v any) (pqValue, error) {
 	}
 	f, ok := pqFloat64(v)
 	if !ok {
-		return pqValue{}, pqWant(TypeDouble, v)
+		return pqValue{}, pqWant(schema.TypeDouble, v)
 	}
 	return pqDoubleV(f), nil
 }
@@ -1722,7 +1724,7 @@ func pqDouble(v any) (pqValue, error) {
 func pqFloat(v any) (pqValue, error) {
 	f, ok := pqFloat64(v)
 	if !ok {
-		return pqValue{}, pqWant(TypeFloat, v)
+		return pqValue{}, pqWant(schema.TypeFloat, v)
 	}
 	if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
 		return pqValue{}, &ValueError{Reason: fmt.Sprintf("want float, got %g: out of range", f)}
@@ -1734,7 +1736,7 @@ func pqBoolean(v any) (pqValue, error) {
 	if b, ok := v.(bool); ok {
 		return pqBoolV(b), nil
 	}
-	return pqValue{}, pqWant(TypeBoolean, v)
+	return pqValue{}, pqWant(schema.TypeBoolean, v)
 }
 
 const pqDayMicros = 86400 * 1000000
@@ -1766,7 +1768,7 @@ func pqDate(v any) (pqValue, error) {
 }
 
 func pqTimestamp(name string) pqConverter {
-	ntz := name == TypeTimestampNTZ
+	ntz := name == schema.TypeTimestampNTZ
 	return func(v any) (pqValue, error) {
 		var t time.Time
 		switch x := v.(type) {

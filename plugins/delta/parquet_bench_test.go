@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 )
 
 // BenchmarkParquetWrite writes the decoded rows of a GDELT file into a zstd
@@ -134,7 +134,7 @@ func pqtBenchCPU() int64 {
 
 type pqtBenchCase struct {
 	name   string
-	table  *schema.Table
+	table  *gschema.Table
 	nested bool
 	tsv    func(testing.TB) []byte
 	level  int // WriterOptions.CompressionLevel
@@ -145,17 +145,17 @@ type pqtBenchCase struct {
 // level 3, DuckDB's, for a like-for-like codec.
 func pqtBenchCases() []pqtBenchCase {
 	return []pqtBenchCase{
-		{"export", schema.Events, false, pqtExportTSV, 0},
-		{"mentions", schema.Mentions, false, pqtMentionsTSV, 0},
-		{"gkg", schema.GKG, false, pqtGKGTSV, 0},
-		{"gkg-nested", schema.GKG, true, pqtGKGTSV, 0},
-		{"export-zstd3", schema.Events, false, pqtExportTSV, 3},
-		{"mentions-zstd3", schema.Mentions, false, pqtMentionsTSV, 3},
-		{"gkg-zstd3", schema.GKG, false, pqtGKGTSV, 3},
+		{"export", gschema.Events, false, pqtExportTSV, 0},
+		{"mentions", gschema.Mentions, false, pqtMentionsTSV, 0},
+		{"gkg", gschema.GKG, false, pqtGKGTSV, 0},
+		{"gkg-nested", gschema.GKG, true, pqtGKGTSV, 0},
+		{"export-zstd3", gschema.Events, false, pqtExportTSV, 3},
+		{"mentions-zstd3", gschema.Mentions, false, pqtMentionsTSV, 3},
+		{"gkg-zstd3", gschema.GKG, false, pqtGKGTSV, 3},
 	}
 }
 
-func pqtBenchDecode(tb testing.TB, t *schema.Table, nested bool, tsv []byte) []map[string]any {
+func pqtBenchDecode(tb testing.TB, t *gschema.Table, nested bool, tsv []byte) []map[string]any {
 	tb.Helper()
 	rows, err := pqtDecodeTSV(t, nested, tsv)
 	if err != nil {

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // Test data and the DuckDB oracle (tests/duckdb/query.mjs). Without node,
@@ -101,7 +103,7 @@ func pqtMentionsTSV(tb testing.TB) []byte {
 }
 
 // pqtDecodeTSV decodes every line of a raw GDELT file.
-func pqtDecodeTSV(t *schema.Table, nested bool, tsv []byte) ([]map[string]any, error) {
+func pqtDecodeTSV(t *gschema.Table, nested bool, tsv []byte) ([]map[string]any, error) {
 	d := gdelt.NewDecoder(t, nested)
 	lines := bytes.Split(bytes.TrimSuffix(tsv, []byte("\n")), []byte("\n"))
 	rows := make([]map[string]any, 0, len(lines))
@@ -131,7 +133,7 @@ func pqtDuck(tb testing.TB, sql string) []map[string]any {
 func pqtQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // pqtWriteFile writes rows to a new file in dir and returns its path and stats.
-func pqtWriteFile(tb testing.TB, dir string, s StructType, o WriterOptions, rows []map[string]any) (string, *Stats) {
+func pqtWriteFile(tb testing.TB, dir string, s schema.StructType, o WriterOptions, rows []map[string]any) (string, *Stats) {
 	tb.Helper()
 	path := filepath.Join(dir, fmt.Sprintf("part-%d.parquet", time.Now().UnixNano()))
 	fh, err := os.Create(path)

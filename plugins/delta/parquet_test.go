@@ -20,8 +20,10 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // The round trips go through DuckDB (tests/duckdb/query.mjs), an
@@ -30,13 +32,13 @@ import (
 
 func TestParquetGDELTRoundTripDuckDB(t *testing.T) {
 	cases := []struct {
-		table   *schema.Table
+		table   *gschema.Table
 		tsv     func(testing.TB) []byte
 		columns int
 	}{
-		{schema.Events, pqtExportTSV, 61},
-		{schema.Mentions, pqtSmallMentionsTSV, 16},
-		{schema.GKG, pqtGKGTSV, 27},
+		{gschema.Events, pqtExportTSV, 61},
+		{gschema.Mentions, pqtSmallMentionsTSV, 16},
+		{gschema.GKG, pqtGKGTSV, 27},
 	}
 	for _, c := range cases {
 		t.Run(c.table.Name, func(t *testing.T) {
@@ -169,7 +171,7 @@ func pqtSameValue(want, got any) error {
 // ZSTD for every column chunk, V1 data pages only (the page headers read
 // back with parquet-go's thrift decoder), columns in schema order, the
 // expected row groups; and that parquet-go opens it too.
-func pqtCheckFile(t *testing.T, path string, s StructType, rows int64, wantRowGroups int) {
+func pqtCheckFile(t *testing.T, path string, s schema.StructType, rows int64, wantRowGroups int) {
 	t.Helper()
 	meta := pqtDuck(t, "SELECT row_group_id, path_in_schema, compression FROM parquet_metadata("+pqtQuote(path)+")")
 	groups := map[string]bool{}
@@ -240,7 +242,7 @@ func pqtCheckFile(t *testing.T, path string, s StructType, rows int64, wantRowGr
 
 // pqtCheckStats compares the flat leaves' stats with DuckDB's
 // min, max and count(*) - count(x).
-func pqtCheckStats(t *testing.T, path string, s StructType, st *Stats) {
+func pqtCheckStats(t *testing.T, path string, s schema.StructType, st *Stats) {
 	t.Helper()
 	var sel []string
 	type leaf struct {
@@ -249,8 +251,8 @@ func pqtCheckStats(t *testing.T, path string, s StructType, st *Stats) {
 		prim string
 	}
 	var leaves []leaf
-	var walk func(prefix string, keys []string, fields []StructField)
-	walk = func(prefix string, keys []string, fields []StructField) {
+	var walk func(prefix string, keys []string, fields []schema.StructField)
+	walk = func(prefix string, keys []string, fields []schema.StructField) {
 		for _, f := range fields {
 			expr := prefix + `"` + f.Name + `"`
 			k := append(append([]string(nil), keys...), f.Name)
@@ -304,17 +306,17 @@ func pqtCheckStats(t *testing.T, path string, s StructType, st *Stats) {
 			continue
 		}
 		switch l.prim {
-		case TypeLong:
+		case schema.TypeLong:
 			if fmt.Sprint(mn) != dmin.(json.Number).String() || fmt.Sprint(mx) != dmax.(json.Number).String() {
 				t.Errorf("%s: min/max %v %v, DuckDB %v %v", name, mn, mx, dmin, dmax)
 			}
-		case TypeDouble:
+		case schema.TypeDouble:
 			fmin, _ := dmin.(json.Number).Float64()
 			fmax, _ := dmax.(json.Number).Float64()
 			if mn.(float64) != fmin || mx.(float64) != fmax {
 				t.Errorf("%s: min/max %v %v, DuckDB %v %v", name, mn, mx, dmin, dmax)
 			}
-		case TypeString:
+		case schema.TypeString:
 			smin, smax := dmin.(string), dmax.(string)
 			wantMax, _ := pqStatsTruncateMax(smax)
 			if mn.(string) != pqStatsTruncateMin(smin) || mx.(string) != wantMax {
@@ -329,12 +331,12 @@ func pqtCheckStats(t *testing.T, path string, s StructType, st *Stats) {
 
 func TestParquetNestedGKGDuckDB(t *testing.T) {
 	pqtDuckSetup(t)
-	rows, err := pqtDecodeTSV(schema.GKG, true, pqtGKGTSV(t))
+	rows, err := pqtDecodeTSV(gschema.GKG, true, pqtGKGTSV(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows = rows[:60]
-	s := GDELTSchema(schema.GKG, true)
+	s := GDELTSchema(gschema.GKG, true)
 	allNull := map[string]any{}
 	for _, f := range s.Fields {
 		allNull[f.Name] = nil
@@ -408,12 +410,12 @@ func TestParquetNestedGKGDuckDB(t *testing.T) {
 }
 
 func TestParquetBadValues(t *testing.T) {
-	s := StructType{Fields: []StructField{
-		NewField("id", LongType, false),
-		NewField("score", DoubleType, true),
-		NewField("name", StringType, true),
-		NewField("items", ArrayOf(StructOf(NewField("count", LongType, true), NewField("tag", StringType, true)), true), true),
-		NewField("tone", StructOf(NewField("tone", DoubleType, true)), true),
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("id", schema.LongType, false),
+		schema.NewField("score", schema.DoubleType, true),
+		schema.NewField("name", schema.StringType, true),
+		schema.NewField("items", schema.ArrayOf(schema.StructOf(schema.NewField("count", schema.LongType, true), schema.NewField("tag", schema.StringType, true)), true), true),
+		schema.NewField("tone", schema.StructOf(schema.NewField("tone", schema.DoubleType, true)), true),
 	}}
 	var buf bytes.Buffer
 	w, err := NewFileWriter(&buf, s, WriterOptions{RowGroupRows: 2})
@@ -500,14 +502,14 @@ func TestParquetBadValues(t *testing.T) {
 // caller may hold and reads them back with DuckDB.
 func TestParquetAllTypesDuckDB(t *testing.T) {
 	pqtDuckSetup(t)
-	s := StructType{Fields: []StructField{
-		NewField("l", LongType, true), NewField("i", IntegerType, true), NewField("sh", ShortType, true),
-		NewField("b", ByteType, true), NewField("d", DoubleType, true), NewField("f", FloatType, true),
-		NewField("s", StringType, true), NewField("bo", BooleanType, true), NewField("dt", DateType, true),
-		NewField("ts", TimestampType, true), NewField("tn", TimestampNTZType, true), NewField("bin", BinaryType, true),
-		NewField("d1", DecimalType(5, 2), true), NewField("d2", DecimalType(15, 3), true), NewField("d3", DecimalType(25, 4), true),
-		NewField("arr", ArrayOf(StringType, true), true), NewField("m", MapOf(StringType, LongType, true), true),
-		NewField("req", StringType, false),
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("l", schema.LongType, true), schema.NewField("i", schema.IntegerType, true), schema.NewField("sh", schema.ShortType, true),
+		schema.NewField("b", schema.ByteType, true), schema.NewField("d", schema.DoubleType, true), schema.NewField("f", schema.FloatType, true),
+		schema.NewField("s", schema.StringType, true), schema.NewField("bo", schema.BooleanType, true), schema.NewField("dt", schema.DateType, true),
+		schema.NewField("ts", schema.TimestampType, true), schema.NewField("tn", schema.TimestampNTZType, true), schema.NewField("bin", schema.BinaryType, true),
+		schema.NewField("d1", schema.DecimalType(5, 2), true), schema.NewField("d2", schema.DecimalType(15, 3), true), schema.NewField("d3", schema.DecimalType(25, 4), true),
+		schema.NewField("arr", schema.ArrayOf(schema.StringType, true), true), schema.NewField("m", schema.MapOf(schema.StringType, schema.LongType, true), true),
+		schema.NewField("req", schema.StringType, false),
 	}}
 	ts := time.Date(2023, 7, 2, 15, 30, 45, 123456000, time.UTC)
 	rows := []map[string]any{
@@ -578,7 +580,7 @@ func TestStatsMatchSparkGolden(t *testing.T) {
 			golden = a.Add.Stats
 		}
 	}
-	s, err := ParseSchema(schemaString)
+	s, err := schema.Parse(schemaString)
 	if err != nil || golden == "" {
 		t.Fatalf("golden: %v %q", err, golden)
 	}
@@ -643,7 +645,7 @@ func TestStatsMatchSparkGolden(t *testing.T) {
 
 func TestParquetEmptyFile(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewFileWriter(&buf, GDELTSchema(schema.Mentions, false), WriterOptions{})
+	w, err := NewFileWriter(&buf, GDELTSchema(gschema.Mentions, false), WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -699,7 +701,7 @@ func TestStatsTruncation(t *testing.T) {
 }
 
 func TestStatsJSONOrder(t *testing.T) {
-	s := StructType{Fields: []StructField{NewField("z", LongType, true), NewField("a", StructOf(NewField("y", StringType, true), NewField("b", DoubleType, true)), true)}}
+	s := schema.StructType{Fields: []schema.StructField{schema.NewField("z", schema.LongType, true), schema.NewField("a", schema.StructOf(schema.NewField("y", schema.StringType, true), schema.NewField("b", schema.DoubleType, true)), true)}}
 	st := &Stats{NumRecords: 2, MinValues: map[string]any{"a": map[string]any{"b": 1.5, "y": "<&>"}, "z": int64(1)},
 		MaxValues: map[string]any{"z": int64(3), "extra": int64(1)}, NullCount: map[string]any{}, schema: &s}
 	js, err := st.JSON()
@@ -785,11 +787,11 @@ func TestParquetMemoryChild(t *testing.T) {
 	if os.Getenv("PQ_MEMORY_CHILD") != "1" {
 		t.Skip("run by TestParquetMemoryBounded")
 	}
-	rows, err := pqtDecodeTSV(schema.Events, false, pqtExportTSV(t))
+	rows, err := pqtDecodeTSV(gschema.Events, false, pqtExportTSV(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := GDELTSchema(schema.Events, false)
+	s := GDELTSchema(gschema.Events, false)
 	measure := func(n int) pqtMemResult {
 		runtime.GC()
 		ms0 := pqtMemStats()
@@ -833,7 +835,7 @@ func TestParquetMemoryChild(t *testing.T) {
 
 // TestParquetRowGroupRows: row groups hold exactly RowGroupRows rows.
 func TestParquetRowGroupRows(t *testing.T) {
-	s := StructType{Fields: []StructField{NewField("x", LongType, true)}}
+	s := schema.StructType{Fields: []schema.StructField{schema.NewField("x", schema.LongType, true)}}
 	w, err := NewFileWriter(io.Discard, s, WriterOptions{RowGroupRows: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -860,7 +862,7 @@ func TestParquetRowGroupRows(t *testing.T) {
 }
 
 func TestParquetOptions(t *testing.T) {
-	s := StructType{Fields: []StructField{NewField("x", StringType, true)}}
+	s := schema.StructType{Fields: []schema.StructField{schema.NewField("x", schema.StringType, true)}}
 	for _, c := range []string{"zstd", "snappy", "gzip", "uncompressed", ""} {
 		var buf bytes.Buffer
 		w, err := NewFileWriter(&buf, s, WriterOptions{Compression: c})
@@ -891,10 +893,10 @@ func TestParquetOptions(t *testing.T) {
 	if _, err := NewFileWriter(io.Discard, s, WriterOptions{Compression: "lzo"}); err == nil {
 		t.Error("lzo accepted")
 	}
-	if _, err := NewFileWriter(io.Discard, StructType{}, WriterOptions{}); err == nil {
+	if _, err := NewFileWriter(io.Discard, schema.StructType{}, WriterOptions{}); err == nil {
 		t.Error("empty schema accepted")
 	}
-	if _, err := NewFileWriter(io.Discard, StructType{Fields: []StructField{NewField("x", DataType{Primitive: "void"}, true)}}, WriterOptions{}); err == nil {
+	if _, err := NewFileWriter(io.Discard, schema.StructType{Fields: []schema.StructField{schema.NewField("x", schema.DataType{Primitive: "void"}, true)}}, WriterOptions{}); err == nil {
 		t.Error("void accepted")
 	}
 }

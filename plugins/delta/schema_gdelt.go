@@ -1,8 +1,10 @@
 package delta
 
 import (
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // The gdelt_table values for what gdelt_join emits.
@@ -12,10 +14,10 @@ const (
 )
 
 // AuditWindowsSchema is the schema of audit/windows (join.AuditColumns).
-func AuditWindowsSchema() StructType {
-	var st StructType
+func AuditWindowsSchema() schema.StructType {
+	var st schema.StructType
 	for _, c := range join.AuditColumns() {
-		st.Fields = append(st.Fields, StructField{Name: c.Name, Type: DataType{Primitive: c.Type}, Nullable: true, Metadata: map[string]any{"comment": c.Doc}})
+		st.Fields = append(st.Fields, schema.StructField{Name: c.Name, Type: schema.DataType{Primitive: c.Type}, Nullable: true, Metadata: map[string]any{"comment": c.Doc}})
 	}
 	return st
 }
@@ -26,48 +28,48 @@ func AuditWindowsSchema() StructType {
 // columns that have a nested form take it (lists of structs become
 // array<struct<...>>, the tone a struct, plain lists array<string>) and the
 // two columns parsed out of V2EXTRASXML follow the table's own columns.
-func GDELTSchema(t *schema.Table, nested bool) StructType {
-	nested = nested && t.Name == schema.GKGTable
-	st := StructType{Fields: make([]StructField, 0, len(t.Columns)+len(schema.GKGExtrasColumns))}
+func GDELTSchema(t *gschema.Table, nested bool) schema.StructType {
+	nested = nested && t.Name == gschema.GKGTable
+	st := schema.StructType{Fields: make([]schema.StructField, 0, len(t.Columns)+len(gschema.GKGExtrasColumns))}
 	for _, c := range t.Columns {
-		var dt DataType
-		if nested && c.Nesting != schema.Flat && c.Nested != nil {
+		var dt schema.DataType
+		if nested && c.Nesting != gschema.Flat && c.Nested != nil {
 			dt = gdeltFieldType(c.Nested)
 		} else {
 			dt = gdeltKindType(c.Kind)
 		}
-		st.Fields = append(st.Fields, StructField{Name: c.Name, Type: dt, Nullable: true})
+		st.Fields = append(st.Fields, schema.StructField{Name: c.Name, Type: dt, Nullable: true})
 	}
 	if nested {
-		for _, f := range schema.GKGExtrasColumns {
-			st.Fields = append(st.Fields, StructField{Name: f.Name, Type: gdeltFieldType(&f), Nullable: true})
+		for _, f := range gschema.GKGExtrasColumns {
+			st.Fields = append(st.Fields, schema.StructField{Name: f.Name, Type: gdeltFieldType(&f), Nullable: true})
 		}
 	}
 	return st
 }
 
-func gdeltKindType(k schema.Kind) DataType {
+func gdeltKindType(k gschema.Kind) schema.DataType {
 	switch k {
-	case schema.Int64:
-		return LongType
-	case schema.Float64:
-		return DoubleType
+	case gschema.Int64:
+		return schema.LongType
+	case gschema.Float64:
+		return schema.DoubleType
 	}
-	return StringType
+	return schema.StringType
 }
 
 // gdeltFieldType maps a nested GKG field. Elements and struct members are
 // nullable: the decoder leaves an empty part of a block as nil.
-func gdeltFieldType(f *schema.Field) DataType {
+func gdeltFieldType(f *gschema.Field) schema.DataType {
 	switch f.Kind {
-	case schema.List:
-		return ArrayOf(gdeltFieldType(f.Elem), true)
-	case schema.Struct:
-		fields := make([]StructField, len(f.Fields))
+	case gschema.List:
+		return schema.ArrayOf(gdeltFieldType(f.Elem), true)
+	case gschema.Struct:
+		fields := make([]schema.StructField, len(f.Fields))
 		for i := range f.Fields {
-			fields[i] = StructField{Name: f.Fields[i].Name, Type: gdeltFieldType(&f.Fields[i]), Nullable: true}
+			fields[i] = schema.StructField{Name: f.Fields[i].Name, Type: gdeltFieldType(&f.Fields[i]), Nullable: true}
 		}
-		return StructOf(fields...)
+		return schema.StructOf(fields...)
 	}
 	return gdeltKindType(f.Kind)
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // Per-file statistics (PROTOCOL.md, "Per-file Statistics") for the add
@@ -37,7 +39,7 @@ type Stats struct {
 	NullCount  map[string]any
 
 	// schema orders the JSON keys like the columns; nil sorts them.
-	schema *StructType
+	schema *schema.StructType
 }
 
 // JSON returns the add action's "stats" string:
@@ -61,17 +63,17 @@ func (s *Stats) JSON() (string, error) {
 
 // pqStatsWriteObject writes m with the keys in the order of st's fields, then
 // any other keys sorted.
-func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *StructType) error {
+func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *schema.StructType) error {
 	b.WriteByte('{')
 	n := 0
 	done := make(map[string]bool, len(m))
-	writeKV := func(k string, v any, sub *StructType) error {
+	writeKV := func(k string, v any, sub *schema.StructType) error {
 		if n > 0 {
 			b.WriteByte(',')
 		}
 		n++
 		done[k] = true
-		schWriteString(b, k)
+		writeJSONString(b, k)
 		b.WriteByte(':')
 		if mm, ok := v.(map[string]any); ok {
 			return pqStatsWriteObject(b, mm, sub)
@@ -110,7 +112,7 @@ func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *StructType) error
 func pqStatsWriteValue(b *bytes.Buffer, v any) error {
 	switch x := v.(type) {
 	case string:
-		schWriteString(b, x)
+		writeJSONString(b, x)
 		return nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -135,7 +137,7 @@ type pqStatsColumn struct {
 }
 
 // pqStatsFromFooter builds the file's Stats from the footer metadata.
-func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode, schema StructType) (*Stats, error) {
+func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode, schema schema.StructType) (*Stats, error) {
 	cols := make([]pqStatsColumn, len(leaves))
 	for i := range cols {
 		cols[i].bounded = true
@@ -283,17 +285,17 @@ func pqCmp[T int32 | int64 | float32 | float64](x, y T) int {
 func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 	prim := n.typ.Primitive
 	switch prim {
-	case TypeLong:
+	case schema.TypeLong:
 		if len(b) != 8 {
 			return nil, false
 		}
 		return int64(binary.LittleEndian.Uint64(b)), true
-	case TypeInteger, TypeShort, TypeByte:
+	case schema.TypeInteger, schema.TypeShort, schema.TypeByte:
 		if len(b) != 4 {
 			return nil, false
 		}
 		return int64(int32(binary.LittleEndian.Uint32(b))), true
-	case TypeDouble:
+	case schema.TypeDouble:
 		if len(b) != 8 {
 			return nil, false
 		}
@@ -305,7 +307,7 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 			f = 0 // the footer's -0 min: Spark writes 0.0
 		}
 		return f, true
-	case TypeFloat:
+	case schema.TypeFloat:
 		if len(b) != 4 {
 			return nil, false
 		}
@@ -317,18 +319,18 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 			f = 0
 		}
 		return json.Number(strconv.FormatFloat(float64(f), 'g', -1, 32)), true
-	case TypeString:
+	case schema.TypeString:
 		if isMax {
 			return pqStatsTruncateMax(string(b))
 		}
 		return pqStatsTruncateMin(string(b)), true
-	case TypeDate:
+	case schema.TypeDate:
 		if len(b) != 4 {
 			return nil, false
 		}
 		days := int64(int32(binary.LittleEndian.Uint32(b)))
 		return time.Unix(days*86400, 0).UTC().Format(time.DateOnly), true
-	case TypeTimestamp, TypeTimestampNTZ:
+	case schema.TypeTimestamp, schema.TypeTimestampNTZ:
 		if len(b) != 8 {
 			return nil, false
 		}
@@ -339,13 +341,13 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 			ms--
 		}
 		t := time.UnixMilli(ms).UTC()
-		if prim == TypeTimestampNTZ {
+		if prim == schema.TypeTimestampNTZ {
 			return t.Format("2006-01-02T15:04:05.000"), true
 		}
 		return t.Format("2006-01-02T15:04:05.000Z07:00"), true
 	}
 	if strings.HasPrefix(prim, "decimal") {
-		_, scale, err := schDecimal(prim)
+		_, scale, err := schema.ParseDecimal(prim)
 		if err != nil {
 			return nil, false
 		}
@@ -413,4 +415,20 @@ func pqStatsTruncateMax(s string) (string, bool) {
 		return s, true
 	}
 	return pqBump(p)
+}
+
+// writeJSONString writes s as a JSON string, escaped as encoding/json does
+// but without HTML escaping, as Spark writes it (it leaves <, > and &).
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	b.Truncate(b.Len() - 1) // Encode appends '\n'
+}
+
+func orElse(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // Row is one record to append, with its progress key for exactly-once
@@ -29,7 +31,7 @@ type Row struct {
 // WriterConfig shapes the files and commits of a Writer.
 type WriterConfig struct {
 	// Schema is the whole table schema, partition columns included.
-	Schema           StructType
+	Schema           schema.StructType
 	PartitionColumns []string
 	// UniqueVersions says each row of a source partition has its own version
 	// (an offset, a line): a row with a version already kept in the same
@@ -72,8 +74,8 @@ type WriteResult struct {
 type Writer struct {
 	t          *Table
 	cfg        WriterConfig
-	dataSchema StructType
-	partTypes  map[string]DataType
+	dataSchema schema.StructType
+	partTypes  map[string]schema.DataType
 	order      *orderGate
 
 	mu     sync.Mutex
@@ -94,7 +96,7 @@ func NewWriter(t *Table, cfg WriterConfig) (*Writer, error) {
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = time.Minute
 	}
-	w := &Writer{t: t, cfg: cfg, partTypes: map[string]DataType{}, order: newOrderGate(), failed: map[string]map[int64]error{}}
+	w := &Writer{t: t, cfg: cfg, partTypes: map[string]schema.DataType{}, order: newOrderGate(), failed: map[string]map[int64]error{}}
 	isPart := map[string]bool{}
 	for _, p := range cfg.PartitionColumns {
 		isPart[p] = true
@@ -479,7 +481,7 @@ func (w *Writer) partitionOf(values map[string]any) (map[string]*string, string,
 
 // partitionString formats a partition value per the protocol's "Partition
 // Value Serialization".
-func partitionString(t DataType, v any) (string, bool, error) {
+func partitionString(t schema.DataType, v any) (string, bool, error) {
 	if v == nil {
 		return "", true, nil
 	}

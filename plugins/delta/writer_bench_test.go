@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 
@@ -120,7 +120,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 				for _, f := range files {
 					raw += int64(len(f))
 				}
-				tab, _ := schema.ByName(table)
+				tab, _ := gschema.ByName(table)
 				dec := gdelt.NewDecoder(tab, false)
 				ctx := context.Background()
 				b.SetBytes(raw)

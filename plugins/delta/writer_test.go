@@ -15,13 +15,15 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
-var wrSchema = StructType{Fields: []StructField{
-	{Name: "id", Type: DataType{Primitive: "long"}, Nullable: false},
-	{Name: "name", Type: DataType{Primitive: "string"}, Nullable: true},
-	{Name: "score", Type: DataType{Primitive: "double"}, Nullable: true},
-	{Name: "day", Type: DataType{Primitive: "date"}, Nullable: true},
+var wrSchema = schema.StructType{Fields: []schema.StructField{
+	{Name: "id", Type: schema.DataType{Primitive: "long"}, Nullable: false},
+	{Name: "name", Type: schema.DataType{Primitive: "string"}, Nullable: true},
+	{Name: "score", Type: schema.DataType{Primitive: "double"}, Nullable: true},
+	{Name: "day", Type: schema.DataType{Primitive: "date"}, Nullable: true},
 }}
 
 // faultyStorage fails commits (put-if-absent) while failing is set.
@@ -351,7 +353,7 @@ func TestPartitionValues(t *testing.T) {
 		{"string", nil, "", true, false},
 		{"timestamp", time.Date(2023, 7, 2, 15, 30, 0, 0, time.UTC), "2023-07-02 15:30:00.000000", false, false},
 	} {
-		got, null, err := partitionString(DataType{Primitive: c.typ}, c.v)
+		got, null, err := partitionString(schema.DataType{Primitive: c.typ}, c.v)
 		if (err != nil) != c.bad || got != c.want || null != c.null {
 			t.Errorf("%s %v: %q %v %v", c.typ, c.v, got, null, err)
 		}

@@ -1,4 +1,4 @@
-package delta
+package schema_test
 
 import (
 	"bufio"
@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // The protocol's own example schema (PROTOCOL.md, "Schema Serialization
 // Format"), compacted.
-const pqtProtocolExampleSchema = `{"type":"struct","fields":[` +
+const protocolExampleSchema = `{"type":"struct","fields":[` +
 	`{"name":"a","type":"integer","nullable":false,"metadata":{}},` +
 	`{"name":"b","type":{"type":"struct","fields":[{"name":"d","type":"integer","nullable":false,"metadata":{}}]},"nullable":true,"metadata":{}},` +
 	`{"name":"c","type":{"type":"array","elementType":"integer","containsNull":false},"nullable":true,"metadata":{}},` +
@@ -22,16 +23,16 @@ const pqtProtocolExampleSchema = `{"type":"struct","fields":[` +
 	`{"name":"f","type":{"type":"map","keyType":"string","valueType":"string","valueContainsNull":true},"nullable":true,"metadata":{}}]}`
 
 func TestSchemaJSONProtocolExample(t *testing.T) {
-	s, err := ParseSchema(pqtProtocolExampleSchema)
+	s, err := schema.Parse(protocolExampleSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := StructType{Fields: []StructField{
-		NewField("a", IntegerType, false),
-		NewField("b", StructOf(NewField("d", IntegerType, false)), true),
-		NewField("c", ArrayOf(IntegerType, false), true),
-		NewField("e", ArrayOf(StructOf(NewField("d", IntegerType, false)), true), true),
-		NewField("f", MapOf(StringType, StringType, true), true),
+	want := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("a", schema.IntegerType, false),
+		schema.NewField("b", schema.StructOf(schema.NewField("d", schema.IntegerType, false)), true),
+		schema.NewField("c", schema.ArrayOf(schema.IntegerType, false), true),
+		schema.NewField("e", schema.ArrayOf(schema.StructOf(schema.NewField("d", schema.IntegerType, false)), true), true),
+		schema.NewField("f", schema.MapOf(schema.StringType, schema.StringType, true), true),
 	}}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("parsed %+v", s)
@@ -40,17 +41,17 @@ func TestSchemaJSONProtocolExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if js != pqtProtocolExampleSchema {
-		t.Errorf("JSON:\n got %s\nwant %s", js, pqtProtocolExampleSchema)
+	if js != protocolExampleSchema {
+		t.Errorf("JSON:\n got %s\nwant %s", js, protocolExampleSchema)
 	}
 	if got := s.Fields[3].Type.String(); got != "array<struct<d:integer>>" {
 		t.Errorf("String() = %s", got)
 	}
 	// The spaced, indented form of the protocol parses the same.
 	var v any
-	_ = json.Unmarshal([]byte(pqtProtocolExampleSchema), &v)
+	_ = json.Unmarshal([]byte(protocolExampleSchema), &v)
 	pretty, _ := json.MarshalIndent(v, "", "  ")
-	s2, err := ParseSchema(string(pretty))
+	s2, err := schema.Parse(string(pretty))
 	if err != nil || !reflect.DeepEqual(s2, want) {
 		t.Errorf("indented: %v %+v", err, s2)
 	}
@@ -59,7 +60,7 @@ func TestSchemaJSONProtocolExample(t *testing.T) {
 // TestSchemaJSONGolden parses the schemaString of every golden table and
 // serializes it back byte for byte.
 func TestSchemaJSONGolden(t *testing.T) {
-	dir := pqtGoldenDir(t)
+	dir := deltatest.GoldenDir(t)
 	logs, err := filepath.Glob(filepath.Join(dir, "*", "_delta_log", "00000000000000000000.json"))
 	if err != nil || len(logs) < 5 {
 		t.Fatalf("golden logs: %v %v", logs, err)
@@ -85,7 +86,7 @@ func TestSchemaJSONGolden(t *testing.T) {
 			if line.MetaData == nil {
 				continue
 			}
-			s, err := ParseSchema(line.MetaData.SchemaString)
+			s, err := schema.Parse(line.MetaData.SchemaString)
 			if err != nil {
 				t.Fatalf("%s: %v", table, err)
 			}
@@ -96,7 +97,7 @@ func TestSchemaJSONGolden(t *testing.T) {
 			if js != line.MetaData.SchemaString {
 				t.Errorf("%s:\n got %s\nwant %s", table, js, line.MetaData.SchemaString)
 			}
-			back, err := ParseSchema(js)
+			back, err := schema.Parse(js)
 			if err != nil || !reflect.DeepEqual(back, s) {
 				t.Errorf("%s: round trip: %v", table, err)
 			}
@@ -128,80 +129,42 @@ func TestSchemaJSONGolden(t *testing.T) {
 }
 
 func TestSchemaJSONRoundTrip(t *testing.T) {
-	for _, tb := range schema.Tables() {
-		for _, nested := range []bool{false, true} {
-			s := GDELTSchema(tb, nested)
-			js, err := s.JSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := ParseSchema(js)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(back, s) {
-				t.Errorf("%s nested=%v: round trip differs", tb.Name, nested)
-			}
-			if !json.Valid([]byte(js)) {
-				t.Errorf("%s: invalid JSON", tb.Name)
-			}
-			// Through encoding/json too (StructType and DataType marshal themselves).
-			var st StructType
-			raw, _ := json.Marshal(s)
-			if err := json.Unmarshal(raw, &st); err != nil || !reflect.DeepEqual(st, s) {
-				t.Errorf("%s: encoding/json round trip: %v", tb.Name, err)
-			}
+	protocolExample, err := schema.Parse(protocolExampleSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]schema.StructType{"protocol example": protocolExample, "all types": allTypes} {
+		js, err := s.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := schema.Parse(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Errorf("%s: round trip differs", name)
+		}
+		if !json.Valid([]byte(js)) {
+			t.Errorf("%s: invalid JSON", name)
+		}
+		// Through encoding/json too (schema.StructType and schema.DataType marshal themselves).
+		var st schema.StructType
+		raw, _ := json.Marshal(s)
+		if err := json.Unmarshal(raw, &st); err != nil || !reflect.DeepEqual(st, s) {
+			t.Errorf("%s: encoding/json round trip: %v", name, err)
 		}
 	}
 	// Metadata keeps its values exactly (column mapping ids are integers).
-	s := StructType{Fields: []StructField{{Name: "x", Type: LongType, Nullable: true,
+	s := schema.StructType{Fields: []schema.StructField{{Name: "x", Type: schema.LongType, Nullable: true,
 		Metadata: map[string]any{"delta.columnMapping.id": json.Number("5"), "comment": "<a & b>"}}}}
 	js, _ := s.JSON()
 	if js != `{"type":"struct","fields":[{"name":"x","type":"long","nullable":true,"metadata":{"comment":"<a & b>","delta.columnMapping.id":5}}]}` {
 		t.Errorf("metadata: %s", js)
 	}
-	back, err := ParseSchema(js)
+	back, err := schema.Parse(js)
 	if err != nil || !reflect.DeepEqual(back, s) {
 		t.Errorf("metadata round trip: %v %+v", err, back)
-	}
-}
-
-func TestSchemaGDELT(t *testing.T) {
-	for _, c := range []struct {
-		table  *schema.Table
-		nested bool
-		n      int
-		check  map[string]string
-	}{
-		{schema.Events, false, 61, map[string]string{"global_event_id": "long", "goldstein_scale": "double", "source_url": "string"}},
-		{schema.Mentions, false, 16, map[string]string{"mention_doc_tone": "double", "confidence": "long"}},
-		{schema.GKG, false, 27, map[string]string{"counts": "string", "v2_tone": "string", "date": "long"}},
-		{schema.GKG, true, 29, map[string]string{
-			"counts":                     "array<struct<count_type:string,count:long,object_type:string,location_type:long,location_full_name:string,location_country_code:string,location_adm1_code:string,location_lat:double,location_long:double,location_feature_id:string>>",
-			"themes":                     "array<string>",
-			"v2_tone":                    "struct<tone:double,positive_score:double,negative_score:double,polarity:double,activity_reference_density:double,self_group_reference_density:double,word_count:long>",
-			"gcam":                       "array<struct<key:string,value:double>>",
-			"extras":                     "string",
-			"page_title":                 "string",
-			"page_precise_pub_timestamp": "long",
-		}},
-		{schema.Events, true, 61, nil}, // nested applies to the GKG only
-	} {
-		s := GDELTSchema(c.table, c.nested)
-		if len(s.Fields) != c.n {
-			t.Errorf("%s nested=%v: %d columns, want %d", c.table.Name, c.nested, len(s.Fields), c.n)
-		}
-		for i, col := range c.table.Columns {
-			if s.Fields[i].Name != col.Name || !s.Fields[i].Nullable {
-				t.Errorf("%s: column %d is %s", c.table.Name, i, s.Fields[i].Name)
-			}
-		}
-		for name, want := range c.check {
-			f, ok := s.Field(name)
-			if !ok || f.Type.String() != want {
-				t.Errorf("%s nested=%v: %s is %s, want %s", c.table.Name, c.nested, name, f.Type, want)
-			}
-		}
 	}
 }
 
@@ -216,21 +179,32 @@ func TestSchemaErrors(t *testing.T) {
 		`{"type":"struct","fields":[{"name":"a"}]}`,
 		`not json`,
 	} {
-		if s, err := ParseSchema(bad); err == nil {
+		if s, err := schema.Parse(bad); err == nil {
 			t.Errorf("accepted %s: %+v", bad, s)
 		}
 	}
-	if _, err := (StructType{Fields: []StructField{{Name: "x", Type: DataType{}}}}).JSON(); err == nil {
+	if _, err := (schema.StructType{Fields: []schema.StructField{{Name: "x", Type: schema.DataType{}}}}).JSON(); err == nil {
 		t.Error("a field without a type serialized")
 	}
 	for _, ok := range []string{"decimal(38,38)", "decimal(1,0)", "decimal", "timestamp_ntz", "binary"} {
-		if err := schCheckPrimitive(ok); err != nil {
+		s := schema.StructType{Fields: []schema.StructField{schema.NewField("x", schema.DataType{Primitive: ok}, true)}}
+		if err := s.Validate(); err != nil {
 			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for name, want := range map[string][2]int{"decimal(38,38)": {38, 38}, "decimal( 5 , 2 )": {5, 2}, "decimal": {10, 0}} {
+		if p, sc, err := schema.ParseDecimal(name); err != nil || p != want[0] || sc != want[1] {
+			t.Errorf("ParseDecimal(%s) = %d, %d, %v", name, p, sc, err)
+		}
+	}
+	for _, bad := range []string{"decimal(39,2)", "decimal(5,6)", "decimal(5)", "decimal(a,b)"} {
+		if _, _, err := schema.ParseDecimal(bad); err == nil {
+			t.Errorf("ParseDecimal(%s) accepted", bad)
 		}
 	}
 }
 
-func TestParseSchemaYAML(t *testing.T) {
+func TestParseYAML(t *testing.T) {
 	// As a Benthos config hands it over: []any of map[string]any.
 	conf := []any{
 		map[string]any{"name": "id", "type": "long", "nullable": false},
@@ -245,18 +219,18 @@ func TestParseSchemaYAML(t *testing.T) {
 		map[string]any{"name": "attrs", "type": "map", "key": "string", "value": "decimal(10,2)", "value_contains_null": false},
 		map[string]any{"name": "day", "type": "date", "metadata": map[string]any{"comment": "partition"}},
 	}
-	s, err := ParseSchemaYAML(conf)
+	s, err := schema.ParseYAML(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := StructType{Fields: []StructField{
-		NewField("id", LongType, false),
-		NewField("score", DoubleType, true),
-		NewField("tags", ArrayOf(StringType, true), true),
-		NewField("tone", StructOf(NewField("tone", DoubleType, true), NewField("words", LongType, false)), true),
-		NewField("items", ArrayOf(StructOf(NewField("n", IntegerType, true)), false), true),
-		NewField("attrs", MapOf(StringType, DecimalType(10, 2), false), true),
-		{Name: "day", Type: DateType, Nullable: true, Metadata: map[string]any{"comment": "partition"}},
+	want := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("id", schema.LongType, false),
+		schema.NewField("score", schema.DoubleType, true),
+		schema.NewField("tags", schema.ArrayOf(schema.StringType, true), true),
+		schema.NewField("tone", schema.StructOf(schema.NewField("tone", schema.DoubleType, true), schema.NewField("words", schema.LongType, false)), true),
+		schema.NewField("items", schema.ArrayOf(schema.StructOf(schema.NewField("n", schema.IntegerType, true)), false), true),
+		schema.NewField("attrs", schema.MapOf(schema.StringType, schema.DecimalType(10, 2), false), true),
+		{Name: "day", Type: schema.DateType, Nullable: true, Metadata: map[string]any{"comment": "partition"}},
 	}}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("got  %+v\nwant %+v", s, want)
@@ -274,8 +248,24 @@ func TestParseSchemaYAML(t *testing.T) {
 		[]any{map[string]any{"name": "x", "type": "struct", "fields": []any{}}},
 		[]any{map[string]any{"name": "x", "type": "map", "key": "string"}},
 	} {
-		if s, err := ParseSchemaYAML(bad); err == nil {
+		if s, err := schema.ParseYAML(bad); err == nil {
 			t.Errorf("accepted %v: %+v", bad, s)
 		}
 	}
 }
+
+// allTypes has a column of every Delta type the writer knows, nested ones
+// with metadata.
+var allTypes = schema.StructType{Fields: []schema.StructField{
+	schema.NewField("l", schema.LongType, false), schema.NewField("i", schema.IntegerType, true),
+	schema.NewField("sh", schema.ShortType, true), schema.NewField("b", schema.ByteType, true),
+	schema.NewField("d", schema.DoubleType, true), schema.NewField("f", schema.FloatType, true),
+	schema.NewField("s", schema.StringType, true), schema.NewField("bo", schema.BooleanType, true),
+	schema.NewField("dt", schema.DateType, true), schema.NewField("ts", schema.TimestampType, true),
+	schema.NewField("tn", schema.TimestampNTZType, true), schema.NewField("bin", schema.BinaryType, true),
+	schema.NewField("d1", schema.DecimalType(5, 2), true), schema.NewField("d3", schema.DecimalType(25, 4), true),
+	schema.NewField("arr", schema.ArrayOf(schema.StringType, true), true),
+	schema.NewField("m", schema.MapOf(schema.StringType, schema.LongType, true), true),
+	schema.NewField("st", schema.StructOf(schema.NewField("a", schema.ArrayOf(schema.StructOf(schema.NewField("x", schema.DoubleType, true)), false), true)), true),
+	{Name: "c", Type: schema.StringType, Nullable: true, Metadata: map[string]any{"comment": "<a & b>"}},
+}}
