@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // BenchmarkParquetWrite writes the decoded rows of a GDELT file into a zstd
@@ -48,7 +50,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				w, err := NewFileWriter(fh, s, WriterOptions{CompressionLevel: c.level})
+				w, err := datafile.NewWriter(fh, s, datafile.Config{CompressionLevel: c.level})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -89,7 +91,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 // COMPRESSION zstd) with one thread) and reports its rows/s and MB/s. The
 // script runs once per benchmark; ns/op is not meaningful here.
 func BenchmarkParquetWriteDuckDB(b *testing.B) {
-	node, dir := pqtDuckSetup(b)
+	node, dir := deltatest.RequireDuck(b), deltatest.DuckDir()
 	for _, c := range pqtBenchCases() {
 		if c.nested || c.level != 0 {
 			continue // DuckDB reads the raw file flat, at its own zstd level
@@ -137,7 +139,7 @@ type pqtBenchCase struct {
 	table  *gschema.Table
 	nested bool
 	tsv    func(testing.TB) []byte
-	level  int // WriterOptions.CompressionLevel
+	level  int // datafile.Config.CompressionLevel
 }
 
 // pqtBenchCases: the three tables with the writer's defaults (zstd at its

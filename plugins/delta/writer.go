@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
 )
 
 // Row is one record to append, with its progress key for exactly-once
@@ -40,7 +42,7 @@ type WriterConfig struct {
 	UniqueVersions bool
 	// TargetFileSize closes a data file once it reaches about this many bytes.
 	TargetFileSize int64
-	Parquet        WriterOptions
+	Parquet        datafile.Config
 	// CommitAttempts bounds the attempts at a commit that fails for a storage
 	// error (the data files are kept between attempts); default 3.
 	CommitAttempts int
@@ -333,7 +335,7 @@ func (w *Writer) writePartition(ctx context.Context, rows []Row, g *partFiles, r
 			}
 		}
 		if err := cur.fw.Write(rows[i].Values); err != nil {
-			var ve *ValueError
+			var ve *datafile.ValueError
 			if errors.As(err, &ve) {
 				w.fail(rows[i], i, err, res)
 				continue
@@ -353,7 +355,7 @@ func (w *Writer) writePartition(ctx context.Context, rows []Row, g *partFiles, r
 // dataFile is a Parquet file being streamed to storage.
 type dataFile struct {
 	path string
-	fw   *FileWriter
+	fw   *datafile.Writer
 	pw   *io.PipeWriter
 	done chan error
 	t0   time.Time
@@ -377,7 +379,7 @@ func (w *Writer) newDataFile(ctx context.Context, dir string) (*dataFile, error)
 		pr.CloseWithError(err) // unblock the writer if the upload failed early
 		f.done <- err
 	}()
-	fw, err := NewFileWriter(pw, w.dataSchema, w.cfg.Parquet)
+	fw, err := datafile.NewWriter(pw, w.dataSchema, w.cfg.Parquet)
 	if err != nil {
 		pw.CloseWithError(err)
 		<-f.done
@@ -491,7 +493,7 @@ func partitionString(t schema.DataType, v any) (string, bool, error) {
 			return s, false, nil
 		}
 	case "long", "integer", "short", "byte":
-		if n, ok := pqInt64(v); ok {
+		if n, ok := datafile.AsInt64(v); ok {
 			return strconv.FormatInt(n, 10), false, nil
 		}
 	case "date":

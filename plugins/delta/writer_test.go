@@ -17,6 +17,8 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
 )
 
 var wrSchema = schema.StructType{Fields: []schema.StructField{
@@ -374,7 +376,7 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(5)) // keep garbage out of the heap figure
 	overhead := func(n int64) uint64 {
 		st, _ := storage.NewLocal(t.TempDir())
-		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: WriterOptions{RowGroupBytes: 1 << 20}})
+		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: datafile.Config{RowGroupBytes: 1 << 20}})
 		rows := wrRows("m", 1, n)
 		runtime.GC()
 		base := liveHeap()

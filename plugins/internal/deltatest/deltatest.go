@@ -144,3 +144,6 @@ func S3(t testing.TB, srv *miniotest.Server, table string, mod func(*storage.S3C
 	}
 	return st
 }
+
+// DuckDir is tests/duckdb, where the oracle's scripts are.
+func DuckDir() string { return duckdbtest.Dir() }

@@ -1,4 +1,4 @@
-package delta
+package datafile
 
 import (
 	"bytes"
@@ -26,9 +26,9 @@ import (
 // numbers, dates, timestamps and strings; nullCount for every leaf and for
 // arrays and maps themselves; nothing inside arrays and maps.
 
-// pqStatsStringPrefix is how many characters of a string min/max are kept
+// statsStringPrefix is how many characters of a string min/max are kept
 // (Spark's delta.dataSkippingStringPrefixLength default).
-const pqStatsStringPrefix = 32
+const statsStringPrefix = 32
 
 // Stats are the statistics of one data file. The maps mirror the schema:
 // a struct column holds a nested map.
@@ -53,7 +53,7 @@ func (s *Stats) JSON() (string, error) {
 		m   map[string]any
 	}{{"minValues", s.MinValues}, {"maxValues", s.MaxValues}, {"nullCount", s.NullCount}} {
 		b.WriteString(`,"` + part.key + `":`)
-		if err := pqStatsWriteObject(&b, part.m, s.schema); err != nil {
+		if err := writeStatsObject(&b, part.m, s.schema); err != nil {
 			return "", fmt.Errorf("stats %s: %w", part.key, err)
 		}
 	}
@@ -61,9 +61,9 @@ func (s *Stats) JSON() (string, error) {
 	return b.String(), nil
 }
 
-// pqStatsWriteObject writes m with the keys in the order of st's fields, then
+// writeStatsObject writes m with the keys in the order of st's fields, then
 // any other keys sorted.
-func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *schema.StructType) error {
+func writeStatsObject(b *bytes.Buffer, m map[string]any, st *schema.StructType) error {
 	b.WriteByte('{')
 	n := 0
 	done := make(map[string]bool, len(m))
@@ -76,9 +76,9 @@ func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *schema.StructType
 		writeJSONString(b, k)
 		b.WriteByte(':')
 		if mm, ok := v.(map[string]any); ok {
-			return pqStatsWriteObject(b, mm, sub)
+			return writeStatsObject(b, mm, sub)
 		}
-		return pqStatsWriteValue(b, v)
+		return writeStatsValue(b, v)
 	}
 	if st != nil {
 		for _, f := range st.Fields {
@@ -109,7 +109,7 @@ func pqStatsWriteObject(b *bytes.Buffer, m map[string]any, st *schema.StructType
 	return nil
 }
 
-func pqStatsWriteValue(b *bytes.Buffer, v any) error {
+func writeStatsValue(b *bytes.Buffer, v any) error {
 	switch x := v.(type) {
 	case string:
 		writeJSONString(b, x)
@@ -127,8 +127,8 @@ func pqStatsWriteValue(b *bytes.Buffer, v any) error {
 	return nil
 }
 
-// pqStatsColumn accumulates one leaf column over the row groups.
-type pqStatsColumn struct {
+// statsColumn accumulates one leaf column over the row groups.
+type statsColumn struct {
 	nulls    int64
 	min, max []byte // PLAIN-encoded bounds (byte arrays without length)
 	bounded  bool   // every row group with values had bounds
@@ -136,9 +136,9 @@ type pqStatsColumn struct {
 	has      bool // min and max hold a value (an empty string is a value)
 }
 
-// pqStatsFromFooter builds the file's Stats from the footer metadata.
-func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode, schema schema.StructType) (*Stats, error) {
-	cols := make([]pqStatsColumn, len(leaves))
+// statsFromFooter builds the file's Stats from the footer metadata.
+func statsFromFooter(meta *format.FileMetaData, root *schemaNode, leaves []*schemaNode, schema schema.StructType) (*Stats, error) {
+	cols := make([]statsColumn, len(leaves))
 	for i := range cols {
 		cols[i].bounded = true
 	}
@@ -171,10 +171,10 @@ func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode
 				continue
 			}
 			leaf := leaves[j]
-			if !c.has || pqStatsCompare(leaf, st.MinValue, c.min) < 0 {
+			if !c.has || compareBounds(leaf, st.MinValue, c.min) < 0 {
 				c.min = append([]byte{}, st.MinValue...)
 			}
-			if !c.has || pqStatsCompare(leaf, st.MaxValue, c.max) > 0 {
+			if !c.has || compareBounds(leaf, st.MaxValue, c.max) > 0 {
 				c.max = append([]byte{}, st.MaxValue...)
 			}
 			c.has = true
@@ -188,29 +188,29 @@ func pqStatsFromFooter(meta *format.FileMetaData, root *pqNode, leaves []*pqNode
 		schema:     &schema,
 	}
 	for _, n := range root.fields {
-		pqStatsNode(n, cols, defHist, s.MinValues, s.MaxValues, s.NullCount)
+		statsOfNode(n, cols, defHist, s.MinValues, s.MaxValues, s.NullCount)
 	}
 	return s, nil
 }
 
-func pqStatsNode(n *pqNode, cols []pqStatsColumn, defHist [][]int64, mins, maxs, nulls map[string]any) {
+func statsOfNode(n *schemaNode, cols []statsColumn, defHist [][]int64, mins, maxs, nulls map[string]any) {
 	switch n.kind {
-	case pqLeaf:
+	case kindLeaf:
 		c := &cols[n.col]
 		nulls[n.name] = c.nulls
 		if !c.anyValue || !c.bounded || !c.has {
 			return
 		}
-		lo, okLo := pqStatsDecode(n, c.min, false)
-		hi, okHi := pqStatsDecode(n, c.max, true)
+		lo, okLo := statsBound(n, c.min, false)
+		hi, okHi := statsBound(n, c.max, true)
 		if okLo && okHi {
 			mins[n.name] = lo
 			maxs[n.name] = hi
 		}
-	case pqStruct:
+	case kindStruct:
 		sMin, sMax, sNull := map[string]any{}, map[string]any{}, map[string]any{}
 		for _, c := range n.fields {
-			pqStatsNode(c, cols, defHist, sMin, sMax, sNull)
+			statsOfNode(c, cols, defHist, sMin, sMax, sNull)
 		}
 		if len(sMin) > 0 {
 			mins[n.name] = sMin
@@ -221,7 +221,7 @@ func pqStatsNode(n *pqNode, cols []pqStatsColumn, defHist [][]int64, mins, maxs,
 		if len(sNull) > 0 {
 			nulls[n.name] = sNull
 		}
-	case pqList, pqMap:
+	case kindList, kindMap:
 		// Rows where the array (or map) itself is null: in its first leaf,
 		// the entries defined below the array's own level. A null ancestor
 		// also counts, as Spark counts a field of a null struct as null.
@@ -241,22 +241,22 @@ func pqStatsNode(n *pqNode, cols []pqStatsColumn, defHist [][]int64, mins, maxs,
 	}
 }
 
-// pqStatsCompare orders two PLAIN-encoded values of a leaf column.
-func pqStatsCompare(n *pqNode, a, b []byte) int {
+// compareBounds orders two PLAIN-encoded values of a leaf column.
+func compareBounds(n *schemaNode, a, b []byte) int {
 	kind := n.phys
 	switch {
 	case len(a) == 4 && len(b) == 4 && kind == parquet.Int32:
 		x, y := int32(binary.LittleEndian.Uint32(a)), int32(binary.LittleEndian.Uint32(b))
-		return pqCmp(x, y)
+		return compare(x, y)
 	case len(a) == 8 && len(b) == 8 && kind == parquet.Int64:
 		x, y := int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b))
-		return pqCmp(x, y)
+		return compare(x, y)
 	case len(a) == 4 && len(b) == 4 && kind == parquet.Float:
 		x, y := math.Float32frombits(binary.LittleEndian.Uint32(a)), math.Float32frombits(binary.LittleEndian.Uint32(b))
-		return pqCmp(x, y)
+		return compare(x, y)
 	case len(a) == 8 && len(b) == 8 && kind == parquet.Double:
 		x, y := math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b))
-		return pqCmp(x, y)
+		return compare(x, y)
 	case kind == parquet.FixedLenByteArray && len(a) == len(b) && len(a) > 0: // decimal: signed big-endian
 		if (a[0]^b[0])&0x80 != 0 {
 			if a[0]&0x80 != 0 {
@@ -269,7 +269,7 @@ func pqStatsCompare(n *pqNode, a, b []byte) int {
 	return bytes.Compare(a, b) // strings: unsigned byte order (= code point order)
 }
 
-func pqCmp[T int32 | int64 | float32 | float64](x, y T) int {
+func compare[T int32 | int64 | float32 | float64](x, y T) int {
 	switch {
 	case x < y:
 		return -1
@@ -279,10 +279,10 @@ func pqCmp[T int32 | int64 | float32 | float64](x, y T) int {
 	return 0
 }
 
-// pqStatsDecode turns a PLAIN-encoded bound into its JSON stats value; ok is
+// statsBound turns a PLAIN-encoded bound into its JSON stats value; ok is
 // false when the type has no min/max in Delta stats or the bound cannot be
 // written (a NaN, a string whose max cannot be truncated).
-func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
+func statsBound(n *schemaNode, b []byte, isMax bool) (any, bool) {
 	prim := n.typ.Primitive
 	switch prim {
 	case schema.TypeLong:
@@ -321,9 +321,9 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 		return json.Number(strconv.FormatFloat(float64(f), 'g', -1, 32)), true
 	case schema.TypeString:
 		if isMax {
-			return pqStatsTruncateMax(string(b))
+			return truncateStatsMax(string(b))
 		}
-		return pqStatsTruncateMin(string(b)), true
+		return truncateStatsMin(string(b)), true
 	case schema.TypeDate:
 		if len(b) != 4 {
 			return nil, false
@@ -362,14 +362,14 @@ func pqStatsDecode(n *pqNode, b []byte, isMax bool) (any, bool) {
 			}
 			fallthrough
 		default:
-			u = pqStatsFromTwosComplement(b)
+			u = fromTwosComplement(b)
 		}
-		return json.Number(pqStatsDecimalString(u, scale)), true
+		return json.Number(decimalString(u, scale)), true
 	}
 	return nil, false // boolean, binary: nullCount only
 }
 
-func pqStatsFromTwosComplement(b []byte) *big.Int {
+func fromTwosComplement(b []byte) *big.Int {
 	u := new(big.Int).SetBytes(b)
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		u.Sub(u, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
@@ -377,7 +377,7 @@ func pqStatsFromTwosComplement(b []byte) *big.Int {
 	return u
 }
 
-func pqStatsDecimalString(u *big.Int, scale int) string {
+func decimalString(u *big.Int, scale int) string {
 	neg := u.Sign() < 0
 	digits := new(big.Int).Abs(u).String()
 	if scale > 0 {
@@ -392,11 +392,11 @@ func pqStatsDecimalString(u *big.Int, scale int) string {
 	return digits
 }
 
-// pqStatsTruncateMin keeps the first pqStatsStringPrefix characters: a prefix is
+// truncateStatsMin keeps the first statsStringPrefix characters: a prefix is
 // never greater than the value.
-func pqStatsTruncateMin(s string) string {
+func truncateStatsMin(s string) string {
 	i, n := 0, 0
-	for i < len(s) && n < pqStatsStringPrefix {
+	for i < len(s) && n < statsStringPrefix {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		n++
@@ -404,17 +404,17 @@ func pqStatsTruncateMin(s string) string {
 	return s[:i]
 }
 
-// pqStatsTruncateMax keeps the first pqStatsStringPrefix characters and,
+// truncateStatsMax keeps the first statsStringPrefix characters and,
 // when that cut something, bumps the last kept character up by one, so the
 // bound is greater than every string that starts with the prefix. ok is
 // false when no such bound exists (only U+10FFFF characters): the max is
 // then left out.
-func pqStatsTruncateMax(s string) (string, bool) {
-	p := pqStatsTruncateMin(s)
+func truncateStatsMax(s string) (string, bool) {
+	p := truncateStatsMin(s)
 	if len(p) == len(s) {
 		return s, true
 	}
-	return pqBump(p)
+	return bump(p)
 }
 
 // writeJSONString writes s as a JSON string, escaped as encoding/json does
