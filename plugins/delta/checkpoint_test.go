@@ -16,7 +16,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
-
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 

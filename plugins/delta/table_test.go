@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
-
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
-
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 

@@ -14,9 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
-
 	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
 // Row is one record to append, with its progress key for exactly-once

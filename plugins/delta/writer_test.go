@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
-
-	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
-
 	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 var wrSchema = schema.StructType{Fields: []schema.StructField{
@@ -379,8 +378,8 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: datafile.Config{RowGroupBytes: 1 << 20}})
 		rows := wrRows("m", 1, n)
 		runtime.GC()
-		base := liveHeap()
-		stop := peakHeap()
+		base := deltatest.LiveHeap()
+		stop := deltatest.PeakHeap()
 		if _, err := w.Write(context.Background(), rows); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package delta
+package deltalake
 
 import (
 	"archive/zip"
@@ -7,20 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 	"github.com/gdeltflow/gdeltflow/tests/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
-
-	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // benchFiles returns the raw content of every file of one table of the
@@ -61,38 +59,6 @@ func benchFiles(b *testing.B, table string) [][]byte {
 		out = append(out, data)
 	}
 	return out
-}
-
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// peakHeap samples the live heap until stopped and returns its peak.
-func peakHeap() (stop func() uint64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
 }
 
 // BenchmarkDeltaWrite appends a day of each GDELT table to a Delta table on
@@ -141,24 +107,24 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					tb, err := OpenTable(ctx, st, TableOptions{})
+					tb, err := delta.OpenTable(ctx, st, delta.TableOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}
 					s := GDELTSchema(tab, false)
 					js, _ := s.JSON()
-					if err := tb.Create(ctx, Metadata{ID: "bench", Format: Format{Provider: "parquet"}, SchemaString: js}, Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+					if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
 						b.Fatal(err)
 					}
-					w, err := NewWriter(tb, WriterConfig{Schema: s})
+					w, err := delta.NewWriter(tb, delta.WriterConfig{Schema: s})
 					if err != nil {
 						b.Fatal(err)
 					}
 					runtime.GC()
-					base := liveHeap()
-					stop := peakHeap()
+					base := deltatest.LiveHeap()
+					stop := deltatest.PeakHeap()
 					rows, parquetBytes = 0, 0
-					var batch []Row
+					var batch []delta.Row
 					var batchBytes int
 					flush := func() {
 						res, err := w.Write(ctx, batch)
@@ -178,7 +144,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 							if err != nil {
 								b.Fatal(err)
 							}
-							batch = append(batch, Row{Values: m, AppID: "bench", Version: int64(fi)*1_000_000 + int64(line)})
+							batch = append(batch, delta.Row{Values: m, AppID: "bench", Version: int64(fi)*1_000_000 + int64(line)})
 						}
 						batchBytes += len(f)
 						b.StartTimer()

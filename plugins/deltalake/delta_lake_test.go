@@ -1,4 +1,4 @@
-package delta
+package deltalake
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redpanda-data/benthos/v4/public/service"
-
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/gdeltflow/gdeltflow/plugins/delta"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
@@ -81,7 +81,7 @@ logger: { level: warn }
 	runStream(t, yaml)
 	ctx := context.Background()
 	st, _ := storage.NewLocal(table)
-	s, err := Load(ctx, st)
+	s, err := delta.Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ logger: { level: warn }
 
 	// The same messages again (a replay): nothing new is committed.
 	runStream(t, yaml)
-	s, _ = Load(ctx, st)
+	s, _ = delta.Load(ctx, st)
 	if n, _ := s.NumRecords(); n != 18 || s.Version != 1 {
 		t.Fatalf("after a replay: version %d with %d rows", s.Version, n)
 	}

@@ -1,12 +1,14 @@
-package delta
+package deltalake
 
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 )
 
 func TestGDELTSchemaJSONRoundTrip(t *testing.T) {
@@ -73,5 +75,25 @@ func TestSchemaGDELT(t *testing.T) {
 				t.Errorf("%s nested=%v: %s is %s, want %s", c.table.Name, c.nested, name, f.Type, want)
 			}
 		}
+	}
+}
+
+// TestTableSchema: every gdelt_table name has its schema; events is export.
+func TestTableSchema(t *testing.T) {
+	widths := map[string]int{"export": 61, "events": 61, "mentions": 16, "gkg": 27, TableSilver: len(join.Columns(false)), TableAuditWindows: len(join.AuditColumns())}
+	for _, name := range TableNames {
+		s, err := TableSchema(name, false)
+		if err != nil || len(s.Fields) != widths[name] {
+			t.Errorf("%s: %d columns, %v; want %d", name, len(s.Fields), err, widths[name])
+		}
+	}
+	if s, err := TableSchema("gkg", true); err != nil || len(s.Fields) != 29 || s.Fields[0].Name != "gkg_record_id" {
+		t.Errorf("gkg nested: %d columns, %v", len(s.Fields), err)
+	}
+	if s, err := TableSchema("mentions", true); err != nil || len(s.Fields) != 16 {
+		t.Errorf("nested applies to the GKG only: mentions has %d columns, %v", len(s.Fields), err)
+	}
+	if _, err := TableSchema("gkgg", false); err == nil || !strings.Contains(err.Error(), "silver") {
+		t.Errorf("an unknown name: %v", err)
 	}
 }

@@ -1,17 +1,44 @@
-package delta
+package deltalake
 
 import (
-	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/plugins/join"
+	"fmt"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 )
+
+// The table catalogue: which Delta schema a gdelt_table name means. The
+// bronze tables take the columns gdelt_decode emits, silver and the audit
+// the columns gdelt_join emits; the Delta library knows none of them.
 
 // The gdelt_table values for what gdelt_join emits.
 const (
 	TableSilver       = "silver"        // joined rows: join.Columns(false)
 	TableAuditWindows = "audit_windows" // join.AuditColumns
 )
+
+// TableNames are the gdelt_table values, in the order the spec lists them
+// ("events" is another name of "export").
+var TableNames = []string{gschema.ExportTable, "events", gschema.MentionsTable, gschema.GKGTable, TableSilver, TableAuditWindows}
+
+// TableSchema is the Delta schema of a gdelt_table: a GDELT table by the
+// name gdelt_decode gives it (export, also called events; mentions; gkg,
+// nested when asked: the GKG only has a nested form), silver or
+// audit_windows.
+func TableSchema(name string, nested bool) (schema.StructType, error) {
+	switch name {
+	case TableSilver:
+		return GDELTSchema(&gschema.Table{Name: TableSilver, Columns: join.Columns(false)}, false), nil
+	case TableAuditWindows:
+		return AuditWindowsSchema(), nil
+	}
+	t, err := gschema.ByName(name)
+	if err != nil {
+		return schema.StructType{}, fmt.Errorf("%w (or %s, %s)", err, TableSilver, TableAuditWindows)
+	}
+	return GDELTSchema(t, nested && t == gschema.GKG), nil
+}
 
 // AuditWindowsSchema is the schema of audit/windows (join.AuditColumns).
 func AuditWindowsSchema() schema.StructType {

@@ -1,8 +1,7 @@
-package delta
+package deltalake
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -15,13 +14,10 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
-	"github.com/gdeltflow/gdeltflow/plugins/join"
-	"github.com/gdeltflow/gdeltflow/plugins/runstate"
-
-	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
-
+	"github.com/gdeltflow/gdeltflow/plugins/delta"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
 
 const (
@@ -250,8 +246,8 @@ type deltaLakeConf struct {
 	appID        *service.InterpolatedString
 	version      *service.InterpolatedString
 	prefix       string
-	writer       WriterConfig
-	table        TableOptions
+	writer       delta.WriterConfig
+	table        delta.TableOptions
 	tableName    string
 	compression  string
 }
@@ -297,16 +293,10 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	switch {
 	case gt != "" && len(declared) > 0:
 		return c, errors.New("set one of gdelt_table and schema, not both")
-	case gt == TableSilver:
-		c.schema = GDELTSchema(&gschema.Table{Name: TableSilver, Columns: join.Columns(false)}, false)
-	case gt == TableAuditWindows:
-		c.schema = AuditWindowsSchema()
 	case gt != "":
-		t, err := gschema.ByName(gt)
-		if err != nil {
-			return c, fmt.Errorf("%s: %w (or %s, %s)", dlFieldGDELTTable, err, TableSilver, TableAuditWindows)
+		if c.schema, err = TableSchema(gt, nested); err != nil {
+			return c, fmt.Errorf("%s: %w", dlFieldGDELTTable, err)
 		}
-		c.schema = GDELTSchema(t, nested && t == gschema.GKG)
 	case len(declared) > 0:
 		raw := make([]any, len(declared))
 		for i, d := range declared {
@@ -460,7 +450,7 @@ type deltaLakeOutput struct {
 	mLatency                                                                    *service.MetricTimer
 
 	mu sync.Mutex
-	w  *Writer
+	w  *delta.Writer
 }
 
 func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLakeOutput {
@@ -527,7 +517,7 @@ func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 const connectBackoffMax = 30 * time.Second
 
 // open opens (or creates) the table and returns its writer.
-func (d *deltaLakeOutput) open(ctx context.Context) (*Writer, error) {
+func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Writer, error) {
 	st, err := storage.Open(d.conf.path, d.conf.s3)
 	if err != nil {
 		return nil, err
@@ -537,7 +527,7 @@ func (d *deltaLakeOutput) open(ctx context.Context) (*Writer, error) {
 			return nil, err
 		}
 	}
-	t, err := OpenTable(ctx, st, d.conf.table)
+	t, err := delta.OpenTable(ctx, st, d.conf.table)
 	if err != nil {
 		return nil, fmt.Errorf("opening table %s: %w", st.Location(), err)
 	}
@@ -545,22 +535,23 @@ func (d *deltaLakeOutput) open(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := Metadata{
-		ID: uuidString(randomID()), Name: d.conf.tableName, Format: Format{Provider: "parquet", Options: map[string]string{}},
-		SchemaString: schemaJSON, PartitionColumns: nonNil(d.conf.writer.PartitionColumns),
+	// Create gives the table a random id.
+	meta := delta.Metadata{
+		Name: d.conf.tableName, Format: delta.Format{Provider: "parquet", Options: map[string]string{}},
+		SchemaString: schemaJSON, PartitionColumns: d.conf.writer.PartitionColumns,
 		Configuration: map[string]string{"delta.parquet.compression.codec": d.conf.compression},
 		CreatedTime:   time.Now().UnixMilli(),
 	}
 	if d.conf.table.CheckpointInterval > 0 {
 		meta.Configuration["delta.checkpointInterval"] = strconv.Itoa(d.conf.table.CheckpointInterval)
 	}
-	if err := t.Create(ctx, meta, Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+	if err := t.Create(ctx, meta, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
 		return nil, fmt.Errorf("creating table %s: %w", st.Location(), err)
 	}
 	for _, warning := range t.Snapshot().Warnings {
 		d.log.Warnf("delta_lake: %s: %s", st.Location(), warning)
 	}
-	return NewWriter(t, d.conf.writer)
+	return delta.NewWriter(t, d.conf.writer)
 }
 
 // failureLogInterval is how often an ongoing failure is logged again.
@@ -574,7 +565,7 @@ var failureLogInterval = time.Minute
 func (d *deltaLakeOutput) failing(what string, err error) bool {
 	remedy := d.remedy(err)
 	isJob, giveUp := runstate.Job()
-	if isJob && IsPermanent(err) {
+	if isJob && delta.IsPermanent(err) {
 		runstate.Fail(d.component, err, remedy)
 		return true
 	}
@@ -612,11 +603,11 @@ func (d *deltaLakeOutput) remedy(err error) string {
 		elsewhere += " (GDELT_OUT for the pipelines/*.yaml tables)"
 	}
 	switch {
-	case errors.Is(err, ErrCorruptLog):
+	case errors.Is(err, delta.ErrCorruptLog):
 		return "the table's log is damaged: look at it with `delta-table history " + d.conf.path + "`, then restore its _delta_log or move the table aside to start a new one"
-	case errors.Is(err, ErrUnsupportedProtocol):
+	case errors.Is(err, delta.ErrUnsupportedProtocol):
 		return "the table needs Delta features this writer cannot honour: " + elsewhere
-	case errors.Is(err, ErrMetadataMismatch):
+	case errors.Is(err, delta.ErrMetadataMismatch):
 		return "the table exists with another schema or partitioning: move it aside or " + elsewhere
 	case errors.Is(err, storage.ErrNotADirectory), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
 		return "a file is where the table's folder must be: move it, or " + elsewhere
@@ -654,11 +645,6 @@ func (r *rateLimit) reset() bool {
 	was := !r.last.IsZero()
 	r.last = time.Time{}
 	return was
-}
-
-func randomID() (id [16]byte) {
-	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
-	return id
 }
 
 // feedPosition is a row's position in the feed: its window's index × 10⁹
@@ -787,7 +773,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		// letter: a storage failure fails the whole batch without it.
 		bErr.Failed(i, fmt.Errorf("%s%w", RejectedPrefix, err))
 	}
-	rows := make([]Row, 0, len(batch))
+	rows := make([]delta.Row, 0, len(batch))
 	index := make([]int, 0, len(batch)) // rows[k] is batch[index[k]]
 	var windows windowSpan
 	for i, m := range batch {
@@ -810,7 +796,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 			failMsg(i, err)
 			continue
 		}
-		rows = append(rows, Row{Values: obj, AppID: app, Version: ver})
+		rows = append(rows, delta.Row{Values: obj, AppID: app, Version: ver})
 		index = append(index, i)
 		if d.conf.progress == progressGDELTFeed || d.conf.progress == progressGDELTKafka {
 			windows.add(m)

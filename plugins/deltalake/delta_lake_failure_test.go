@@ -1,4 +1,4 @@
-package delta
+package deltalake
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/gdeltflow/gdeltflow/plugins/runstate"
-
+	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
 
 // logRecorder is a slog handler that keeps "LEVEL message" lines.
@@ -262,7 +263,7 @@ func TestDeltaLakeServiceRetriesAndRecovers(t *testing.T) {
 	if len(rec.matching("INFO", "recovered after")) != 1 {
 		t.Errorf("no recovery line\n%s", rec)
 	}
-	s, err := Load(context.Background(), deltatest.Local(t, table))
+	s, err := delta.Load(context.Background(), deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func TestDeltaLakeRetryForeverGivesUpOnS3Down(t *testing.T) {
 	t.Cleanup(runstate.Reset)
 	go func() {
 		for runstate.Failed() == nil {
-			if s, err := Load(context.Background(), deltatest.S3(t, srv, "retry-forever", nil)); err == nil && s.Version >= 1 {
+			if s, err := delta.Load(context.Background(), deltatest.S3(t, srv, "retry-forever", nil)); err == nil && s.Version >= 1 {
 				srv.Stop()
 				return
 			}
@@ -365,7 +366,7 @@ output:
 	if err := st.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(ctx, deltatest.Local(t, table))
+	s, err := delta.Load(ctx, deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +451,7 @@ output:
 	if err := st.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(ctx, deltatest.Local(t, table))
+	s, err := delta.Load(ctx, deltatest.Local(t, table))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,5 +461,50 @@ output:
 	w151500 := time.Date(2023, 7, 2, 15, 15, 0, 0, time.UTC).Unix() / 900 * 1_000_000_000
 	if got := s.Txns["gdeltflow-gdelt.mentions-3-lines"].Version; got != w151500+3 {
 		t.Errorf("txn %v, want version %d", s.Txns, w151500+3)
+	}
+}
+
+// TestDeltaLakeWarnsOfACorruptCheckpoint: a table whose checkpoint cannot be
+// read still opens (the snapshot comes from the JSON log), and the output
+// says so at warn, once, naming the checkpoint.
+func TestDeltaLakeWarnsOfACorruptCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := deltatest.Local(t, dir)
+	tbl, _ := delta.OpenTable(ctx, st, delta.TableOptions{})
+	js, _ := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("id", schema.LongType, true), schema.NewField("day", schema.StringType, true)}}.JSON()
+	meta := delta.Metadata{ID: "test", Format: delta.Format{Provider: "parquet"}, SchemaString: js, PartitionColumns: []string{"day"}}
+	if err := tbl.Create(ctx, meta, delta.Protocol{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		add := delta.Add{Path: fmt.Sprintf("day=2024-01-01/part-%05d.parquet", i), Size: 100, DataChange: true,
+			Stats: `{"numRecords":2,"minValues":{"id":1},"maxValues":{"id":2},"nullCount":{"id":0}}`}
+		if _, err := tbl.Commit(ctx, delta.Commit{Adds: []delta.Add{add}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(delta.CheckpointPath(10))), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	runstate.Reset()
+	defer runstate.Reset()
+	st2, rec := dlStream(t, fmt.Sprintf(`
+input:
+  generate: { count: 1, interval: "", mapping: 'root = {"id": 1, "day": "2024-01-01"}' }
+output:
+  delta_lake:
+    path: %s
+    schema: [ { name: id, type: long }, { name: day, type: string } ]
+    partition_by: [ { column: day } ]
+    progress: none
+`, dir))
+	if err := st2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w := rec.matching("WARN", dir, "checkpoint of version 10", "not usable"); len(w) != 1 {
+		t.Errorf("warnings logged: %q\n%s", w, rec)
 	}
 }

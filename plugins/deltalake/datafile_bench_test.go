@@ -1,4 +1,4 @@
-package delta
+package deltalake
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 // tests/duckdb/bench_copy.mjs, see BenchmarkParquetWriteDuckDB). peak-heap-MB
 // is the most the heap in use grew above what the decoded rows already take.
 //
-//	go test -run '^$' -bench ParquetWrite -cpu 1 ./plugins/delta/
+//	go test -run '^$' -bench ParquetWrite -cpu 1 ./plugins/deltalake/
 func BenchmarkParquetWrite(b *testing.B) {
 	for _, c := range pqtBenchCases() {
 		b.Run(c.name, func(b *testing.B) {
