@@ -52,7 +52,7 @@ func TestMinIOScriptPrintsUsableSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 	if err != nil {
 		t.Fatalf("opening a table with the printed settings: %v", err)
 	}

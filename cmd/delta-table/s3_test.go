@@ -30,7 +30,7 @@ func TestS3EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

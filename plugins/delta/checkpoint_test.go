@@ -52,7 +52,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	st := deltatest.Local(t, dir)
 	var reported []int64
-	tbl, err := OpenTable(ctx, st, TableOptions{CheckpointInterval: 10, OnCheckpoint: func(v int64, err error) {
+	tbl, err := OpenTable(ctx, st, TableConfig{CheckpointInterval: 10, OnCheckpoint: func(v int64, err error) {
 		if err != nil {
 			t.Errorf("checkpoint %d: %v", v, err)
 		}
@@ -159,7 +159,7 @@ FROM read_parquet(`+deltatest.Quote(cp)+`)`)
 func TestCheckpointHints(t *testing.T) {
 	ctx := context.Background()
 	st := deltatest.Local(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: 10})
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: 10})
 	dtWriteHistory(t, tbl, 23)
 	ref := dtReplayJSON(t, st)
 
@@ -199,7 +199,7 @@ func TestCheckpointHints(t *testing.T) {
 func TestMultiPartCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	st := deltatest.Local(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: -1})
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: -1})
 	dtWriteHistory(t, tbl, 12)
 	ref := dtReplayJSON(t, st)
 	at10 := dtReplayJSONUpTo(t, st, 10)
@@ -236,7 +236,7 @@ func TestMultiPartCheckpoint(t *testing.T) {
 func TestCheckpointTombstoneExpiry(t *testing.T) {
 	ctx := context.Background()
 	st := deltatest.Local(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: -1})
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: -1})
 	meta := dtMeta()
 	meta.Configuration = map[string]string{ConfDeletedFileRetention: "interval 1 hours"}
 	if err := tbl.Create(ctx, meta, Protocol{}); err != nil {
@@ -279,7 +279,7 @@ func TestCheckpointFailureKeepsTheCommit(t *testing.T) {
 	ctx := context.Background()
 	st := dtFailingWrites{deltatest.Local(t, t.TempDir()), ".checkpoint."}
 	var got error
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: 2, OnCheckpoint: func(v int64, err error) { got = err }})
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: 2, OnCheckpoint: func(v int64, err error) { got = err }})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}

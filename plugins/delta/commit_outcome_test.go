@@ -138,13 +138,13 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storag
 	for _, fault := range []commitFault{lostReply, lostReplyExists} {
 		t.Run(fmt.Sprintf("fault %d retried in place", fault), func(t *testing.T) {
 			st := &faultyCommits{Storage: newStorage(t)}
-			w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 3})
+			w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 3})
 			st.arm(fault)
-			res, err := w.Write(ctx, wrRows("a", 1, 30))
+			res, err := w.Append(ctx, wrRows("a", 1, 30))
 			if err != nil || res.Version != 1 || res.Written != 30 || st.hit != 1 {
 				t.Fatalf("write: %+v %v (faults hit %d)", res, err, st.hit)
 			}
-			if res, err := w.Write(ctx, wrRows("a", 31, 60)); err != nil || res.Version != 2 {
+			if res, err := w.Append(ctx, wrRows("a", 31, 60)); err != nil || res.Version != 2 {
 				t.Fatalf("next write: %+v %v", res, err)
 			}
 			dtCheckTable(t, st, 60)
@@ -159,17 +159,17 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storag
 	// committed and drops only its own new files.
 	t.Run("lost reply, batch retried", func(t *testing.T) {
 		st := &faultyCommits{Storage: newStorage(t)}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 1})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 1})
 		st.arm(lostReply)
-		_, err := w.Write(ctx, wrRows("a", 1, 30))
+		_, err := w.Append(ctx, wrRows("a", 1, 30))
 		if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "data files are kept") {
 			t.Fatalf("write with a lost reply: %v, want an unknown outcome", err)
 		}
-		res, err := w.Write(ctx, wrRows("a", 1, 30))
+		res, err := w.Append(ctx, wrRows("a", 1, 30))
 		if err != nil || res.Skipped != 30 || res.Written != 0 || res.Conflicts != 1 {
 			t.Fatalf("retry: %+v %v, want the 30 rows found committed", res, err)
 		}
-		if res, err := w.Write(ctx, wrRows("a", 31, 60)); err != nil || res.Written != 30 {
+		if res, err := w.Append(ctx, wrRows("a", 31, 60)); err != nil || res.Written != 30 {
 			t.Fatalf("next write: %+v %v", res, err)
 		}
 		dtCheckTable(t, st, 60)
@@ -183,12 +183,12 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storag
 	// the data.
 	t.Run("refused, files kept for vacuum", func(t *testing.T) {
 		st := &faultyCommits{Storage: newStorage(t)}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 2})
 		st.arm(refused, refused)
-		if _, err := w.Write(ctx, wrRows("a", 1, 30)); !errors.Is(err, ErrOutcomeUnknown) {
+		if _, err := w.Append(ctx, wrRows("a", 1, 30)); !errors.Is(err, ErrOutcomeUnknown) {
 			t.Fatalf("write with refused commits: %v", err)
 		}
-		if res, err := w.Write(ctx, wrRows("a", 1, 30)); err != nil || res.Written != 30 || res.Version != 1 {
+		if res, err := w.Append(ctx, wrRows("a", 1, 30)); err != nil || res.Written != 30 || res.Version != 1 {
 			t.Fatalf("retry: %+v %v", res, err)
 		}
 		orphans := dtOrphans(t, st)
@@ -214,23 +214,23 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storag
 	t.Run("lost replies among two writers", func(t *testing.T) {
 		base := newStorage(t)
 		st := &faultyCommits{Storage: base}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
-		other, err := OpenTable(ctx, base, TableOptions{})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 2})
+		other, err := OpenTable(ctx, base, TableConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w2 := wrWriter(t, other, WriterConfig{})
+		w2 := wrAppender(t, other, AppendConfig{})
 		for b := int64(0); b < 4; b++ {
 			st.arm(lostReply, lostReply)
 			lo := b*20 + 1
-			res, err := w.Write(ctx, wrRows("a", lo, lo+9))
+			res, err := w.Append(ctx, wrRows("a", lo, lo+9))
 			if err != nil {
 				// Both attempts' replies were lost: the engine retries the batch.
-				if res, err = w.Write(ctx, wrRows("a", lo, lo+9)); err != nil {
+				if res, err = w.Append(ctx, wrRows("a", lo, lo+9)); err != nil {
 					t.Fatalf("batch %d retried: %+v %v", b, res, err)
 				}
 			}
-			if res, err := w2.Write(ctx, wrRows("b", lo+10, lo+19)); err != nil || res.Written != 10 {
+			if res, err := w2.Append(ctx, wrRows("b", lo+10, lo+19)); err != nil || res.Written != 10 {
 				t.Fatalf("other writer, batch %d: %+v %v", b, res, err)
 			}
 		}
@@ -258,7 +258,7 @@ func TestCommitOutcomeUnknownS3(t *testing.T) {
 func TestCommitRecognisesItsLandedAttempt(t *testing.T) {
 	ctx := context.Background()
 	st := &faultyCommits{Storage: deltatest.Local(t, t.TempDir())}
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestCommitRecognisesItsLandedAttempt(t *testing.T) {
 		t.Fatalf("retry with another TxnID: %v, want a txn conflict", err)
 	}
 	// A fresh Table (a restart) knows nothing of the attempt: the txn decides.
-	fresh, _ := OpenTable(ctx, st, TableOptions{})
+	fresh, _ := OpenTable(ctx, st, TableConfig{})
 	if _, err := fresh.Commit(ctx, ours); !errors.Is(err, ErrTxnConflict) {
 		t.Fatalf("a fresh table: %v, want a txn conflict", err)
 	}

@@ -341,7 +341,7 @@ func TestUpdateSeesOtherWriters(t *testing.T) {
 	if err != nil || s.Version != -1 {
 		t.Fatalf("empty table: %v, %v", s, err)
 	}
-	tbl, err := OpenTable(ctx, st, TableOptions{})
+	tbl, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestCorruptCheckpointWarning(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := deltatest.Local(t, dir)
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}

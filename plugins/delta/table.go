@@ -45,8 +45,8 @@ var ErrUnsupportedProtocol = errors.New("delta: unsupported table protocol")
 // that it recognises the landed commit instead of taking it for a conflict.
 var ErrOutcomeUnknown = errors.New("the commit may have landed")
 
-// TableOptions tune a Table.
-type TableOptions struct {
+// TableConfig tunes a Table.
+type TableConfig struct {
 	// CheckpointInterval: a checkpoint is written after each commit whose
 	// version is a multiple of it. 0 means the table's delta.checkpointInterval,
 	// or 10; negative disables checkpoints.
@@ -67,8 +67,8 @@ type TableOptions struct {
 // Any number of Tables (in this or other processes) may write one table.
 // A Table is safe for concurrent use; commits are serialized.
 type Table struct {
-	st   storage.Storage
-	opts TableOptions
+	st  storage.Storage
+	cfg TableConfig
 
 	mu            sync.Mutex
 	snap          *Snapshot
@@ -122,15 +122,15 @@ func (t *Table) remember(v int64, actions []Action) error {
 
 // OpenTable loads the latest snapshot of the table (version -1 when the
 // table has no commit yet).
-func OpenTable(ctx context.Context, st storage.Storage, o TableOptions) (*Table, error) {
-	if o.MaxCommitAttempts <= 0 {
-		o.MaxCommitAttempts = 100
+func OpenTable(ctx context.Context, st storage.Storage, cfg TableConfig) (*Table, error) {
+	if cfg.MaxCommitAttempts <= 0 {
+		cfg.MaxCommitAttempts = 100
 	}
 	s, err := Load(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	return &Table{st: st, opts: o, snap: s}, nil
+	return &Table{st: st, cfg: cfg, snap: s}, nil
 }
 
 // Storage is where the table lives.
@@ -226,8 +226,8 @@ func (t *Table) Create(ctx context.Context, meta Metadata, proto Protocol) error
 		"isBlindAppend":  true,
 		"txnId":          txnUUID(),
 	}
-	if t.opts.EngineInfo != "" {
-		info["engineInfo"] = t.opts.EngineInfo
+	if t.cfg.EngineInfo != "" {
+		info["engineInfo"] = t.cfg.EngineInfo
 	}
 	actions := []Action{{CommitInfo: info}, {Protocol: &proto}, {MetaData: &meta}}
 	data, err := EncodeCommit(actions)
@@ -370,7 +370,7 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 		if conflict != nil {
 			return -1, fmt.Errorf("committing to %s after version %d: %w", loc, t.snap.Version, conflict)
 		}
-		if attempt >= t.opts.MaxCommitAttempts {
+		if attempt >= t.cfg.MaxCommitAttempts {
 			return -1, fmt.Errorf("committing to %s: lost the race for %d versions in a row (up to %d): %w",
 				loc, attempt, t.snap.Version, ErrConcurrentModification)
 		}
@@ -572,8 +572,8 @@ func (t *Table) commitInfo(c *Commit, txnID string) CommitInfo {
 		"operationMetrics":    metrics,
 		"txnId":               txnID,
 	}
-	if t.opts.EngineInfo != "" {
-		info["engineInfo"] = t.opts.EngineInfo
+	if t.cfg.EngineInfo != "" {
+		info["engineInfo"] = t.cfg.EngineInfo
 	}
 	return info
 }
@@ -581,7 +581,7 @@ func (t *Table) commitInfo(c *Commit, txnID string) CommitInfo {
 // maybeCheckpoint writes the checkpoint of version v when it is due; the
 // snapshot is at v.
 func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
-	interval := t.opts.CheckpointInterval
+	interval := t.cfg.CheckpointInterval
 	if interval == 0 {
 		interval = 10
 		if n, err := strconv.Atoi(t.snap.Metadata.Configuration[ConfCheckpointInterval]); err == nil && n > 0 {
@@ -593,8 +593,8 @@ func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
 	}
 	_, err := writeCheckpoint(ctx, t.st, t.snap, time.Now())
 	t.checkpointErr = err
-	if t.opts.OnCheckpoint != nil {
-		t.opts.OnCheckpoint(v, err)
+	if t.cfg.OnCheckpoint != nil {
+		t.cfg.OnCheckpoint(v, err)
 	}
 }
 
@@ -670,14 +670,14 @@ func checkWritable(p *Protocol, m *Metadata) error {
 	if p.MinWriterVersion > 7 {
 		return fmt.Errorf("%w: writer version %d", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}
-	// Writer versions 3 to 6 imply features; accept them only when inactive.
+	// Appender versions 3 to 6 imply features; accept them only when inactive.
 	if m == nil {
 		return fmt.Errorf("%w: writer version %d needs the metadata to check", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}
 	if err := invariantsOff(m, p); err != nil {
 		return err
 	}
-	// Writer 3 enforces writeStatsAsStruct, which our checkpoints do not do.
+	// Appender 3 enforces writeStatsAsStruct, which our checkpoints do not do.
 	if strings.EqualFold(m.Configuration["delta.checkpoint.writeStatsAsStruct"], "true") {
 		return fmt.Errorf("%w: delta.checkpoint.writeStatsAsStruct=true (writer version %d)", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}

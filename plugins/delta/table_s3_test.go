@@ -24,7 +24,7 @@ func TestS3Checkpoint(t *testing.T) {
 	srv := deltatest.MinIO(t)
 	st := deltatest.S3(t, srv, "checkpointed", nil)
 	ctx := context.Background()
-	tbl, err := OpenTable(ctx, st, TableOptions{CheckpointInterval: 10})
+	tbl, err := OpenTable(ctx, st, TableConfig{CheckpointInterval: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestS3Unreachable(t *testing.T) {
 	srv := deltatest.MinIO(t)
 	st := deltatest.S3(t, srv, "dead", nil)
 	ctx := context.Background()
-	tbl, err := OpenTable(ctx, st, TableOptions{})
+	tbl, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

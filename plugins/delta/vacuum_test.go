@@ -18,7 +18,7 @@ func TestVacuum(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := deltatest.Local(t, dir)
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					tb, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+					tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -116,7 +116,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
 						b.Fatal(err)
 					}
-					w, err := delta.NewWriter(tb, delta.WriterConfig{Schema: s})
+					w, err := delta.NewAppender(tb, delta.AppendConfig{Schema: s})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -127,7 +127,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					var batch []delta.Row
 					var batchBytes int
 					flush := func() {
-						res, err := w.Write(ctx, batch)
+						res, err := w.Append(ctx, batch)
 						if err != nil {
 							b.Fatal(err)
 						}

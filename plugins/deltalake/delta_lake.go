@@ -246,8 +246,8 @@ type deltaLakeConf struct {
 	appID        *service.InterpolatedString
 	version      *service.InterpolatedString
 	prefix       string
-	writer       delta.WriterConfig
-	table        delta.TableOptions
+	appender     delta.AppendConfig
+	table        delta.TableConfig
 	tableName    string
 	compression  string
 }
@@ -336,16 +336,16 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 			c.schema.Fields = append(c.schema.Fields, schema.StructField{Name: dp.column, Type: schema.DataType{Primitive: dp.typ}, Nullable: true})
 		}
 		c.partitions = append(c.partitions, dp)
-		c.writer.PartitionColumns = append(c.writer.PartitionColumns, dp.column)
+		c.appender.PartitionColumns = append(c.appender.PartitionColumns, dp.column)
 	}
-	c.writer.Schema = c.schema
+	c.appender.Schema = c.schema
 
 	if c.progress, err = pc.FieldString(dlFieldProgress); err != nil {
 		return
 	}
 	// Positional keys give each row its own version: a repeat within one
 	// batch (a window ingest sent twice, read in one poll) is skipped too.
-	c.writer.UniqueVersions = c.progress == progressKafka || c.progress == progressGDELTKafka || c.progress == progressGDELTFeed
+	c.appender.UniqueVersions = c.progress == progressKafka || c.progress == progressGDELTKafka || c.progress == progressGDELTFeed
 	if c.progress == progressCustom {
 		if c.appID, err = pc.FieldInterpolatedString(dlFieldAppID); err != nil {
 			return
@@ -361,26 +361,26 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	if err != nil {
 		return
 	}
-	c.writer.TargetFileSize = int64(tfs)
+	c.appender.TargetFileSize = int64(tfs)
 	rgb, err := pc.FieldInt(dlFieldRowGroupBytes)
 	if err != nil {
 		return
 	}
-	c.writer.Parquet.RowGroupBytes = int64(rgb)
+	c.appender.DataFile.RowGroupBytes = int64(rgb)
 	if c.compression, err = pc.FieldString(dlFieldCompression); err != nil {
 		return
 	}
-	c.writer.Parquet.Compression = c.compression
+	c.appender.DataFile.Compression = c.compression
 	if c.table.CheckpointInterval, err = pc.FieldInt(dlFieldCheckpoint); err != nil {
 		return
 	}
 	if c.table.CheckpointInterval <= 0 {
 		c.table.CheckpointInterval = -1
 	}
-	if c.writer.CommitAttempts, err = pc.FieldInt(dlFieldCommitAttempts); err != nil {
+	if c.appender.CommitAttempts, err = pc.FieldInt(dlFieldCommitAttempts); err != nil {
 		return
 	}
-	if c.writer.CommitAttempts <= 0 {
+	if c.appender.CommitAttempts <= 0 {
 		c.retryForever = true
 	}
 	if c.tableName, err = pc.FieldString(dlFieldTableName); err != nil {
@@ -392,7 +392,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 		if err != nil {
 			return c, fmt.Errorf("%s: %w", testCommitDelayEnv, err)
 		}
-		c.writer.BeforeCommit = func() { time.Sleep(delay) }
+		c.appender.BeforeCommit = func() { time.Sleep(delay) }
 	}
 	return c, nil
 }
@@ -450,7 +450,7 @@ type deltaLakeOutput struct {
 	mLatency                                                                    *service.MetricTimer
 
 	mu sync.Mutex
-	w  *delta.Writer
+	w  *delta.Appender
 }
 
 func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLakeOutput {
@@ -516,8 +516,8 @@ func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 // connectBackoffMax bounds the wait between two attempts at opening a table.
 const connectBackoffMax = 30 * time.Second
 
-// open opens (or creates) the table and returns its writer.
-func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Writer, error) {
+// open opens (or creates) the table and returns its appender.
+func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Appender, error) {
 	st, err := storage.Open(d.conf.path, d.conf.s3)
 	if err != nil {
 		return nil, err
@@ -538,7 +538,7 @@ func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Writer, error) {
 	// Create gives the table a random id.
 	meta := delta.Metadata{
 		Name: d.conf.tableName, Format: delta.Format{Provider: "parquet", Options: map[string]string{}},
-		SchemaString: schemaJSON, PartitionColumns: d.conf.writer.PartitionColumns,
+		SchemaString: schemaJSON, PartitionColumns: d.conf.appender.PartitionColumns,
 		Configuration: map[string]string{"delta.parquet.compression.codec": d.conf.compression},
 		CreatedTime:   time.Now().UnixMilli(),
 	}
@@ -551,7 +551,7 @@ func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Writer, error) {
 	for _, warning := range t.Snapshot().Warnings {
 		d.log.Warnf("delta_lake: %s: %s", st.Location(), warning)
 	}
-	return delta.NewWriter(t, d.conf.writer)
+	return delta.NewAppender(t, d.conf.appender)
 }
 
 // failureLogInterval is how often an ongoing failure is logged again.
@@ -804,7 +804,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 	}
 
 	start := time.Now()
-	res, err := w.Write(ctx, rows)
+	res, err := w.Append(ctx, rows)
 	table := d.conf.path
 	what := fmt.Sprintf("writing %d rows", len(rows))
 	// With commit_attempts 0 the write is retried here, in order, until it
@@ -819,7 +819,7 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		case <-ctx.Done():
 		case <-time.After(delay):
 			start = time.Now()
-			res, err = w.Write(ctx, rows)
+			res, err = w.Append(ctx, rows)
 		}
 	}
 	if res != nil {

@@ -471,7 +471,7 @@ func TestDeltaLakeWarnsOfACorruptCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := deltatest.Local(t, dir)
-	tbl, _ := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, _ := delta.OpenTable(ctx, st, delta.TableConfig{})
 	js, _ := schema.StructType{Fields: []schema.StructField{
 		schema.NewField("id", schema.LongType, true), schema.NewField("day", schema.StringType, true)}}.JSON()
 	meta := delta.Metadata{ID: "test", Format: delta.Format{Provider: "parquet"}, SchemaString: js, PartitionColumns: []string{"day"}}

@@ -50,7 +50,7 @@ func (f *faultyStorage) Write(ctx context.Context, p string, r io.Reader, size i
 func wrTable(t *testing.T, st storage.Storage) *Table {
 	t.Helper()
 	ctx := context.Background()
-	tb, err := OpenTable(ctx, st, TableOptions{})
+	tb, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +65,13 @@ func wrTable(t *testing.T, st storage.Storage) *Table {
 	return tb
 }
 
-func wrWriter(t *testing.T, tb *Table, cfg WriterConfig) *Writer {
+func wrAppender(t *testing.T, tb *Table, cfg AppendConfig) *Appender {
 	t.Helper()
 	cfg.Schema, cfg.PartitionColumns = wrSchema, []string{"day"}
 	if cfg.CommitBackoff == 0 {
 		cfg.CommitBackoff = time.Millisecond
 	}
-	w, err := NewWriter(tb, cfg)
+	w, err := NewAppender(tb, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +103,11 @@ func liveRows(t *testing.T, st storage.Storage) int64 {
 	return n
 }
 
-func TestWriterExactlyOnce(t *testing.T) {
+func TestAppenderExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	st, _ := storage.NewLocal(t.TempDir())
-	w := wrWriter(t, wrTable(t, st), WriterConfig{})
-	res, err := w.Write(ctx, wrRows("a", 1, 100))
+	w := wrAppender(t, wrTable(t, st), AppendConfig{})
+	res, err := w.Append(ctx, wrRows("a", 1, 100))
 	if err != nil || res.Written != 100 || res.Skipped != 0 || res.Version != 1 {
 		t.Fatalf("first write: %+v %v", res, err)
 	}
@@ -115,25 +115,25 @@ func TestWriterExactlyOnce(t *testing.T) {
 		t.Fatalf("%d files, want one per partition (3)", len(res.Files))
 	}
 	// A replay of rows 51..150: 51..100 are skipped, 101..150 written.
-	res, err = w.Write(ctx, wrRows("a", 51, 150))
+	res, err = w.Append(ctx, wrRows("a", 51, 150))
 	if err != nil || res.Written != 50 || res.Skipped != 50 {
 		t.Fatalf("replay: %+v %v", res, err)
 	}
 	// A full replay adds nothing and commits nothing.
-	res, err = w.Write(ctx, wrRows("a", 1, 150))
+	res, err = w.Append(ctx, wrRows("a", 1, 150))
 	if err != nil || res.Written != 0 || res.Skipped != 150 || res.Version != -1 {
 		t.Fatalf("full replay: %+v %v", res, err)
 	}
 	// A new writer (a restart) knows the progress from the log.
-	tb2, err := OpenTable(ctx, st, TableOptions{})
+	tb2, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w2 := wrWriter(t, tb2, WriterConfig{})
+	w2 := wrAppender(t, tb2, AppendConfig{})
 	if txn, ok := tb2.Txn("a"); !ok || txn.Version != 150 {
 		t.Fatalf("txn after restart: %+v %v", txn, ok)
 	}
-	if res, err := w2.Write(ctx, wrRows("a", 140, 160)); err != nil || res.Written != 10 || res.Skipped != 11 {
+	if res, err := w2.Append(ctx, wrRows("a", 140, 160)); err != nil || res.Written != 10 || res.Skipped != 11 {
 		t.Fatalf("after restart: %+v %v", res, err)
 	}
 	if n := liveRows(t, st); n != 160 {
@@ -141,15 +141,15 @@ func TestWriterExactlyOnce(t *testing.T) {
 	}
 }
 
-func TestWriterMisfitFailsAlone(t *testing.T) {
+func TestAppenderMisfitFailsAlone(t *testing.T) {
 	ctx := context.Background()
 	st, _ := storage.NewLocal(t.TempDir())
-	w := wrWriter(t, wrTable(t, st), WriterConfig{})
+	w := wrAppender(t, wrTable(t, st), AppendConfig{})
 	rows := wrRows("a", 1, 10)
 	rows[3].Values["score"] = "not a number"
 	rows[6].Values["id"] = nil // not nullable
 	rows[8].Values["day"] = 42 // bad partition value
-	res, err := w.Write(ctx, rows)
+	res, err := w.Append(ctx, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestWriterMisfitFailsAlone(t *testing.T) {
 	}
 	// Retried alone, a bad row fails again: it is not passed off as a
 	// duplicate although the txn is past it.
-	res, err = w.Write(ctx, rows[3:4])
+	res, err = w.Append(ctx, rows[3:4])
 	if err != nil || len(res.Failed) != 1 || res.Skipped != 0 {
 		t.Fatalf("retry of a bad row: %+v %v", res, err)
 	}
@@ -172,25 +172,25 @@ func TestWriterMisfitFailsAlone(t *testing.T) {
 	}
 }
 
-func TestWriterStorageDownThenUp(t *testing.T) {
+func TestAppenderStorageDownThenUp(t *testing.T) {
 	ctx := context.Background()
 	local, _ := storage.NewLocal(t.TempDir())
 	st := &faultyStorage{Storage: local}
-	w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
+	w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 2})
 	st.failing.Store(true)
-	if _, err := w.Write(ctx, wrRows("a", 1, 20)); err == nil {
+	if _, err := w.Append(ctx, wrRows("a", 1, 20)); err == nil {
 		t.Fatal("a write with the storage down succeeded")
 	}
 	// The batch after the failed one must not commit first: it would put the
 	// txn past rows that are not in the table.
 	st.failing.Store(false)
-	if _, err := w.Write(ctx, wrRows("a", 21, 40)); !errors.Is(err, ErrOutOfOrder) {
+	if _, err := w.Append(ctx, wrRows("a", 21, 40)); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("a later batch committed before the failed one was retried: %v", err)
 	}
-	if res, err := w.Write(ctx, wrRows("a", 1, 20)); err != nil || res.Written != 20 {
+	if res, err := w.Append(ctx, wrRows("a", 1, 20)); err != nil || res.Written != 20 {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
-	if res, err := w.Write(ctx, wrRows("a", 21, 40)); err != nil || res.Written != 20 {
+	if res, err := w.Append(ctx, wrRows("a", 21, 40)); err != nil || res.Written != 20 {
 		t.Fatalf("later batch: %+v %v", res, err)
 	}
 	if n := liveRows(t, st); n != 40 {
@@ -207,16 +207,16 @@ func TestWriterStorageDownThenUp(t *testing.T) {
 	}
 }
 
-// TestWriterOrderWithConcurrentBatches: with several batches of one source
+// TestAppenderOrderWithConcurrentBatches: with several batches of one source
 // partition in flight, commits land in version order whatever order the
 // writes reach the commit in.
-func TestWriterOrderWithConcurrentBatches(t *testing.T) {
+func TestAppenderOrderWithConcurrentBatches(t *testing.T) {
 	ctx := context.Background()
 	st, _ := storage.NewLocal(t.TempDir())
 	tb := wrTable(t, st)
 	release := make(chan struct{})
 	var first atomic.Bool
-	w := wrWriter(t, tb, WriterConfig{BeforeCommit: func() {
+	w := wrAppender(t, tb, AppendConfig{BeforeCommit: func() {
 		// The first batch to reach its commit is held back a while.
 		if first.CompareAndSwap(false, true) {
 			<-release
@@ -228,7 +228,7 @@ func TestWriterOrderWithConcurrentBatches(t *testing.T) {
 		wg.Add(1)
 		go func(b int) {
 			defer wg.Done()
-			_, errs[b] = w.Write(ctx, wrRows("a", int64(b*10+1), int64(b*10+10)))
+			_, errs[b] = w.Append(ctx, wrRows("a", int64(b*10+1), int64(b*10+10)))
 		}(b)
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -262,31 +262,31 @@ func TestWriterOrderWithConcurrentBatches(t *testing.T) {
 	}
 }
 
-// TestWritersConcurrent: four writers (four processes' worth: separate Table
+// TestAppendersConcurrent: four writers (four processes' worth: separate Table
 // instances) on one table. Each writes its own source partition in 50
 // commits; then all four replay the same rows at once.
-func TestWritersConcurrent(t *testing.T) {
+func TestAppendersConcurrent(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, _ := storage.NewLocal(dir)
 	wrTable(t, st)
-	writers := make([]*Writer, 4)
+	writers := make([]*Appender, 4)
 	for i := range writers {
-		tb, err := OpenTable(ctx, st, TableOptions{})
+		tb, err := OpenTable(ctx, st, TableConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		writers[i] = wrWriter(t, tb, WriterConfig{})
+		writers[i] = wrAppender(t, tb, AppendConfig{})
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i, w := range writers {
 		wg.Add(1)
-		go func(i int, w *Writer) {
+		go func(i int, w *Appender) {
 			defer wg.Done()
 			app := fmt.Sprintf("w%d", i)
 			for c := int64(0); c < 50; c++ {
-				if _, err := w.Write(ctx, wrRows(app, c*4+1, c*4+4)); err != nil {
+				if _, err := w.Append(ctx, wrRows(app, c*4+1, c*4+4)); err != nil {
 					errs <- err
 					return
 				}
@@ -319,10 +319,10 @@ func TestWritersConcurrent(t *testing.T) {
 	var conflicts atomic.Int64
 	for i, w := range writers {
 		wg.Add(1)
-		go func(i int, w *Writer) {
+		go func(i int, w *Appender) {
 			defer wg.Done()
 			for c := int64(0); c < 10; c++ {
-				res, err := w.Write(ctx, wrRows("shared", c*4+1, c*4+4))
+				res, err := w.Append(ctx, wrRows("shared", c*4+1, c*4+4))
 				if err != nil {
 					t.Errorf("writer %d: %v", i, err)
 					return
@@ -364,23 +364,23 @@ func TestPartitionValues(t *testing.T) {
 	}
 }
 
-// TestWriterMemoryBoundedByRowGroup: the heap the writer needs beyond the
+// TestAppenderMemoryBoundedByRowGroup: the heap the writer needs beyond the
 // batch it is given (which the caller holds anyway) stays near the row-group
 // size when the batch grows tenfold: files are streamed to storage, never
 // built in memory.
-func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
+func TestAppenderMemoryBoundedByRowGroup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory measurement")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(5)) // keep garbage out of the heap figure
 	overhead := func(n int64) uint64 {
 		st, _ := storage.NewLocal(t.TempDir())
-		w := wrWriter(t, wrTable(t, st), WriterConfig{Parquet: datafile.Config{RowGroupBytes: 1 << 20}})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{DataFile: datafile.Config{RowGroupBytes: 1 << 20}})
 		rows := wrRows("m", 1, n)
 		runtime.GC()
 		base := deltatest.LiveHeap()
 		stop := deltatest.PeakHeap()
-		if _, err := w.Write(context.Background(), rows); err != nil {
+		if _, err := w.Append(context.Background(), rows); err != nil {
 			t.Fatal(err)
 		}
 		peak := stop()
@@ -397,33 +397,33 @@ func TestWriterMemoryBoundedByRowGroup(t *testing.T) {
 	}
 }
 
-// TestWriterNoCommitOverAHole: a batch that failed (rows 21-40) must hold back
+// TestAppenderNoCommitOverAHole: a batch that failed (rows 21-40) must hold back
 // any commit whose rows reach above it, even one that starts below it (a
 // retried earlier batch merged with newer rows): its txn would pass over rows
 // 21-40, which would then be skipped as duplicates. Found by a MinIO outage.
-func TestWriterNoCommitOverAHole(t *testing.T) {
+func TestAppenderNoCommitOverAHole(t *testing.T) {
 	ctx := context.Background()
 	local, _ := storage.NewLocal(t.TempDir())
 	st := &faultyStorage{Storage: local}
-	w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 1})
+	w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 1})
 	st.failing.Store(true)
-	if _, err := w.Write(ctx, wrRows("a", 1, 20)); err == nil {
+	if _, err := w.Append(ctx, wrRows("a", 1, 20)); err == nil {
 		t.Fatal("a write with the storage down succeeded")
 	}
 	st.failing.Store(false)
-	if _, err := w.Write(ctx, wrRows("a", 21, 40)); !errors.Is(err, ErrOutOfOrder) {
+	if _, err := w.Append(ctx, wrRows("a", 21, 40)); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("rows 21-40 committed before 1-20: %v", err)
 	}
 	// The retry of 1-20 comes back merged with newer rows 41-60.
 	merged := append(wrRows("a", 1, 20), wrRows("a", 41, 60)...)
-	if _, err := w.Write(ctx, merged); !errors.Is(err, ErrOutOfOrder) {
+	if _, err := w.Append(ctx, merged); !errors.Is(err, ErrOutOfOrder) {
 		t.Fatalf("1-20 + 41-60 committed over the missing 21-40: %v", err)
 	}
 	// In order, everything lands.
-	if res, err := w.Write(ctx, wrRows("a", 1, 20)); err != nil || res.Written != 20 {
+	if res, err := w.Append(ctx, wrRows("a", 1, 20)); err != nil || res.Written != 20 {
 		t.Fatalf("1-20: %+v %v", res, err)
 	}
-	if res, err := w.Write(ctx, wrRows("a", 21, 60)); err != nil || res.Written != 40 {
+	if res, err := w.Append(ctx, wrRows("a", 21, 60)); err != nil || res.Written != 40 {
 		t.Fatalf("21-60: %+v %v", res, err)
 	}
 	if n := liveRows(t, st); n != 60 {
@@ -431,26 +431,26 @@ func TestWriterNoCommitOverAHole(t *testing.T) {
 	}
 }
 
-// TestWritersOverlappingRanges: two writers (a Kafka partition's old and new
+// TestAppendersOverlappingRanges: two writers (a Kafka partition's old and new
 // owner during a rebalance) write overlapping offsets. The later commit must
 // see that its lowest offsets are already in the table and re-filter, even
 // though its highest offset is above the other's.
-func TestWritersOverlappingRanges(t *testing.T) {
+func TestAppendersOverlappingRanges(t *testing.T) {
 	ctx := context.Background()
 	st, _ := storage.NewLocal(t.TempDir())
 	wrTable(t, st)
-	open := func() *Writer {
-		tb, err := OpenTable(ctx, st, TableOptions{})
+	open := func() *Appender {
+		tb, err := OpenTable(ctx, st, TableConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return wrWriter(t, tb, WriterConfig{})
+		return wrAppender(t, tb, AppendConfig{})
 	}
 	oldOwner, newOwner := open(), open() // both see the table before either commits
-	if res, err := newOwner.Write(ctx, wrRows("p", 100, 150)); err != nil || res.Written != 51 {
+	if res, err := newOwner.Append(ctx, wrRows("p", 100, 150)); err != nil || res.Written != 51 {
 		t.Fatalf("new owner: %+v %v", res, err)
 	}
-	res, err := oldOwner.Write(ctx, wrRows("p", 100, 200))
+	res, err := oldOwner.Append(ctx, wrRows("p", 100, 200))
 	if err != nil || res.Written != 50 || res.Skipped != 51 || res.Conflicts != 1 {
 		t.Fatalf("old owner: %+v %v (want 50 written, 51 skipped after one conflict)", res, err)
 	}

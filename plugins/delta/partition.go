@@ -1,0 +1,90 @@
+package delta
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+)
+
+// partitionOf serialises the partition values of a row as Delta does, and
+// returns them with the Hive-style folder of the data files.
+func (ap *Appender) partitionOf(values map[string]any) (map[string]*string, string, error) {
+	if len(ap.cfg.PartitionColumns) == 0 {
+		return nil, "", nil
+	}
+	pv := make(map[string]*string, len(ap.cfg.PartitionColumns))
+	var dir strings.Builder
+	for _, col := range ap.cfg.PartitionColumns {
+		s, null, err := partitionString(ap.partTypes[col], values[col])
+		if err != nil {
+			return nil, "", fmt.Errorf("partition column %s: %w", col, err)
+		}
+		if dir.Len() > 0 {
+			dir.WriteByte('/')
+		}
+		dir.WriteString(col)
+		dir.WriteByte('=')
+		if null {
+			pv[col] = nil
+			dir.WriteString("__HIVE_DEFAULT_PARTITION__")
+			continue
+		}
+		pv[col] = &s
+		dir.WriteString(hiveEscape(s))
+	}
+	return pv, dir.String(), nil
+}
+
+// partitionString formats a partition value per the protocol's "Partition
+// Value Serialization".
+func partitionString(t schema.DataType, v any) (string, bool, error) {
+	if v == nil {
+		return "", true, nil
+	}
+	switch t.Primitive {
+	case "string":
+		if s, ok := v.(string); ok {
+			return s, false, nil
+		}
+	case "long", "integer", "short", "byte":
+		if n, ok := datafile.AsInt64(v); ok {
+			return strconv.FormatInt(n, 10), false, nil
+		}
+	case "date":
+		switch x := v.(type) {
+		case string:
+			if _, err := time.Parse("2006-01-02", x); err == nil {
+				return x, false, nil
+			}
+		case time.Time:
+			return x.UTC().Format("2006-01-02"), false, nil
+		}
+	case "timestamp":
+		if x, ok := v.(time.Time); ok {
+			return x.UTC().Format("2006-01-02 15:04:05.000000"), false, nil
+		}
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), false, nil
+		}
+	}
+	return "", false, fmt.Errorf("want a %s partition value, got %T %v", t, v, v)
+}
+
+// hiveEscape escapes a partition value for a folder name as Spark does.
+func hiveEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || strings.IndexByte("\"#%'*/:=?\\\x7f{[]^", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
