@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
@@ -44,8 +46,10 @@ type AppendConfig struct {
 	// CommitAttempts bounds the attempts at a commit that fails for a storage
 	// error (the data files are kept between attempts); default 3.
 	CommitAttempts int
-	// CommitBackoff is the wait before the second attempt, doubling after.
-	CommitBackoff time.Duration
+	// CommitBackOff makes the policy of the waits between those attempts
+	// (a fresh one per commit); nil: DefaultBackOff. Its MaxElapsedTime, when
+	// set, ends the attempts too.
+	CommitBackOff func() backoff.BackOff
 	// OrderTimeout bounds the wait of a batch for an earlier batch of the same
 	// source partition (max_in_flight > 1); default 1 minute.
 	OrderTimeout time.Duration
@@ -92,8 +96,8 @@ func NewAppender(t *Table, cfg AppendConfig) (*Appender, error) {
 	if cfg.CommitAttempts <= 0 {
 		cfg.CommitAttempts = 3
 	}
-	if cfg.CommitBackoff <= 0 {
-		cfg.CommitBackoff = time.Second
+	if cfg.CommitBackOff == nil {
+		cfg.CommitBackOff = DefaultBackOff
 	}
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = time.Minute
@@ -434,24 +438,25 @@ func (ap *Appender) commit(ctx context.Context, adds []Add, txns txnSet) (v int6
 	c := Commit{Adds: adds, Txns: txns.txns, TxnFloors: txns.floors, Operation: "STREAMING UPDATE",
 		OperationParameters: map[string]any{"outputMode": "Append", "queryId": "gdeltflow", "epochId": "0"},
 		TxnID:               txnUUID()}
-	delay := ap.cfg.CommitBackoff
-	for attempt := 1; ; attempt++ {
-		v, err = ap.t.Commit(ctx, c)
+	policy := backoff.WithContext(backoff.WithMaxRetries(ap.cfg.CommitBackOff(), uint64(ap.cfg.CommitAttempts-1)), ctx)
+	var last error
+	v, err = backoff.RetryWithData(func() (int64, error) {
+		v, err := ap.t.Commit(ctx, c)
 		if err == nil {
-			return v, false, nil
+			return v, nil
 		}
+		last = err
 		unknown = unknown || errors.Is(err, ErrOutcomeUnknown)
-		if errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) || IsPermanent(err) ||
-			attempt >= ap.cfg.CommitAttempts {
-			return v, unknown, err
+		if errors.Is(err, ErrTxnConflict) || errors.Is(err, ErrConcurrentModification) || IsPermanent(err) {
+			return v, backoff.Permanent(err)
 		}
-		select {
-		case <-ctx.Done():
-			return -1, unknown, fmt.Errorf("retrying the commit: %w (after: %w)", ctx.Err(), err)
-		case <-time.After(delay):
-		}
-		delay *= 2
+		return v, err
+	}, policy)
+	if err != nil && last != nil && err != last {
+		// The context ended during a wait.
+		return -1, unknown, fmt.Errorf("retrying the commit: %w (after: %w)", err, last)
 	}
+	return v, unknown, err
 }
 
 func uuidString(b [16]byte) string {

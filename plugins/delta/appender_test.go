@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
@@ -68,8 +70,8 @@ func wrTable(t *testing.T, st storage.Storage) *Table {
 func wrAppender(t *testing.T, tb *Table, cfg AppendConfig) *Appender {
 	t.Helper()
 	cfg.Schema, cfg.PartitionColumns = wrSchema, []string{"day"}
-	if cfg.CommitBackoff == 0 {
-		cfg.CommitBackoff = time.Millisecond
+	if cfg.CommitBackOff == nil {
+		cfg.CommitBackOff = func() backoff.BackOff { return backoff.NewConstantBackOff(time.Millisecond) }
 	}
 	w, err := NewAppender(tb, cfg)
 	if err != nil {

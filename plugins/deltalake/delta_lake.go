@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
@@ -46,6 +47,7 @@ const (
 	dlFieldCompression    = "compression"
 	dlFieldCheckpoint     = "checkpoint_interval"
 	dlFieldCommitAttempts = "commit_attempts"
+	dlFieldBackOff        = "backoff"
 	dlFieldTableName      = "table_name"
 	dlFieldBatching       = "batching"
 	dlFieldMaxInFlight    = "max_in_flight"
@@ -186,7 +188,10 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			service.NewIntField(dlFieldRowGroupBytes).Description("A Parquet row group is flushed at about this many bytes: the writer's memory per open file is bounded by it, whatever the batch size.").Default(64<<20).Advanced(),
 			service.NewStringEnumField(dlFieldCompression, "zstd", "snappy", "gzip", "uncompressed").Description("The Parquet codec, recorded as `delta.parquet.compression.codec`.").Default("zstd").Advanced(),
 			service.NewIntField(dlFieldCheckpoint).Description("A checkpoint after every this many commits; 0 or less: none.").Default(10).Advanced(),
-			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked. 0: the whole write (data files and commit) is retried with backoff (1 s doubling to 30 s) until it succeeds, so the output never nacks a storage failure and batches land in order; for stateful pipelines (`gdelt_join`) whose input cannot replay a batch. In a job (a backfill) the retries end like any failure: at once for a permanent one, after the job's give-up time otherwise.").Default(3).Advanced(),
+			service.NewIntField(dlFieldCommitAttempts).Description("Attempts at a commit that fails for a storage error before the batch is nacked, with the waits of `backoff` between them. 0: the whole write (data files and commit) is retried with `backoff` until it succeeds, so the output never nacks a storage failure and batches land in order; for stateful pipelines (`gdelt_join`) whose input cannot replay a batch. In a job (a backfill) the retries end like any failure: at once for a permanent one, after the job's give-up time otherwise.").Default(3).Advanced(),
+			service.NewBackOffField(dlFieldBackOff, true, delta.DefaultBackOff().(*backoff.ExponentialBackOff)).
+				Description("The one retry policy of the output: the waits between attempts at opening the table, at a commit (`commit_attempts`), and at a whole write with `commit_attempts: 0`. The wait doubles from `initial_interval` up to `max_interval`. `max_elapsed_time` ends a run of retries: the open error goes to the engine (which retries it), the batch is nacked; 0 (the default) retries until the attempts are spent, the stream stops or a job gives up.").
+				Advanced(),
 			service.NewStringField(dlFieldTableName).Description("The table's name in its metadata.").Default("").Advanced(),
 			service.NewOutputMaxInFlightField().Default(1),
 			service.NewBatchPolicyField(dlFieldBatching),
@@ -237,7 +242,8 @@ type dlPartition struct {
 }
 
 type deltaLakeConf struct {
-	retryForever bool // commit_attempts <= 0: a failed write is retried here until it succeeds
+	retryForever bool                   // commit_attempts <= 0: a failed write is retried here until it succeeds
+	backOff      func() backoff.BackOff // a fresh retry policy for each run of retries
 	path         string
 	s3           storage.S3Config
 	schema       schema.StructType
@@ -383,6 +389,19 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	if c.appender.CommitAttempts <= 0 {
 		c.retryForever = true
 	}
+	policy, err := pc.FieldBackOff(dlFieldBackOff)
+	if err != nil {
+		return
+	}
+	// Doubling without jitter, as delta.DefaultBackOff (the field sets the
+	// intervals only).
+	policy.Multiplier, policy.RandomizationFactor = 2, 0
+	c.backOff = func() backoff.BackOff {
+		b := *policy
+		b.Reset()
+		return &b
+	}
+	c.appender.CommitBackOff = c.backOff
 	if c.tableName, err = pc.FieldString(dlFieldTableName); err != nil {
 		return
 	}
@@ -472,9 +491,9 @@ func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLa
 }
 
 // Connect opens the table, creating it when it does not exist. It retries
-// failures itself, with backoff up to connectBackoffMax, until the table
-// opens, the stream stops or a job gives up (see failing): the engine would
-// retry every second and log each attempt at error level.
+// failures itself, with the backoff policy, until the table opens, the
+// stream stops or a job gives up (see failing): the engine would retry every
+// second and log each attempt at error level.
 func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 	d.mu.Lock()
 	connected := d.w != nil
@@ -488,33 +507,24 @@ func (d *deltaLakeOutput) Connect(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	for delay := time.Second; ; delay = min(2*delay, connectBackoffMax) {
+	w, err := backoff.RetryWithData(func() (*delta.Appender, error) {
 		w, err := d.open(ctx)
-		if err == nil {
-			d.mu.Lock()
-			d.w = w
-			d.mu.Unlock()
-			d.ok()
-			d.mVersion.Set(w.Table().Version(), d.conf.path)
-			d.log.Infof("delta_lake: table %s at version %d", w.Table().Storage().Location(), w.Table().Version())
-			return nil
+		if err != nil && (ctx.Err() != nil || d.failing("opening the table", err)) {
+			return nil, backoff.Permanent(err)
 		}
-		if ctx.Err() != nil {
-			return err
-		}
-		if d.failing("opening the table", err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
+		return w, err
+	}, backoff.WithContext(d.conf.backOff(), ctx))
+	if err != nil {
+		return err
 	}
+	d.mu.Lock()
+	d.w = w
+	d.mu.Unlock()
+	d.ok()
+	d.mVersion.Set(w.Table().Version(), d.conf.path)
+	d.log.Infof("delta_lake: table %s at version %d", w.Table().Storage().Location(), w.Table().Version())
+	return nil
 }
-
-// connectBackoffMax bounds the wait between two attempts at opening a table.
-const connectBackoffMax = 30 * time.Second
 
 // open opens (or creates) the table and returns its appender.
 func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Appender, error) {
@@ -803,24 +813,31 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 		}
 	}
 
-	start := time.Now()
-	res, err := w.Append(ctx, rows)
 	table := d.conf.path
 	what := fmt.Sprintf("writing %d rows", len(rows))
 	// With commit_attempts 0 the write is retried here, in order, until it
 	// succeeds, the stream stops or a job gives up; otherwise the batch is
 	// nacked and the engine retries it.
-	for delay := time.Second; err != nil && ctx.Err() == nil; delay = min(2*delay, 30*time.Second) {
+	var start time.Time
+	var last error // the last write's error: what a stop during a wait reports
+	res, err := backoff.RetryWithData(func() (*delta.AppendResult, error) {
+		start = time.Now()
+		res, err := w.Append(ctx, rows)
+		if err == nil {
+			return res, nil
+		}
+		last = err
+		if ctx.Err() != nil {
+			return res, backoff.Permanent(err)
+		}
 		d.mCommitErrors.Incr(1, table)
 		if d.failing(what, err) || !d.conf.retryForever {
-			break
+			return res, backoff.Permanent(err)
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(delay):
-			start = time.Now()
-			res, err = w.Append(ctx, rows)
-		}
+		return res, err
+	}, backoff.WithContext(d.conf.backOff(), ctx))
+	if err != nil && last != nil {
+		err = last
 	}
 	if res != nil {
 		d.mConflicts.Incr(int64(res.Conflicts), table)

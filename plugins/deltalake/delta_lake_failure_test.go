@@ -508,3 +508,50 @@ output:
 		t.Errorf("warnings logged: %q\n%s", w, rec)
 	}
 }
+
+// TestDeltaLakeBackOffEndsTheOpenRetries: the backoff field drives the
+// retries of opening the table; with a max_elapsed_time the output stops
+// retrying by itself and hands the error to the engine, which retries the
+// connection its own way (and logs it). Mended, the table then opens.
+func TestDeltaLakeBackOffEndsTheOpenRetries(t *testing.T) {
+	runstate.Reset()
+	defer runstate.Reset()
+	table := filepath.Join(t.TempDir(), "events")
+	commit0 := filepath.Join(table, "_delta_log", "00000000000000000000.json")
+	if err := os.MkdirAll(filepath.Dir(commit0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(commit0, []byte("garbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, rec := dlStream(t, dlYAML(5, table, "    backoff: { initial_interval: 20ms, max_interval: 20ms, max_elapsed_time: 200ms }"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(rec.matching("ERROR", "Failed to connect", "damaged table log")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine never saw the open fail: the retries did not end\n%s", rec)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := os.RemoveAll(filepath.Join(table, "_delta_log")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stream: %v\n%s", err, rec)
+		}
+	case <-ctx.Done():
+		t.Fatalf("the stream did not finish after the table was mended\n%s", rec)
+	}
+	s, err := delta.Load(context.Background(), deltatest.Local(t, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.NumRecords(); n != 5 {
+		t.Errorf("%d rows, want 5", n)
+	}
+}

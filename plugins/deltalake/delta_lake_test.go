@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -106,5 +107,59 @@ logger: { level: warn }
 	s, _ = delta.Load(ctx, st)
 	if n, _ := s.NumRecords(); n != 18 || s.Version != 1 {
 		t.Fatalf("after a replay: version %d with %d rows", s.Version, n)
+	}
+}
+
+// TestDeltaLakeBackOff: the backoff field is the one retry policy, doubling
+// from initial_interval to max_interval; its defaults are 1 s doubling to 30 s
+// without end, as delta.DefaultBackOff, and the appender's commit retries take
+// the same policy.
+func TestDeltaLakeBackOff(t *testing.T) {
+	waits := func(b backoff.BackOff, n int) []time.Duration {
+		out := make([]time.Duration, n)
+		for i := range out {
+			out[i] = b.NextBackOff()
+		}
+		return out
+	}
+	parse := func(extra string) deltaLakeConf {
+		t.Helper()
+		pc, err := deltaLakeSpec().ParseYAML("path: "+t.TempDir()+"\ngdelt_table: mentions\n"+extra, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := deltaLakeConfFromParsed(pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	s := time.Second
+	want := fmt.Sprint([]time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 30 * s, 30 * s})
+	c := parse("")
+	if got := fmt.Sprint(waits(c.backOff(), 7)); got != want {
+		t.Errorf("default waits %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(waits(delta.DefaultBackOff(), 7)); got != want {
+		t.Errorf("delta.DefaultBackOff waits %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(waits(c.appender.CommitBackOff(), 7)); got != want {
+		t.Errorf("commit waits %s, want %s", got, want)
+	}
+	ms := time.Millisecond
+	c = parse("backoff: { initial_interval: 5ms, max_interval: 30ms }")
+	b := c.backOff()
+	if got, want := fmt.Sprint(waits(b, 5)), fmt.Sprint([]time.Duration{5 * ms, 10 * ms, 20 * ms, 30 * ms, 30 * ms}); got != want {
+		t.Errorf("configured waits %s, want %s", got, want)
+	}
+	// Each run of retries starts again from the beginning.
+	if got := c.backOff().NextBackOff(); got != 5*ms {
+		t.Errorf("a fresh policy starts at %s", got)
+	}
+	c = parse("backoff: { initial_interval: 1ms, max_elapsed_time: 20ms }")
+	b = c.backOff()
+	time.Sleep(30 * time.Millisecond)
+	if got := b.NextBackOff(); got != backoff.Stop {
+		t.Errorf("after max_elapsed_time: %s, want stop", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -204,31 +205,35 @@ func (s *S3) PutIfAbsent(ctx context.Context, p string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	backoff := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
+	err = backoff.Retry(func() error {
 		opts := minio.PutObjectOptions{ContentType: contentType(p), DisableMultipart: true}
 		opts.SetMatchETagExcept("*")
-		_, err = s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+		_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
 		if err == nil {
 			return nil
 		}
 		er, ok := errorResponse(err)
 		switch {
 		case ok && (er.Code == "PreconditionFailed" || er.StatusCode == http.StatusPreconditionFailed):
-			return s.s3Error("creating", p, ErrExist)
-		case ok && er.StatusCode == http.StatusConflict && attempt < 20:
-			select {
-			case <-ctx.Done():
-				return s.s3Error("creating", p, ctx.Err())
-			case <-time.After(backoff):
-			}
-			if backoff < time.Second {
-				backoff *= 2
-			}
-			continue
+			return backoff.Permanent(ErrExist)
+		case ok && er.StatusCode == http.StatusConflict:
+			return err // another conditional write to the key is in flight
 		}
+		return backoff.Permanent(err)
+	}, backoff.WithContext(backoff.WithMaxRetries(conflictBackOff(), 20), ctx))
+	if err != nil {
 		return s.s3Error("creating", p, err)
 	}
+	return nil
+}
+
+// conflictBackOff spaces the retries of a conditional write that met
+// another one in flight: 50 ms doubling to 1 s.
+func conflictBackOff() backoff.BackOff {
+	b := &backoff.ExponentialBackOff{InitialInterval: 50 * time.Millisecond, Multiplier: 2, MaxInterval: time.Second,
+		Stop: backoff.Stop, Clock: backoff.SystemClock}
+	b.Reset()
+	return b
 }
 
 // Write uploads r; with an unknown size (-1) or a large one it is a
