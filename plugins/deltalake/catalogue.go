@@ -2,6 +2,7 @@ package deltalake
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
@@ -35,7 +36,7 @@ func TableSchema(name string, nested bool) (schema.StructType, error) {
 	}
 	t, err := gschema.ByName(name)
 	if err != nil {
-		return schema.StructType{}, fmt.Errorf("%w (or %s, %s)", err, TableSilver, TableAuditWindows)
+		return schema.StructType{}, fmt.Errorf("gdelt_table %q is unknown: want one of %s", name, strings.Join(TableNames, ", "))
 	}
 	return GDELTSchema(t, nested && t == gschema.GKG), nil
 }

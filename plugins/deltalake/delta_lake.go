@@ -2,10 +2,12 @@ package deltalake
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,7 +163,8 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			).Description("S3 access, for an `s3://` path. Credentials are never logged."),
 			service.NewStringField(dlFieldGDELTTable).
 				Description("Use the schema of a GDELT table, as `gdelt_decode` emits it: `export` (or `events`), `mentions` or `gkg`; or of what `gdelt_join` emits: `silver` (the joined rows of `silver/events_detailed`) or `audit_windows` (the lifecycle rows of `audit/windows`). Exactly one of `gdelt_table` and `schema` is set.").
-				Default("").Examples("export", "gkg"),
+				Default("").Examples("export", "gkg").
+				LintRule(gdeltTableLintRule()),
 			service.NewBoolField(dlFieldGKGNested).
 				Description("With `gdelt_table: gkg`: the nested GKG columns as lists and structs (as `gdelt_decode` with `gkg_nested: true` emits them) instead of raw strings.").
 				Default(false),
@@ -171,8 +174,8 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 				Example([]any{map[string]any{"name": "id", "type": "long", "nullable": false}, map[string]any{"name": "name", "type": "string"}}),
 			service.NewObjectListField(dlFieldPartitionBy,
 				service.NewStringField(dlFieldPartColumn).Description("The partition column's name; added to the schema when it is not a column already."),
-				service.NewStringEnumField(dlFieldPartType, "string", "date", "long", "integer", "boolean").Description("Its Delta type.").Default("string"),
-				service.NewInterpolatedStringField(dlFieldPartValue).Description("Its value for a message. Empty: the message's own field of that name.").Default(""),
+				service.NewStringEnumField(dlFieldPartType, "string", "date", "long", "integer", "boolean").Description("The Delta type of `value`: a column of the schema with a `value` must have this type.").Default("string"),
+				service.NewInterpolatedStringField(dlFieldPartValue).Description("Its value for a message. Empty: the message's own field of that name (the column must then be in the schema).").Default(""),
 			).Description("Partition columns, e.g. the GDELT window's date. Data files are written under `column=value/` folders and hold the other columns.").
 				Default([]any{}).
 				Example([]any{map[string]any{"column": "window_date", "type": "date", "value": `${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }`}}),
@@ -196,6 +199,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 			service.NewOutputMaxInFlightField().Default(1),
 			service.NewBatchPolicyField(dlFieldBatching),
 		).
+		LintRule(deltaLakeLintRule()).
 		Example("GDELT events from the feed to a local table, partitioned by window date", "", `
 output:
   delta_lake:
@@ -233,6 +237,50 @@ output:
           - output:
               reject: '${! @fallback_error }'
 `)
+}
+
+// partitionTypes are the Delta types a partition column may have: those
+// whose values the protocol serialises into partition folders (see
+// delta.PartitionValue).
+var partitionTypes = []string{"string", "long", "integer", "short", "byte", "date", "timestamp", "boolean"}
+
+// gdeltTableLintRule refuses a gdelt_table that the catalogue does not know.
+func gdeltTableLintRule() string {
+	names, _ := json.Marshal(TableNames)
+	return fmt.Sprintf(`root = if this != "" && !%s.contains(this) { "gdelt_table %%q is unknown: want one of %s".format(this) }`,
+		names, strings.Join(TableNames, ", "))
+}
+
+// deltaLakeLintRule holds the rules across fields, so that `benthos lint`
+// reports them; deltaLakeConfFromParsed checks them again at run time (and,
+// for gdelt_table, the partition columns, which only the catalogue knows):
+// exactly one of gdelt_table and schema; app_id and version with progress:
+// custom, and only then; a partition column of a declared schema of a type
+// that has partition folders, and the type of its value when it has one; a
+// partition column outside the schema with a value.
+func deltaLakeLintRule() string {
+	types, _ := json.Marshal(partitionTypes)
+	return `
+let has_table = this.gdelt_table.or("") != ""
+let has_schema = this.schema.or([]).length() > 0
+let custom = this.progress.or("` + progressKafka + `") == "` + progressCustom + `"
+let declared = if $has_table { {} } else {
+  this.schema.or([]).fold({}, f -> f.tally.merge({(f.value.name.or("").string()): if f.value.type.type() == "string" { f.value.type.trim() } else { f.value.type.type.or("complex").string() }}))
+}
+let partitionable = ` + string(types) + `
+root = [
+  if $has_table && $has_schema { "set one of gdelt_table and schema, not both" } else { null },
+  if !$has_table && !$has_schema { "set gdelt_table or schema" } else { null },
+  if $custom && (this.app_id.or("") == "" || this.version.or("") == "") { "progress: custom needs app_id and version" } else { null },
+  if !$custom && (this.app_id.or("") != "" || this.version.or("") != "") { "app_id and version are only for progress: custom" } else { null },
+].merge(this.partition_by.or([]).map_each(p -> if $has_table || !$has_schema { null } else if !$declared.exists(p.column.or("")) {
+  if p.value.or("") == "" { "partition column %q is not in the schema: give it a value".format(p.column.or("")) } else { null }
+} else if !$partitionable.contains($declared.get(p.column)) {
+  "partition column %q has type %s: a partition column has one of the types %s".format(p.column, $declared.get(p.column), $partitionable.join(", "))
+} else if p.value.or("") != "" && p.type.or("string") != $declared.get(p.column) {
+  "partition column %q: its value's type is %s, the schema says %s".format(p.column, p.type.or("string"), $declared.get(p.column))
+} else { null })).filter(e -> e != null)
+`
 }
 
 type dlPartition struct {
@@ -301,7 +349,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 		return c, errors.New("set one of gdelt_table and schema, not both")
 	case gt != "":
 		if c.schema, err = TableSchema(gt, nested); err != nil {
-			return c, fmt.Errorf("%s: %w", dlFieldGDELTTable, err)
+			return c, err
 		}
 	case len(declared) > 0:
 		raw := make([]any, len(declared))
@@ -335,11 +383,16 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 				return
 			}
 		}
-		if _, exists := c.schema.Field(dp.column); !exists {
-			if dp.value == nil {
-				return c, fmt.Errorf("partition column %q is not in the schema: give it a value", dp.column)
-			}
+		f, exists := c.schema.Field(dp.column)
+		switch {
+		case !exists && dp.value == nil:
+			return c, fmt.Errorf("partition column %q is not in the schema: give it a value", dp.column)
+		case !exists:
 			c.schema.Fields = append(c.schema.Fields, schema.StructField{Name: dp.column, Type: schema.DataType{Primitive: dp.typ}, Nullable: true})
+		case !slices.Contains(partitionTypes, f.Type.String()):
+			return c, fmt.Errorf("partition column %q has type %s: a partition column has one of the types %s", dp.column, f.Type, strings.Join(partitionTypes, ", "))
+		case dp.value != nil && dp.typ != f.Type.String():
+			return c, fmt.Errorf("partition column %q: its value's type is %s, the schema says %s", dp.column, dp.typ, f.Type)
 		}
 		c.partitions = append(c.partitions, dp)
 		c.appender.PartitionColumns = append(c.appender.PartitionColumns, dp.column)
@@ -352,7 +405,14 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	// Positional keys give each row its own version: a repeat within one
 	// batch (a window ingest sent twice, read in one poll) is skipped too.
 	c.appender.UniqueVersions = c.progress == progressKafka || c.progress == progressGDELTKafka || c.progress == progressGDELTFeed
-	if c.progress == progressCustom {
+	appID, _ := pc.FieldString(dlFieldAppID)
+	version, _ := pc.FieldString(dlFieldVersion)
+	switch {
+	case c.progress == progressCustom && (appID == "" || version == ""):
+		return c, errors.New("progress: custom needs app_id and version")
+	case c.progress != progressCustom && (appID != "" || version != ""):
+		return c, errors.New("app_id and version are only for progress: custom")
+	case c.progress == progressCustom:
 		if c.appID, err = pc.FieldInterpolatedString(dlFieldAppID); err != nil {
 			return
 		}
