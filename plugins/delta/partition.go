@@ -75,6 +75,59 @@ func partitionString(t schema.DataType, v any) (string, bool, error) {
 	return "", false, fmt.Errorf("want a %s partition value, got %T %v", t, v, v)
 }
 
+// PartitionValue reads a partition value of an add action (partitionValues:
+// a string, or nil for null) as a value of the column's type t: the inverse
+// of the serialization above, and the Go types datafile.Reader gives the
+// same types (string, int64 for long, int32, int16, int8, bool, time.Time
+// for date and timestamp, in UTC). Partition columns are not in the data
+// files: a reader of the table adds their values to each row of a file.
+// An empty string is null but for a string column.
+func PartitionValue(t schema.DataType, s *string) (any, error) {
+	if s == nil || (*s == "" && t.Primitive != schema.TypeString) {
+		return nil, nil
+	}
+	v := *s
+	var out any
+	var err error
+	switch t.Primitive {
+	case schema.TypeString:
+		out = v
+	case schema.TypeLong:
+		out, err = strconv.ParseInt(v, 10, 64)
+	case schema.TypeInteger:
+		var n int64
+		n, err = strconv.ParseInt(v, 10, 32)
+		out = int32(n)
+	case schema.TypeShort:
+		var n int64
+		n, err = strconv.ParseInt(v, 10, 16)
+		out = int16(n)
+	case schema.TypeByte:
+		var n int64
+		n, err = strconv.ParseInt(v, 10, 8)
+		out = int8(n)
+	case schema.TypeBoolean:
+		out, err = strconv.ParseBool(v)
+	case schema.TypeDate:
+		out, err = time.Parse(time.DateOnly, v)
+	case schema.TypeTimestamp:
+		// Delta writes "2006-01-02 15:04:05.000000" (UTC); readers meet ISO 8601 too.
+		var ts time.Time
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+			if ts, err = time.Parse(layout, v); err == nil {
+				break
+			}
+		}
+		out = ts.UTC()
+	default:
+		return nil, fmt.Errorf("partition values of type %s are not supported", t)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("partition value %q is not a %s", v, t)
+	}
+	return out, nil
+}
+
 // hiveEscape escapes a partition value for a folder name as Spark does.
 func hiveEscape(s string) string {
 	var b strings.Builder

@@ -25,8 +25,8 @@ import (
 // against the file's own bytes.
 
 // SameValue compares a Go value written with what DuckDB read (JSON with
-// json.Number): int64 exactly, float64 bit for bit, strings, nulls, and
-// lists and structs recursively.
+// json.Number): int64 exactly, float64 bit for bit, strings, booleans,
+// nulls, and lists and structs recursively.
 func SameValue(want, got any) error {
 	switch w := want.(type) {
 	case nil:
@@ -50,6 +50,10 @@ func SameValue(want, got any) error {
 	case string:
 		if g, ok := got.(string); !ok || g != w {
 			return fmt.Errorf("want %q, got %v", w, got)
+		}
+	case bool:
+		if g, ok := got.(bool); !ok || g != w {
+			return fmt.Errorf("want %v, got %v", w, got)
 		}
 	case []any:
 		g, ok := got.([]any)
