@@ -2,7 +2,6 @@ package delta
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -109,10 +108,6 @@ type orderGate struct {
 }
 
 type orderTicket struct{ spans []span }
-
-// ErrOutOfOrder means versions below the batch's highest one are not
-// committed yet; the batch is retried later.
-var ErrOutOfOrder = errors.New("an earlier batch of the same source partition is not committed yet")
 
 func newOrderGate() *orderGate {
 	return &orderGate{changed: make(chan struct{}), live: map[*orderTicket]bool{}, failed: map[string][]run{}}

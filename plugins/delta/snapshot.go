@@ -12,11 +12,6 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
-// ErrCorruptLog is wrapped by load errors that come from the log's content
-// rather than from reading it: a commit or checkpoint that does not parse, a
-// gap in the versions, no protocol or metaData. No retry mends it.
-var ErrCorruptLog = errors.New("damaged table log")
-
 // Snapshot is the state of a table at one version, as log replay (action
 // reconciliation) defines it: the newest protocol and metadata, the live
 // files, the tombstones, and the newest txn version of each application.

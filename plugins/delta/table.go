@@ -16,35 +16,6 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
-// ErrTxnConflict means the table already holds a txn action for one of the
-// commit's appIds with a version at or above the commit's: the data was
-// committed before (a replay). Nothing was committed; the caller drops the
-// duplicate data (or re-filters it by Table.Txn).
-var ErrTxnConflict = errors.New("delta: application transaction already committed")
-
-// ErrConcurrentModification means a commit that won the race changed what
-// this commit depends on (the schema, the protocol, or files it removes).
-// Nothing was committed.
-var ErrConcurrentModification = errors.New("delta: concurrent modification")
-
-// ErrMetadataMismatch is returned by Create when the table exists with a
-// different schema or partitioning.
-var ErrMetadataMismatch = errors.New("delta: table exists with a different schema or partitioning")
-
-// ErrNoTable is returned by Commit on a table without version 0.
-var ErrNoTable = errors.New("delta: table does not exist (no version 0)")
-
-// ErrUnsupportedProtocol is returned when writing a table whose protocol
-// needs features this package does not implement.
-var ErrUnsupportedProtocol = errors.New("delta: unsupported table protocol")
-
-// ErrOutcomeUnknown is wrapped by a Commit error when the commit file may
-// have been written although the call failed: the storage failed during the
-// put (a timeout, a lost reply), or after it. The commit may be in the table:
-// its data files must be kept, and a retry must use the same Commit.TxnID so
-// that it recognises the landed commit instead of taking it for a conflict.
-var ErrOutcomeUnknown = errors.New("the commit may have landed")
-
 // TableConfig tunes a Table.
 type TableConfig struct {
 	// CheckpointInterval: a checkpoint is written after each commit whose
