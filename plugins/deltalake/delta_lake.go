@@ -127,8 +127,8 @@ A message that does not fit the schema, or lacks its progress key, fails alone w
 dead letter with a `+"`fallback`"+` output whose next step checks `+"`@fallback_error`"+` for that prefix and rejects anything else
 (see the examples): a storage failure must be retried, not dead-lettered. A rejected message retried fails again; it
 is never passed off as a duplicate. A commit that fails for a storage
-error is retried `+"`commit_attempts`"+` times with backoff (as one logical commit: an attempt that finds an earlier one landed
-takes it), then the batch is nacked and the engine retries it. Data files are deleted only when no commit can reference
+error is attempted `+"`commit_attempts`"+` times, with the waits of `+"`backoff`"+` between them (as one logical commit: an attempt that
+finds an earlier one landed takes it), then the batch is nacked and the engine retries it. Data files are deleted only when no commit can reference
 them; after a storage error during the commit itself (its outcome unknown: it may have landed) they are kept, and if
 the commit did not land the table tool's vacuum (`+"`delta-table vacuum`"+`) removes them as orphans.
 
@@ -494,28 +494,6 @@ func checkTablePath(p string) error {
 	return nil
 }
 
-func init() {
-	err := service.RegisterBatchOutput("delta_lake", deltaLakeSpec(),
-		func(pc *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
-			var bp service.BatchPolicy
-			maxInFlight, err := pc.FieldMaxInFlight()
-			if err != nil {
-				return nil, bp, 0, err
-			}
-			if bp, err = pc.FieldBatchPolicy(dlFieldBatching); err != nil {
-				return nil, bp, 0, err
-			}
-			conf, err := deltaLakeConfFromParsed(pc)
-			if err != nil {
-				return nil, bp, 0, err
-			}
-			return newDeltaLakeFromParsed(conf, mgr), bp, maxInFlight, nil
-		})
-	if err != nil {
-		panic(err)
-	}
-}
-
 type deltaLakeOutput struct {
 	conf deltaLakeConf
 	log  *service.Logger
@@ -547,6 +525,28 @@ func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLa
 		mBytes:        m.NewCounter("delta_lake_bytes_written", "table"),
 		mVersion:      m.NewGauge("delta_lake_version", "table"),
 		mLatency:      m.NewTimer("delta_lake_commit_latency", "table"),
+	}
+}
+
+func init() {
+	err := service.RegisterBatchOutput("delta_lake", deltaLakeSpec(),
+		func(pc *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
+			var bp service.BatchPolicy
+			maxInFlight, err := pc.FieldMaxInFlight()
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			if bp, err = pc.FieldBatchPolicy(dlFieldBatching); err != nil {
+				return nil, bp, 0, err
+			}
+			conf, err := deltaLakeConfFromParsed(pc)
+			if err != nil {
+				return nil, bp, 0, err
+			}
+			return newDeltaLakeFromParsed(conf, mgr), bp, maxInFlight, nil
+		})
+	if err != nil {
+		panic(err)
 	}
 }
 
