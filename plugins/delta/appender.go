@@ -452,7 +452,7 @@ func (ap *Appender) commit(ctx context.Context, adds []Add, txns txnSet) (v int6
 		}
 		return v, err
 	}, policy)
-	if err != nil && last != nil && err != last {
+	if err != nil && last != nil && !errors.Is(err, last) {
 		// The context ended during a wait.
 		return -1, unknown, fmt.Errorf("retrying the commit: %w (after: %w)", err, last)
 	}
