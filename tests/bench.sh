@@ -81,7 +81,7 @@ fi
 if want delta; then
 echo "== Go: a day of each table into Delta, local disk and MinIO (one core; MinIO is a separate process)"
 bash tests/minio.sh install >/dev/null
-go test -run '^$' -bench 'BenchmarkDeltaWrite' -cpu 1 -benchtime 1x -count 1 -timeout 60m ./plugins/delta/ | tee "$out/go-delta.txt"
+go test -run '^$' -bench 'BenchmarkDeltaWrite' -cpu 1 -benchtime 1x -count 1 -timeout 60m ./plugins/deltalake/ | tee "$out/go-delta.txt"
 
 echo "== DuckDB COPY ... TO parquet (zstd), SET threads=1, the same day of rows"
 for t in export mentions gkg; do

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 )
 
@@ -122,7 +123,7 @@ func TestDeltaCrashRecovery(t *testing.T) {
 func orphans(t *testing.T, dir string) int {
 	t.Helper()
 	ctx := context.Background()
-	st, err := delta.NewLocal(dir)
+	st, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

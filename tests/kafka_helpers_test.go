@@ -16,6 +16,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
@@ -308,7 +309,7 @@ func s3Rows(t testing.TB, srv *miniotest.Server, bucket string) map[string]int64
 // s3Snapshot loads the Delta table at s3://bucket/table on srv (our reader).
 func s3Snapshot(t testing.TB, srv *miniotest.Server, bucket, table string) (*delta.Snapshot, error) {
 	t.Helper()
-	st, err := delta.NewS3("s3://"+bucket+"/"+table, delta.S3Config{Endpoint: srv.Endpoint,
+	st, err := storage.NewS3("s3://"+bucket+"/"+table, storage.S3Config{Endpoint: srv.Endpoint,
 		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
 	if err != nil {
 		t.Fatal(err)

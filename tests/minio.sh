@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MinIO for the S3 tests of plugins/delta.
+# MinIO for the S3 tests of plugins/delta/... and plugins/deltalake.
 #
 #   tests/minio.sh install        build the pinned MinIO server into .cache/bin/minio (skipped when present; ~4 min cold)
 #   tests/minio.sh start <dir> [bucket...]   run it on 127.0.0.1 (free port) with data in <dir>, create the buckets

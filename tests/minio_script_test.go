@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -47,11 +48,11 @@ func TestMinIOScriptPrintsUsableSettings(t *testing.T) {
 	if !strings.HasPrefix(string(out), "# MinIO on "+v[0]) {
 		t.Errorf("the first line does not name the endpoint:\n%s", out)
 	}
-	st, err := delta.Open("s3://lake/script-check", delta.S3Config{Endpoint: v[0], AccessKeyID: v[1], SecretAccessKey: v[2], PathStyle: true, Region: "us-east-1"})
+	st, err := storage.Open("s3://lake/script-check", storage.S3Config{Endpoint: v[0], AccessKeyID: v[1], SecretAccessKey: v[2], PathStyle: true, Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 	if err != nil {
 		t.Fatalf("opening a table with the printed settings: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -315,7 +316,7 @@ func silverOrphans(t testing.TB, srv *miniotest.Server, bucket string) map[strin
 	c := srv.Client(t)
 	out := map[string]int{}
 	for _, table := range silverTables {
-		st, err := delta.NewS3("s3://"+bucket+"/"+table, delta.S3Config{Endpoint: srv.Endpoint,
+		st, err := storage.NewS3("s3://"+bucket+"/"+table, storage.S3Config{Endpoint: srv.Endpoint,
 			AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ import (
 	_ "github.com/redpanda-data/connect/v4/public/components/kafka"
 	_ "github.com/redpanda-data/connect/v4/public/components/prometheus"
 
-	_ "github.com/gdeltflow/gdeltflow/plugins/delta"
+	_ "github.com/gdeltflow/gdeltflow/plugins/deltalake"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
 	_ "github.com/gdeltflow/gdeltflow/plugins/lookups"

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // errNoTable is returned for a location without any commit.
@@ -30,7 +32,7 @@ type viewOptions struct {
 // loadSnapshot loads the latest snapshot or the one at version (>= 0). What
 // the load had to work around (a checkpoint it could not use) is written to
 // warn, one "delta-table: warning: …" line each.
-func loadSnapshot(ctx context.Context, st delta.Storage, version int64, warn io.Writer) (*delta.Snapshot, error) {
+func loadSnapshot(ctx context.Context, st storage.Storage, version int64, warn io.Writer) (*delta.Snapshot, error) {
 	var s *delta.Snapshot
 	var err error
 	if version < 0 {
@@ -67,7 +69,7 @@ func checkRows(s *delta.Snapshot) error {
 
 // commitVersions returns the versions of the commit files (N.json) of a
 // listing of the log, newest first.
-func commitVersions(files []delta.FileInfo) []int64 {
+func commitVersions(files []storage.FileInfo) []int64 {
 	var out []int64
 	for _, f := range files {
 		name, ok := strings.CutPrefix(f.Path, delta.LogDir+"/")
@@ -120,14 +122,14 @@ type commitSummary struct {
 
 // cmdHistory lists the commits, newest first, reading each commit file.
 // Versions whose JSON was removed by log cleanup are not listed.
-func cmdHistory(ctx context.Context, w io.Writer, st delta.Storage, o historyOptions) error {
+func cmdHistory(ctx context.Context, w io.Writer, st storage.Storage, o historyOptions) error {
 	files, err := st.List(ctx, delta.LogDir+"/")
 	if err != nil {
 		return err
 	}
 	modTimes := map[int64]time.Time{}
 	for _, f := range files {
-		if vs := commitVersions([]delta.FileInfo{f}); len(vs) == 1 {
+		if vs := commitVersions([]storage.FileInfo{f}); len(vs) == 1 {
 			modTimes[vs[0]] = f.ModTime
 		}
 	}
@@ -193,7 +195,7 @@ func cmdHistory(ctx context.Context, w io.Writer, st delta.Storage, o historyOpt
 // readCommits reads and summarizes the commit files of versions (a few at a
 // time: on S3 each is a round trip). A commit deleted since the listing (log
 // cleanup) is skipped.
-func readCommits(ctx context.Context, st delta.Storage, versions []int64) ([]*commitSummary, error) {
+func readCommits(ctx context.Context, st storage.Storage, versions []int64) ([]*commitSummary, error) {
 	out := make([]*commitSummary, len(versions))
 	errs := make([]error, len(versions))
 	ctx, cancel := context.WithCancel(ctx)
@@ -206,7 +208,7 @@ func readCommits(ctx context.Context, st delta.Storage, versions []int64) ([]*co
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			data, err := st.Read(ctx, delta.CommitPath(v))
-			if errors.Is(err, delta.ErrNotExist) {
+			if errors.Is(err, storage.ErrNotExist) {
 				return
 			}
 			if err != nil {
@@ -368,7 +370,7 @@ type schemaReport struct {
 }
 
 // cmdSchema prints the columns, partitioning, configuration and protocol.
-func cmdSchema(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
+func cmdSchema(ctx context.Context, w io.Writer, st storage.Storage, o viewOptions) error {
 	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
@@ -393,13 +395,13 @@ func cmdSchema(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions
 	if json.Valid([]byte(m.SchemaString)) {
 		rep.Schema = json.RawMessage(m.SchemaString)
 	}
-	schema, schemaErr := delta.ParseSchema(m.SchemaString)
+	ts, schemaErr := schema.Parse(m.SchemaString)
 	if schemaErr == nil {
 		part := map[string]bool{}
 		for _, c := range m.PartitionColumns {
 			part[c] = true
 		}
-		rep.Columns = flattenColumns(schema.Fields, "", part)
+		rep.Columns = flattenColumns(ts.Fields, "", part)
 	}
 	if o.JSON {
 		if schemaErr != nil && rep.Schema == nil {
@@ -474,7 +476,7 @@ func cmdSchema(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions
 
 // flattenColumns lists the columns, and the fields of struct columns as
 // "parent.child" after their parent.
-func flattenColumns(fields []delta.StructField, prefix string, part map[string]bool) []schemaColumn {
+func flattenColumns(fields []schema.StructField, prefix string, part map[string]bool) []schemaColumn {
 	var out []schemaColumn
 	for _, f := range fields {
 		c := schemaColumn{
@@ -539,7 +541,7 @@ type fileEntry struct {
 }
 
 // cmdFiles lists the live files and their totals.
-func cmdFiles(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
+func cmdFiles(ctx context.Context, w io.Writer, st storage.Storage, o viewOptions) error {
 	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
@@ -684,7 +686,7 @@ type txnEntry struct {
 }
 
 // cmdTxn lists the newest txn (application progress) of each appId.
-func cmdTxn(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
+func cmdTxn(ctx context.Context, w io.Writer, st storage.Storage, o viewOptions) error {
 	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
@@ -734,7 +736,7 @@ type countReport struct {
 
 // cmdCount prints the row count from the file statistics and the deletion
 // vectors' cardinalities.
-func cmdCount(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions) error {
+func cmdCount(ctx context.Context, w io.Writer, st storage.Storage, o viewOptions) error {
 	s, err := loadSnapshot(ctx, st, o.Version, o.Warn)
 	if err != nil {
 		return err
@@ -790,7 +792,7 @@ func cmdCount(ctx context.Context, w io.Writer, st delta.Storage, o viewOptions)
 // ------------------------------------------------------------- checkpoint
 
 // cmdCheckpoint writes a checkpoint of the latest version (warnings to warn).
-func cmdCheckpoint(ctx context.Context, w, warn io.Writer, st delta.Storage) error {
+func cmdCheckpoint(ctx context.Context, w, warn io.Writer, st storage.Storage) error {
 	s, err := loadSnapshot(ctx, st, -1, warn)
 	if err != nil {
 		return err
@@ -842,7 +844,7 @@ type vacuumEntry struct {
 
 // cmdVacuum lists (and with Execute deletes) orphan data files and the files
 // of expired tombstones.
-func cmdVacuum(ctx context.Context, w io.Writer, st delta.Storage, o vacuumOptions) error {
+func cmdVacuum(ctx context.Context, w io.Writer, st storage.Storage, o vacuumOptions) error {
 	s, err := loadSnapshot(ctx, st, -1, o.Warn)
 	if err != nil {
 		return err

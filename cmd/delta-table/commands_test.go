@@ -266,7 +266,7 @@ func TestSchemaNestedAndConfiguration(t *testing.T) {
 	// A table of ours with configuration.
 	dir := t.TempDir()
 	tst := openLocal(t, dir)
-	tbl, err := delta.OpenTable(context.Background(), tst, delta.TableOptions{})
+	tbl, err := delta.OpenTable(context.Background(), tst, delta.TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func txnTable(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	tbl, err := delta.OpenTable(ctx, openLocal(t, dir), delta.TableOptions{EngineInfo: "delta-table-test/1"})
+	tbl, err := delta.OpenTable(ctx, openLocal(t, dir), delta.TableConfig{EngineInfo: "delta-table-test/1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func TestCorruptCheckpointWarns(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := openLocal(t, dir)
-	tbl, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

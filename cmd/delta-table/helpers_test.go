@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 
 	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
 )
@@ -68,9 +69,9 @@ func copyTable(tb testing.TB, name string) string {
 }
 
 // openLocal opens a local table.
-func openLocal(tb testing.TB, dir string) delta.Storage {
+func openLocal(tb testing.TB, dir string) storage.Storage {
 	tb.Helper()
-	st, err := delta.Open(dir, delta.S3Config{})
+	st, err := storage.Open(dir, storage.S3Config{})
 	if err != nil {
 		tb.Fatal(err)
 	}

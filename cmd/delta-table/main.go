@@ -4,7 +4,7 @@
 // vacuums orphaned data files.
 //
 // The work is done by the cmd* functions (commands.go), which take an
-// io.Writer and a delta.Storage; this file parses the command line.
+// io.Writer and a storage.Storage; this file parses the command line.
 package main
 
 import (
@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
@@ -117,8 +117,8 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 // s3Config builds the S3 settings: flags, then the environment. Credentials
 // only come from the environment: the pipelines' S3_* pair when
 // S3_ACCESS_KEY_ID is set (never one key of each pair), else AWS_*.
-func (g globalFlags) s3Config(getenv func(string) string) delta.S3Config {
-	c := delta.S3Config{
+func (g globalFlags) s3Config(getenv func(string) string) storage.S3Config {
+	c := storage.S3Config{
 		Endpoint:        g.endpoint,
 		Region:          g.region,
 		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
@@ -206,7 +206,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return 0
 	}
 
-	st, err := delta.Open(loc, g.s3Config(getenv))
+	st, err := storage.Open(loc, g.s3Config(getenv))
 	if err != nil {
 		fmt.Fprintf(stderr, "delta-table %s %s: %v\n", cmd, loc, err)
 		return 1

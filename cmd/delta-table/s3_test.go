@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -22,14 +23,14 @@ func TestS3EndToEnd(t *testing.T) {
 	srv.Bucket(t, "lake")
 	ctx := context.Background()
 	const loc = "s3://lake/gdelt/events"
-	st, err := delta.Open(loc, delta.S3Config{
+	st, err := storage.Open(loc, storage.S3Config{
 		Endpoint: srv.Endpoint, Region: "us-east-1", PathStyle: true,
 		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl, err := delta.OpenTable(ctx, st, delta.TableOptions{})
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,3 @@
-// Package delta implements the parts of the Delta Lake transaction protocol
-// (delta-io/delta PROTOCOL.md) that an append-mostly writer needs: the log's
-// actions and their JSON, log replay into a snapshot, checkpoints, a storage
-// layer whose one hard primitive is put-if-absent, optimistic transactions
-// with application transaction identifiers (exactly-once), and vacuum.
-//
-// The package is plain Go with no Benthos types, so each piece can be tested
-// alone against the reference tables written by Spark and delta-rs.
 package delta
 
 import (

@@ -14,6 +14,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // The V1 checkpoint schema, mirrored from the checkpoints Spark writes: one
@@ -171,7 +173,7 @@ func checkpointCodec(conf map[string]string) compress.Codec {
 }
 
 // readCheckpoint builds the snapshot at version from the parts of a checkpoint.
-func readCheckpoint(ctx context.Context, st Storage, version int64, parts []string) (*Snapshot, error) {
+func readCheckpoint(ctx context.Context, st storage.Storage, version int64, parts []string) (*Snapshot, error) {
 	s := NewSnapshot()
 	for _, p := range parts {
 		data, err := st.Read(ctx, p)
@@ -390,12 +392,12 @@ type checkpointInfo struct {
 // under delta.deletedFileRetentionDuration), then points _last_checkpoint at
 // it as Spark does ({"version","size","sizeInBytes","numOfAddFiles"}).
 // s must be a complete snapshot of a version that is committed.
-func WriteCheckpoint(ctx context.Context, st Storage, s *Snapshot) error {
+func WriteCheckpoint(ctx context.Context, st storage.Storage, s *Snapshot) error {
 	_, err := writeCheckpoint(ctx, st, s, time.Now())
 	return err
 }
 
-func writeCheckpoint(ctx context.Context, st Storage, s *Snapshot, now time.Time) (*checkpointInfo, error) {
+func writeCheckpoint(ctx context.Context, st storage.Storage, s *Snapshot, now time.Time) (*checkpointInfo, error) {
 	if s.Version < 0 || s.Protocol == nil || s.Metadata == nil {
 		return nil, errors.New("checkpoint: the snapshot has no committed version")
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // dtWriteHistory commits n versions after Create: appends with stats and
@@ -47,9 +50,9 @@ func dtWriteHistory(t *testing.T, tbl *Table, n int) {
 func TestCheckpointRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st := dtLocal(t, dir)
+	st := deltatest.Local(t, dir)
 	var reported []int64
-	tbl, err := OpenTable(ctx, st, TableOptions{CheckpointInterval: 10, OnCheckpoint: func(v int64, err error) {
+	tbl, err := OpenTable(ctx, st, TableConfig{CheckpointInterval: 10, OnCheckpoint: func(v int64, err error) {
 		if err != nil {
 			t.Errorf("checkpoint %d: %v", v, err)
 		}
@@ -116,7 +119,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 
 	// DuckDB reads our checkpoint as Spark's: one row per action.
 	cp := filepath.Join(dir, filepath.FromSlash(CheckpointPath(20)))
-	rows := dtDuck(t, `SELECT
+	rows := deltatest.Duck(t, `SELECT
   count(*) FILTER (WHERE add IS NOT NULL) adds,
   count(*) FILTER (WHERE remove IS NOT NULL) removes,
   count(*) FILTER (WHERE txn IS NOT NULL) txns,
@@ -126,15 +129,15 @@ func TestCheckpointRoundTrip(t *testing.T) {
   sum(CAST(json_extract(add.stats, '$.numRecords') AS BIGINT)) numrecords,
   max(protocol.minWriterVersion) writer,
   count(*) rowcount
-FROM read_parquet(`+dtQuote(cp)+`)`)
+FROM read_parquet(`+deltatest.Quote(cp)+`)`)
 	r := rows[0]
-	if dtInt(t, r["adds"]) != int64(len(at20.Files)) || dtInt(t, r["removes"]) != int64(len(at20.Tombstones)) ||
-		dtInt(t, r["txns"]) != 3 || dtInt(t, r["protocols"]) != 1 || dtInt(t, r["metas"]) != 1 ||
-		dtInt(t, r["nullparts"]) != 1 || dtInt(t, r["numrecords"]) != int64(2*len(at20.Files)) || dtInt(t, r["writer"]) != 2 ||
-		dtInt(t, r["rowcount"]) != lc.Size {
+	if deltatest.Int(t, r["adds"]) != int64(len(at20.Files)) || deltatest.Int(t, r["removes"]) != int64(len(at20.Tombstones)) ||
+		deltatest.Int(t, r["txns"]) != 3 || deltatest.Int(t, r["protocols"]) != 1 || deltatest.Int(t, r["metas"]) != 1 ||
+		deltatest.Int(t, r["nullparts"]) != 1 || deltatest.Int(t, r["numrecords"]) != int64(2*len(at20.Files)) || deltatest.Int(t, r["writer"]) != 2 ||
+		deltatest.Int(t, r["rowcount"]) != lc.Size {
 		t.Errorf("DuckDB sees %v; snapshot at 20 has %d files, %d tombstones; _last_checkpoint size %d", r, len(at20.Files), len(at20.Tombstones), lc.Size)
 	}
-	desc := dtDuck(t, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(`+dtQuote(cp)+`))`)
+	desc := deltatest.Duck(t, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(`+deltatest.Quote(cp)+`))`)
 	types := map[string]string{}
 	for _, d := range desc {
 		types[d["column_name"].(string)] = d["column_type"].(string)
@@ -155,8 +158,8 @@ FROM read_parquet(`+dtQuote(cp)+`)`)
 
 func TestCheckpointHints(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: 10})
+	st := deltatest.Local(t, t.TempDir())
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: 10})
 	dtWriteHistory(t, tbl, 23)
 	ref := dtReplayJSON(t, st)
 
@@ -195,8 +198,8 @@ func TestCheckpointHints(t *testing.T) {
 // names them (N.checkpoint.o.p.parquet); an incomplete set is ignored.
 func TestMultiPartCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: -1})
+	st := deltatest.Local(t, t.TempDir())
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: -1})
 	dtWriteHistory(t, tbl, 12)
 	ref := dtReplayJSON(t, st)
 	at10 := dtReplayJSONUpTo(t, st, 10)
@@ -232,8 +235,8 @@ func TestMultiPartCheckpoint(t *testing.T) {
 
 func TestCheckpointTombstoneExpiry(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: -1})
+	st := deltatest.Local(t, t.TempDir())
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: -1})
 	meta := dtMeta()
 	meta.Configuration = map[string]string{ConfDeletedFileRetention: "interval 1 hours"}
 	if err := tbl.Create(ctx, meta, Protocol{}); err != nil {
@@ -261,7 +264,7 @@ func TestCheckpointTombstoneExpiry(t *testing.T) {
 
 // dtFailingWrites fails Write for paths containing a marker.
 type dtFailingWrites struct {
-	Storage
+	storage.Storage
 	marker string
 }
 
@@ -274,9 +277,9 @@ func (f dtFailingWrites) Write(ctx context.Context, p string, r io.Reader, size 
 
 func TestCheckpointFailureKeepsTheCommit(t *testing.T) {
 	ctx := context.Background()
-	st := dtFailingWrites{dtLocal(t, t.TempDir()), ".checkpoint."}
+	st := dtFailingWrites{deltatest.Local(t, t.TempDir()), ".checkpoint."}
 	var got error
-	tbl, _ := OpenTable(ctx, st, TableOptions{CheckpointInterval: 2, OnCheckpoint: func(v int64, err error) { got = err }})
+	tbl, _ := OpenTable(ctx, st, TableConfig{CheckpointInterval: 2, OnCheckpoint: func(v int64, err error) { got = err }})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}

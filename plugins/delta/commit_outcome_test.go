@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // Commits whose outcome is unknown: the storage fails while (or after) the
@@ -34,7 +37,7 @@ const (
 // faultyCommits injects commit faults: the next puts of commit files (not
 // checkpoints) get the queued faults, one each, then behave.
 type faultyCommits struct {
-	Storage
+	storage.Storage
 	mu     sync.Mutex
 	faults []commitFault
 	hit    int
@@ -66,7 +69,7 @@ func (f *faultyCommits) PutIfAbsent(ctx context.Context, p string, data []byte) 
 		if err := f.Storage.PutIfAbsent(ctx, p, data); err != nil {
 			return err
 		}
-		return fmt.Errorf("putting %s (retried by the client): %w", p, ErrExist)
+		return fmt.Errorf("putting %s (retried by the client): %w", p, storage.ErrExist)
 	case refused:
 		return fmt.Errorf("putting %s: injected: connection reset", p)
 	}
@@ -76,7 +79,7 @@ func (f *faultyCommits) PutIfAbsent(ctx context.Context, p string, data []byte) 
 // dtCheckTable checks that every file the table references exists and that
 // the live rows are exactly ids 1..want, each once: DuckDB reads the data
 // files (copied out of the storage, which also proves they exist).
-func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
+func dtCheckTable(t *testing.T, st storage.Storage, want int64) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Load(ctx, st)
@@ -94,13 +97,13 @@ func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, dtQuote(p))
+		files = append(files, deltatest.Quote(p))
 	}
 	if len(files) == 0 {
 		t.Fatal("the table has no live file")
 	}
-	rows := dtDuck(t, "SELECT count(*) n, count(DISTINCT id) d, min(id) lo, max(id) hi FROM read_parquet(["+strings.Join(files, ",")+"])")
-	n, d, lo, hi := dtInt(t, rows[0]["n"]), dtInt(t, rows[0]["d"]), dtInt(t, rows[0]["lo"]), dtInt(t, rows[0]["hi"])
+	rows := deltatest.Duck(t, "SELECT count(*) n, count(DISTINCT id) d, min(id) lo, max(id) hi FROM read_parquet(["+strings.Join(files, ",")+"])")
+	n, d, lo, hi := deltatest.Int(t, rows[0]["n"]), deltatest.Int(t, rows[0]["d"]), deltatest.Int(t, rows[0]["lo"]), deltatest.Int(t, rows[0]["hi"])
 	if n != want || d != want || lo != 1 || hi != want {
 		t.Fatalf("DuckDB reads %d rows, %d distinct ids %d..%d; want ids 1..%d once each", n, d, lo, hi, want)
 	}
@@ -109,7 +112,7 @@ func dtCheckTable(t *testing.T, st Storage, want int64) *Snapshot {
 
 // dtOrphans lists the data files no commit references (all of them, whatever
 // their age).
-func dtOrphans(t *testing.T, st Storage) []FileInfo {
+func dtOrphans(t *testing.T, st storage.Storage) []storage.FileInfo {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Load(ctx, st)
@@ -125,7 +128,7 @@ func dtOrphans(t *testing.T, st Storage) []FileInfo {
 
 // dtCommitOutcomes runs the scenarios against a storage made by newStorage
 // (one fresh table per call).
-func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
+func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 	ctx := context.Background()
 
 	// The reply of the first commit attempt is lost; the writer's own retry
@@ -135,13 +138,13 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 	for _, fault := range []commitFault{lostReply, lostReplyExists} {
 		t.Run(fmt.Sprintf("fault %d retried in place", fault), func(t *testing.T) {
 			st := &faultyCommits{Storage: newStorage(t)}
-			w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 3})
+			w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 3})
 			st.arm(fault)
-			res, err := w.Write(ctx, wrRows("a", 1, 30))
+			res, err := w.Append(ctx, wrRows("a", 1, 30))
 			if err != nil || res.Version != 1 || res.Written != 30 || st.hit != 1 {
 				t.Fatalf("write: %+v %v (faults hit %d)", res, err, st.hit)
 			}
-			if res, err := w.Write(ctx, wrRows("a", 31, 60)); err != nil || res.Version != 2 {
+			if res, err := w.Append(ctx, wrRows("a", 31, 60)); err != nil || res.Version != 2 {
 				t.Fatalf("next write: %+v %v", res, err)
 			}
 			dtCheckTable(t, st, 60)
@@ -156,17 +159,17 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 	// committed and drops only its own new files.
 	t.Run("lost reply, batch retried", func(t *testing.T) {
 		st := &faultyCommits{Storage: newStorage(t)}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 1})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 1})
 		st.arm(lostReply)
-		_, err := w.Write(ctx, wrRows("a", 1, 30))
+		_, err := w.Append(ctx, wrRows("a", 1, 30))
 		if !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "data files are kept") {
 			t.Fatalf("write with a lost reply: %v, want an unknown outcome", err)
 		}
-		res, err := w.Write(ctx, wrRows("a", 1, 30))
+		res, err := w.Append(ctx, wrRows("a", 1, 30))
 		if err != nil || res.Skipped != 30 || res.Written != 0 || res.Conflicts != 1 {
 			t.Fatalf("retry: %+v %v, want the 30 rows found committed", res, err)
 		}
-		if res, err := w.Write(ctx, wrRows("a", 31, 60)); err != nil || res.Written != 30 {
+		if res, err := w.Append(ctx, wrRows("a", 31, 60)); err != nil || res.Written != 30 {
 			t.Fatalf("next write: %+v %v", res, err)
 		}
 		dtCheckTable(t, st, 60)
@@ -180,12 +183,12 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 	// the data.
 	t.Run("refused, files kept for vacuum", func(t *testing.T) {
 		st := &faultyCommits{Storage: newStorage(t)}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 2})
 		st.arm(refused, refused)
-		if _, err := w.Write(ctx, wrRows("a", 1, 30)); !errors.Is(err, ErrOutcomeUnknown) {
+		if _, err := w.Append(ctx, wrRows("a", 1, 30)); !errors.Is(err, ErrOutcomeUnknown) {
 			t.Fatalf("write with refused commits: %v", err)
 		}
-		if res, err := w.Write(ctx, wrRows("a", 1, 30)); err != nil || res.Written != 30 || res.Version != 1 {
+		if res, err := w.Append(ctx, wrRows("a", 1, 30)); err != nil || res.Written != 30 || res.Version != 1 {
 			t.Fatalf("retry: %+v %v", res, err)
 		}
 		orphans := dtOrphans(t, st)
@@ -211,23 +214,23 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 	t.Run("lost replies among two writers", func(t *testing.T) {
 		base := newStorage(t)
 		st := &faultyCommits{Storage: base}
-		w := wrWriter(t, wrTable(t, st), WriterConfig{CommitAttempts: 2})
-		other, err := OpenTable(ctx, base, TableOptions{})
+		w := wrAppender(t, wrTable(t, st), AppendConfig{CommitAttempts: 2})
+		other, err := OpenTable(ctx, base, TableConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		w2 := wrWriter(t, other, WriterConfig{})
+		w2 := wrAppender(t, other, AppendConfig{})
 		for b := int64(0); b < 4; b++ {
 			st.arm(lostReply, lostReply)
 			lo := b*20 + 1
-			res, err := w.Write(ctx, wrRows("a", lo, lo+9))
+			res, err := w.Append(ctx, wrRows("a", lo, lo+9))
 			if err != nil {
 				// Both attempts' replies were lost: the engine retries the batch.
-				if res, err = w.Write(ctx, wrRows("a", lo, lo+9)); err != nil {
+				if res, err = w.Append(ctx, wrRows("a", lo, lo+9)); err != nil {
 					t.Fatalf("batch %d retried: %+v %v", b, res, err)
 				}
 			}
-			if res, err := w2.Write(ctx, wrRows("b", lo+10, lo+19)); err != nil || res.Written != 10 {
+			if res, err := w2.Append(ctx, wrRows("b", lo+10, lo+19)); err != nil || res.Written != 10 {
 				t.Fatalf("other writer, batch %d: %+v %v", b, res, err)
 			}
 		}
@@ -236,15 +239,15 @@ func dtCommitOutcomes(t *testing.T, newStorage func(t *testing.T) Storage) {
 }
 
 func TestCommitOutcomeUnknownLocal(t *testing.T) {
-	dtCommitOutcomes(t, func(t *testing.T) Storage { return dtLocal(t, t.TempDir()) })
+	dtCommitOutcomes(t, func(t *testing.T) storage.Storage { return deltatest.Local(t, t.TempDir()) })
 }
 
 func TestCommitOutcomeUnknownS3(t *testing.T) {
-	srv := dtMinIO(t)
+	srv := deltatest.MinIO(t)
 	n := 0
-	dtCommitOutcomes(t, func(t *testing.T) Storage {
+	dtCommitOutcomes(t, func(t *testing.T) storage.Storage {
 		n++
-		return dtS3(t, srv, fmt.Sprintf("outcome/%d", n), nil)
+		return deltatest.S3(t, srv, fmt.Sprintf("outcome/%d", n), nil)
 	})
 }
 
@@ -254,8 +257,8 @@ func TestCommitOutcomeUnknownS3(t *testing.T) {
 // version, where a new TxnID gets a conflict.
 func TestCommitRecognisesItsLandedAttempt(t *testing.T) {
 	ctx := context.Background()
-	st := &faultyCommits{Storage: dtLocal(t, t.TempDir())}
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	st := &faultyCommits{Storage: deltatest.Local(t, t.TempDir())}
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +279,7 @@ func TestCommitRecognisesItsLandedAttempt(t *testing.T) {
 		t.Fatalf("retry with another TxnID: %v, want a txn conflict", err)
 	}
 	// A fresh Table (a restart) knows nothing of the attempt: the txn decides.
-	fresh, _ := OpenTable(ctx, st, TableOptions{})
+	fresh, _ := OpenTable(ctx, st, TableConfig{})
 	if _, err := fresh.Commit(ctx, ours); !errors.Is(err, ErrTxnConflict) {
 		t.Fatalf("a fresh table: %v, want a txn conflict", err)
 	}

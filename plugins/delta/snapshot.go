@@ -8,12 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// ErrCorruptLog is wrapped by load errors that come from the log's content
-// rather than from reading it: a commit or checkpoint that does not parse, a
-// gap in the versions, no protocol or metaData. No retry mends it.
-var ErrCorruptLog = errors.New("damaged table log")
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+)
 
 // Snapshot is the state of a table at one version, as log replay (action
 // reconciliation) defines it: the newest protocol and metadata, the live
@@ -243,7 +240,7 @@ type logListing struct {
 // checkpoints (N.checkpoint.parquet) and complete multi-part V1 checkpoints
 // (N.checkpoint.o.p.parquet). Everything else (.crc, temporary files, V2
 // UUID-named checkpoints, compactions, staged commits) is ignored.
-func parseLogListing(files []FileInfo) *logListing {
+func parseLogListing(files []storage.FileInfo) *logListing {
 	l := &logListing{commits: map[int64]bool{}, checkpoints: map[int64][]string{}, maxCommit: -1}
 	type partSet struct {
 		parts map[int]string
@@ -319,7 +316,7 @@ type lastCheckpoint struct {
 	NumOfAddFiles int64 `json:"numOfAddFiles,omitempty"`
 }
 
-func readLastCheckpoint(ctx context.Context, st Storage) (*lastCheckpoint, error) {
+func readLastCheckpoint(ctx context.Context, st storage.Storage) (*lastCheckpoint, error) {
 	data, err := st.Read(ctx, LastCheckpointPath)
 	if err != nil {
 		return nil, err
@@ -334,13 +331,13 @@ func readLastCheckpoint(ctx context.Context, st Storage) (*lastCheckpoint, error
 // Load reads the latest snapshot: it follows _last_checkpoint to the newest
 // checkpoint (single-file or complete multi-part V1), then applies the JSON
 // commits after it. A table with no commit gives a snapshot at version -1.
-func Load(ctx context.Context, st Storage) (*Snapshot, error) {
+func Load(ctx context.Context, st storage.Storage) (*Snapshot, error) {
 	return load(ctx, st, -1)
 }
 
 // LoadVersion reads the snapshot at an older (or the latest) version, from
 // the newest checkpoint not after it.
-func LoadVersion(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
+func LoadVersion(ctx context.Context, st storage.Storage, version int64) (*Snapshot, error) {
 	if version < 0 {
 		return nil, fmt.Errorf("loading %s: invalid version %d", st.Location(), version)
 	}
@@ -348,13 +345,13 @@ func LoadVersion(ctx context.Context, st Storage, version int64) (*Snapshot, err
 }
 
 // load reads the snapshot at version, or the latest when version is -1.
-func load(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
+func load(ctx context.Context, st storage.Storage, version int64) (*Snapshot, error) {
 	// _last_checkpoint lets the listing start near the end of the log; it is
 	// only a hint, so a missing, torn or stale one falls back to a full listing.
 	if version < 0 {
 		lc, err := readLastCheckpoint(ctx, st)
 		if err == nil && lc.Version > 0 {
-			files, err := listAfter(ctx, st, LogDir+"/", fmt.Sprintf("%s/%020d", LogDir, lc.Version))
+			files, err := storage.ListAfter(ctx, st, LogDir+"/", fmt.Sprintf("%s/%020d", LogDir, lc.Version))
 			if err != nil {
 				return nil, fmt.Errorf("loading %s: %w", st.Location(), err)
 			}
@@ -376,7 +373,7 @@ func load(ctx context.Context, st Storage, version int64) (*Snapshot, error) {
 	return loadFromListing(ctx, st, parseLogListing(files), version)
 }
 
-func loadFromListing(ctx context.Context, st Storage, listing *logListing, version int64) (*Snapshot, error) {
+func loadFromListing(ctx context.Context, st storage.Storage, listing *logListing, version int64) (*Snapshot, error) {
 	target := listing.maxCommit
 	if version >= 0 {
 		if version > target {
@@ -436,7 +433,7 @@ func loadFromListing(ctx context.Context, st Storage, listing *logListing, versi
 
 // replayCommits applies commits s.Version+1 .. target, all of which must be
 // in the listing.
-func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logListing, target int64) error {
+func replayCommits(ctx context.Context, st storage.Storage, s *Snapshot, listing *logListing, target int64) error {
 	for v := s.Version + 1; v <= target; v++ {
 		if !listing.commits[v] {
 			return fmt.Errorf("%w: commit %s is missing (the log has a gap)", ErrCorruptLog, CommitPath(v))
@@ -451,7 +448,7 @@ func replayCommits(ctx context.Context, st Storage, s *Snapshot, listing *logLis
 	return nil
 }
 
-func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) error {
+func applyCommitFile(ctx context.Context, st storage.Storage, s *Snapshot, v int64) error {
 	actions, err := readCommit(ctx, st, v)
 	if err != nil {
 		return err
@@ -462,7 +459,7 @@ func applyCommitFile(ctx context.Context, st Storage, s *Snapshot, v int64) erro
 	return nil
 }
 
-func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
+func readCommit(ctx context.Context, st storage.Storage, v int64) ([]Action, error) {
 	data, err := st.Read(ctx, CommitPath(v))
 	if err != nil {
 		return nil, err
@@ -478,13 +475,13 @@ func readCommit(ctx context.Context, st Storage, v int64) ([]Action, error) {
 // writer), reading version after version until one is missing. (A snapshot
 // so old that other engines' log cleanup removed its next commits must be
 // reloaded with Load instead.)
-func (s *Snapshot) Update(ctx context.Context, st Storage) error {
+func (s *Snapshot) Update(ctx context.Context, st storage.Storage) error {
 	return s.update(ctx, st, nil)
 }
 
 // update is Update with a hook that sees each new commit before it is applied
 // (the transaction's conflict checks).
-func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, actions []Action) error) error {
+func (s *Snapshot) update(ctx context.Context, st storage.Storage, check func(v int64, actions []Action) error) error {
 	if s.Version < 0 {
 		// Nothing known yet: a full load also finds a checkpoint.
 		fresh, err := Load(ctx, st)
@@ -502,7 +499,7 @@ func (s *Snapshot) update(ctx context.Context, st Storage, check func(v int64, a
 	for {
 		v := s.Version + 1
 		actions, err := readCommit(ctx, st, v)
-		if errors.Is(err, ErrNotExist) {
+		if errors.Is(err, storage.ErrNotExist) {
 			return nil
 		}
 		if err != nil {

@@ -3,7 +3,6 @@ package delta
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,66 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdeltflow/gdeltflow/plugins/runstate"
-	"github.com/gdeltflow/gdeltflow/tests/duckdbtest"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
-// Helpers of the transaction-log tests (prefix dt): the golden tables and the
-// DuckDB oracle (tests/duckdb/query.mjs). Without them the tests skip,
-// except under CI=true, where they fail.
-
-func dtSkip(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf(format+" (CI=true: this must run)", args...)
-	}
-	tb.Skipf(format, args...)
-}
-
-// dtRepoRoot is the folder holding go.mod.
-func dtRepoRoot(tb testing.TB) string { return duckdbtest.RepoRoot() }
-
-// dtGolden is a golden table: shared/testdata/delta-golden beside the repository.
-func dtGolden(tb testing.TB, name string) string {
-	tb.Helper()
-	dir := filepath.Join(filepath.Dir(dtRepoRoot(tb)), "shared", "testdata", "delta-golden", name)
-	if _, err := os.Stat(dir); err != nil {
-		dtSkip(tb, "Delta golden table not found: %v", err)
-	}
-	return dir
-}
-
-// dtDuck runs SQL in DuckDB (tests/duckdb/query.mjs); rows of the last
-// statement, numbers as json.Number.
-func dtDuck(tb testing.TB, sql string) []map[string]any {
-	tb.Helper()
-	return duckdbtest.Query(tb, sql)
-}
-
-func dtInt(tb testing.TB, v any) int64 {
-	tb.Helper()
-	if v == nil {
-		return -1
-	}
-	n, err := v.(json.Number).Int64()
-	if err != nil {
-		tb.Fatalf("%v: %v", v, err)
-	}
-	return n
-}
-
-func dtLocal(tb testing.TB, dir string) Storage {
-	tb.Helper()
-	st, err := NewLocal(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
+// Helpers of the transaction-log tests (prefix dt). The golden tables and
+// the DuckDB oracle (tests/duckdb/query.mjs) come from deltatest: without
+// them the tests skip, except under CI=true, where they fail.
 
 // dtReplayJSON replays every JSON commit of a table, ignoring checkpoints:
 // the reference a checkpoint-based load must agree with.
-func dtReplayJSON(tb testing.TB, st Storage) *Snapshot {
+func dtReplayJSON(tb testing.TB, st storage.Storage) *Snapshot {
 	tb.Helper()
 	ctx := context.Background()
 	s := NewSnapshot()
@@ -95,10 +45,10 @@ func dtReplayJSON(tb testing.TB, st Storage) *Snapshot {
 func dtDuckLogCounts(tb testing.TB, dir string) (version, live, tombstones, txns, numRecords int64) {
 	tb.Helper()
 	glob := filepath.Join(dir, "_delta_log", "*.json")
-	rows := dtDuck(tb, `
+	rows := deltatest.Duck(tb, `
 WITH a AS (
   SELECT CAST(regexp_extract(filename, '(\d{20})\.json$', 1) AS BIGINT) v, row_number() OVER () rn, json
-  FROM read_ndjson_objects(`+dtQuote(glob)+`, filename=true)
+  FROM read_ndjson_objects(`+deltatest.Quote(glob)+`, filename=true)
 ), f AS (
   SELECT v, rn, COALESCE(json->>'$.add.path', json->>'$.remove.path') path,
     CASE WHEN (json->'$.add') IS NOT NULL THEN 'add' ELSE 'remove' END kind,
@@ -113,10 +63,8 @@ SELECT (SELECT max(v) FROM a) maxversion,
   (SELECT count(*) FROM a WHERE (json->'$.txn') IS NOT NULL) txns,
   (SELECT sum(nrec) FROM last WHERE k='add') numrecords`)
 	r := rows[0]
-	return dtInt(tb, r["maxversion"]), dtInt(tb, r["live"]), dtInt(tb, r["tombstones"]), dtInt(tb, r["txns"]), dtInt(tb, r["numrecords"])
+	return deltatest.Int(tb, r["maxversion"]), deltatest.Int(tb, r["live"]), deltatest.Int(tb, r["tombstones"]), deltatest.Int(tb, r["txns"]), deltatest.Int(tb, r["numrecords"])
 }
-
-func dtQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // TestGoldenTables replays every reference table and checks the numbers
 // against what delta-rs asserts and what DuckDB counts in the JSON log.
@@ -135,7 +83,7 @@ func TestGoldenTables(t *testing.T) {
 		{name: "data-skipping-basic-stats-all-types", version: 0, live: 1, tombs: 0, checkpoint: -1, numRecords: 1},
 		{name: "delta-2.2.0-partitioned-types", version: 0, live: 3, tombs: 0, checkpoint: -1, numRecords: 3, partitionCols: 2},
 	}
-	entries, _ := os.ReadDir(filepath.Join(filepath.Dir(dtRepoRoot(t)), "shared", "testdata", "delta-golden"))
+	entries, _ := os.ReadDir(deltatest.GoldenDir(t))
 	var dirs []string
 	for _, e := range entries {
 		if e.IsDir() {
@@ -148,8 +96,8 @@ func TestGoldenTables(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := dtGolden(t, c.name)
-			st := dtLocal(t, dir)
+			dir := deltatest.Golden(t, c.name)
+			st := deltatest.Local(t, dir)
 			s, err := Load(ctx, st)
 			if err != nil {
 				t.Fatal(err)
@@ -245,7 +193,7 @@ func dtSamePV(a, b map[string]*string) bool {
 
 func TestGoldenPartitionValuesAndStats(t *testing.T) {
 	ctx := context.Background()
-	s, err := Load(ctx, dtLocal(t, dtGolden(t, "data-reader-partition-values")))
+	s, err := Load(ctx, deltatest.Local(t, deltatest.Golden(t, "data-reader-partition-values")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +220,7 @@ func TestGoldenPartitionValuesAndStats(t *testing.T) {
 		t.Errorf("partition values %v", b.PartitionValues)
 	}
 
-	s, err = Load(ctx, dtLocal(t, dtGolden(t, "data-skipping-basic-stats-all-types")))
+	s, err = Load(ctx, deltatest.Local(t, deltatest.Golden(t, "data-skipping-basic-stats-all-types")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +250,7 @@ func dtKeys[V any](m map[string]V) []string {
 
 func TestLoadVersion(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, dtGolden(t, "simple_table"))
+	st := deltatest.Local(t, deltatest.Golden(t, "simple_table"))
 	for v := int64(0); v <= 4; v++ {
 		s, err := LoadVersion(ctx, st, v)
 		if err != nil {
@@ -318,7 +266,7 @@ func TestLoadVersion(t *testing.T) {
 		t.Error("version 5 of simple_table loaded (only .tmp/ has it)")
 	}
 	// Older than the checkpoint: replayed from JSON; at and after it: from it.
-	st = dtLocal(t, dtGolden(t, "checkpoint"))
+	st = deltatest.Local(t, deltatest.Golden(t, "checkpoint"))
 	for _, v := range []int64{3, 9, 10, 12} {
 		s, err := LoadVersion(ctx, st, v)
 		if err != nil {
@@ -337,7 +285,7 @@ func TestLoadVersion(t *testing.T) {
 	}
 }
 
-func dtReplayJSONUpTo(tb testing.TB, st Storage, version int64) *Snapshot {
+func dtReplayJSONUpTo(tb testing.TB, st storage.Storage, version int64) *Snapshot {
 	tb.Helper()
 	s := NewSnapshot()
 	for v := int64(0); v <= version; v++ {
@@ -388,12 +336,12 @@ func TestApplyRules(t *testing.T) {
 
 func TestUpdateSeesOtherWriters(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
+	st := deltatest.Local(t, t.TempDir())
 	s, err := Load(ctx, st)
 	if err != nil || s.Version != -1 {
 		t.Fatalf("empty table: %v, %v", s, err)
 	}
-	tbl, err := OpenTable(ctx, st, TableOptions{})
+	tbl, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,13 +380,13 @@ func dtAdd(i int) Add {
 }
 
 // TestCorruptCheckpointWarning: a checkpoint that cannot be read is skipped
-// (the JSON log gives the same snapshot) and the snapshot says so; the
-// delta_lake output logs it at warn when it opens the table.
+// (the JSON log gives the same snapshot) and the snapshot says so (the
+// delta_lake output logs it: see plugins/deltalake).
 func TestCorruptCheckpointWarning(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st := dtLocal(t, dir)
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	st := deltatest.Local(t, dir)
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
@@ -465,22 +413,4 @@ func TestCorruptCheckpointWarning(t *testing.T) {
 		t.Errorf("warnings %q", s.Warnings)
 	}
 
-	runstate.Reset()
-	defer runstate.Reset()
-	st2, rec := dlStream(t, fmt.Sprintf(`
-input:
-  generate: { count: 1, interval: "", mapping: 'root = {"id": 1, "day": "2024-01-01"}' }
-output:
-  delta_lake:
-    path: %s
-    schema: [ { name: id, type: long }, { name: day, type: string } ]
-    partition_by: [ { column: day } ]
-    progress: none
-`, dir))
-	if err := st2.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if w := rec.matching("WARN", dir, "checkpoint of version 10", "not usable"); len(w) != 1 {
-		t.Errorf("warnings logged: %q\n%s", w, rec)
-	}
 }

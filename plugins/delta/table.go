@@ -12,39 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
-// ErrTxnConflict means the table already holds a txn action for one of the
-// commit's appIds with a version at or above the commit's: the data was
-// committed before (a replay). Nothing was committed; the caller drops the
-// duplicate data (or re-filters it by Table.Txn).
-var ErrTxnConflict = errors.New("delta: application transaction already committed")
-
-// ErrConcurrentModification means a commit that won the race changed what
-// this commit depends on (the schema, the protocol, or files it removes).
-// Nothing was committed.
-var ErrConcurrentModification = errors.New("delta: concurrent modification")
-
-// ErrMetadataMismatch is returned by Create when the table exists with a
-// different schema or partitioning.
-var ErrMetadataMismatch = errors.New("delta: table exists with a different schema or partitioning")
-
-// ErrNoTable is returned by Commit on a table without version 0.
-var ErrNoTable = errors.New("delta: table does not exist (no version 0)")
-
-// ErrUnsupportedProtocol is returned when writing a table whose protocol
-// needs features this package does not implement.
-var ErrUnsupportedProtocol = errors.New("delta: unsupported table protocol")
-
-// ErrOutcomeUnknown is wrapped by a Commit error when the commit file may
-// have been written although the call failed: the storage failed during the
-// put (a timeout, a lost reply), or after it. The commit may be in the table:
-// its data files must be kept, and a retry must use the same Commit.TxnID so
-// that it recognises the landed commit instead of taking it for a conflict.
-var ErrOutcomeUnknown = errors.New("the commit may have landed")
-
-// TableOptions tune a Table.
-type TableOptions struct {
+// TableConfig tunes a Table.
+type TableConfig struct {
 	// CheckpointInterval: a checkpoint is written after each commit whose
 	// version is a multiple of it. 0 means the table's delta.checkpointInterval,
 	// or 10; negative disables checkpoints.
@@ -65,8 +38,8 @@ type TableOptions struct {
 // Any number of Tables (in this or other processes) may write one table.
 // A Table is safe for concurrent use; commits are serialized.
 type Table struct {
-	st   Storage
-	opts TableOptions
+	st  storage.Storage
+	cfg TableConfig
 
 	mu            sync.Mutex
 	snap          *Snapshot
@@ -120,19 +93,19 @@ func (t *Table) remember(v int64, actions []Action) error {
 
 // OpenTable loads the latest snapshot of the table (version -1 when the
 // table has no commit yet).
-func OpenTable(ctx context.Context, st Storage, o TableOptions) (*Table, error) {
-	if o.MaxCommitAttempts <= 0 {
-		o.MaxCommitAttempts = 100
+func OpenTable(ctx context.Context, st storage.Storage, cfg TableConfig) (*Table, error) {
+	if cfg.MaxCommitAttempts <= 0 {
+		cfg.MaxCommitAttempts = 100
 	}
 	s, err := Load(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	return &Table{st: st, opts: o, snap: s}, nil
+	return &Table{st: st, cfg: cfg, snap: s}, nil
 }
 
 // Storage is where the table lives.
-func (t *Table) Storage() Storage { return t.st }
+func (t *Table) Storage() storage.Storage { return t.st }
 
 // Snapshot is the newest state this Table knows. It is owned by the Table and
 // changes with the next Commit, Create or Update: callers must not mutate it
@@ -224,8 +197,8 @@ func (t *Table) Create(ctx context.Context, meta Metadata, proto Protocol) error
 		"isBlindAppend":  true,
 		"txnId":          txnUUID(),
 	}
-	if t.opts.EngineInfo != "" {
-		info["engineInfo"] = t.opts.EngineInfo
+	if t.cfg.EngineInfo != "" {
+		info["engineInfo"] = t.cfg.EngineInfo
 	}
 	actions := []Action{{CommitInfo: info}, {Protocol: &proto}, {MetaData: &meta}}
 	data, err := EncodeCommit(actions)
@@ -233,7 +206,7 @@ func (t *Table) Create(ctx context.Context, meta Metadata, proto Protocol) error
 		return err
 	}
 	err = t.st.PutIfAbsent(ctx, CommitPath(0), data)
-	if errors.Is(err, ErrExist) {
+	if errors.Is(err, storage.ErrExist) {
 		if err := t.snap.Update(ctx, t.st); err != nil {
 			return err
 		}
@@ -333,7 +306,7 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 			t.maybeCheckpoint(ctx, v)
 			return v, nil
 		}
-		if !errors.Is(err, ErrExist) {
+		if !errors.Is(err, storage.ErrExist) {
 			return -1, fmt.Errorf("committing version %d of %s: %w (%w)", v, loc, err, ErrOutcomeUnknown)
 		}
 
@@ -368,7 +341,7 @@ func (t *Table) Commit(ctx context.Context, c Commit) (int64, error) {
 		if conflict != nil {
 			return -1, fmt.Errorf("committing to %s after version %d: %w", loc, t.snap.Version, conflict)
 		}
-		if attempt >= t.opts.MaxCommitAttempts {
+		if attempt >= t.cfg.MaxCommitAttempts {
 			return -1, fmt.Errorf("committing to %s: lost the race for %d versions in a row (up to %d): %w",
 				loc, attempt, t.snap.Version, ErrConcurrentModification)
 		}
@@ -570,8 +543,8 @@ func (t *Table) commitInfo(c *Commit, txnID string) CommitInfo {
 		"operationMetrics":    metrics,
 		"txnId":               txnID,
 	}
-	if t.opts.EngineInfo != "" {
-		info["engineInfo"] = t.opts.EngineInfo
+	if t.cfg.EngineInfo != "" {
+		info["engineInfo"] = t.cfg.EngineInfo
 	}
 	return info
 }
@@ -579,7 +552,7 @@ func (t *Table) commitInfo(c *Commit, txnID string) CommitInfo {
 // maybeCheckpoint writes the checkpoint of version v when it is due; the
 // snapshot is at v.
 func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
-	interval := t.opts.CheckpointInterval
+	interval := t.cfg.CheckpointInterval
 	if interval == 0 {
 		interval = 10
 		if n, err := strconv.Atoi(t.snap.Metadata.Configuration[ConfCheckpointInterval]); err == nil && n > 0 {
@@ -591,8 +564,8 @@ func (t *Table) maybeCheckpoint(ctx context.Context, v int64) {
 	}
 	_, err := writeCheckpoint(ctx, t.st, t.snap, time.Now())
 	t.checkpointErr = err
-	if t.opts.OnCheckpoint != nil {
-		t.opts.OnCheckpoint(v, err)
+	if t.cfg.OnCheckpoint != nil {
+		t.cfg.OnCheckpoint(v, err)
 	}
 }
 
@@ -668,14 +641,14 @@ func checkWritable(p *Protocol, m *Metadata) error {
 	if p.MinWriterVersion > 7 {
 		return fmt.Errorf("%w: writer version %d", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}
-	// Writer versions 3 to 6 imply features; accept them only when inactive.
+	// Appender versions 3 to 6 imply features; accept them only when inactive.
 	if m == nil {
 		return fmt.Errorf("%w: writer version %d needs the metadata to check", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}
 	if err := invariantsOff(m, p); err != nil {
 		return err
 	}
-	// Writer 3 enforces writeStatsAsStruct, which our checkpoints do not do.
+	// Appender 3 enforces writeStatsAsStruct, which our checkpoints do not do.
 	if strings.EqualFold(m.Configuration["delta.checkpoint.writeStatsAsStruct"], "true") {
 		return fmt.Errorf("%w: delta.checkpoint.writeStatsAsStruct=true (writer version %d)", ErrUnsupportedProtocol, p.MinWriterVersion)
 	}

@@ -9,16 +9,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 // dtConcurrentWriters has `writers` Tables (each with its own snapshot, as
 // separate processes would) commit `each` appends to one table at once, each
 // with a txn of its own appId and increasing versions. The log must end up
 // gapless, with every add exactly once and every txn at its last version.
-func dtConcurrentWriters(t *testing.T, base Storage, writers, each int) {
+func dtConcurrentWriters(t *testing.T, base storage.Storage, writers, each int) {
 	ctx := context.Background()
 	st := &dtRaceCounter{Storage: base}
-	setup, err := OpenTable(ctx, st, TableOptions{})
+	setup, err := OpenTable(ctx, st, TableConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func dtConcurrentWriters(t *testing.T, base Storage, writers, each int) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			tbl, err := OpenTable(ctx, st, TableOptions{EngineInfo: fmt.Sprintf("test-writer-%d", w)})
+			tbl, err := OpenTable(ctx, st, TableConfig{EngineInfo: fmt.Sprintf("test-writer-%d", w)})
 			if err != nil {
 				errs <- err
 				return
@@ -125,30 +128,30 @@ func dtConcurrentWriters(t *testing.T, base Storage, writers, each int) {
 
 // dtRaceCounter counts the commits that lost the race for their version.
 type dtRaceCounter struct {
-	Storage
+	storage.Storage
 	lost atomic.Int64
 }
 
 func (c *dtRaceCounter) PutIfAbsent(ctx context.Context, p string, data []byte) error {
 	err := c.Storage.PutIfAbsent(ctx, p, data)
-	if errors.Is(err, ErrExist) {
+	if errors.Is(err, storage.ErrExist) {
 		c.lost.Add(1)
 	}
 	return err
 }
 
 func TestConcurrentWritersLocal(t *testing.T) {
-	dtConcurrentWriters(t, dtLocal(t, t.TempDir()), 4, 50)
+	dtConcurrentWriters(t, deltatest.Local(t, t.TempDir()), 4, 50)
 }
 
 func TestTxnConflict(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	a, _ := OpenTable(ctx, st, TableOptions{})
+	st := deltatest.Local(t, t.TempDir())
+	a, _ := OpenTable(ctx, st, TableConfig{})
 	if err := a.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := OpenTable(ctx, st, TableOptions{}) // a second writer, at version 0
+	b, _ := OpenTable(ctx, st, TableConfig{}) // a second writer, at version 0
 	if _, err := a.Commit(ctx, Commit{Adds: []Add{dtAdd(1)}, Txns: []Txn{{AppID: "p0", Version: 10}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +193,8 @@ func TestTxnConflict(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	tbl, _ := OpenTable(ctx, st, TableOptions{EngineInfo: "gdeltflow-test"})
+	st := deltatest.Local(t, t.TempDir())
+	tbl, _ := OpenTable(ctx, st, TableConfig{EngineInfo: "gdeltflow-test"})
 	if _, err := tbl.Commit(ctx, Commit{Adds: []Add{dtAdd(0)}}); !errors.Is(err, ErrNoTable) {
 		t.Errorf("Commit before Create: %v, want ErrNoTable", err)
 	}
@@ -211,14 +214,14 @@ func TestCreate(t *testing.T) {
 		t.Errorf("version 0:\n%s", data)
 	}
 	// Create again (same or reformatted schema): fine, nothing written.
-	other, _ := OpenTable(ctx, st, TableOptions{})
+	other, _ := OpenTable(ctx, st, TableConfig{})
 	same := dtMeta()
 	same.SchemaString = strings.ReplaceAll(same.SchemaString, ",", " , ")
 	if err := other.Create(ctx, same, Protocol{}); err != nil {
 		t.Errorf("Create of an existing table with the same schema: %v", err)
 	}
 	// A concurrent creator that lost the race for version 0 compares too.
-	late := &Table{st: st, snap: NewSnapshot(), opts: TableOptions{MaxCommitAttempts: 1}}
+	late := &Table{st: st, snap: NewSnapshot(), cfg: TableConfig{MaxCommitAttempts: 1}}
 	if err := late.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Errorf("late Create: %v", err)
 	}
@@ -268,8 +271,8 @@ func TestCreate(t *testing.T) {
 
 func TestRemoveAndConflicts(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, t.TempDir())
-	a, _ := OpenTable(ctx, st, TableOptions{})
+	st := deltatest.Local(t, t.TempDir())
+	a, _ := OpenTable(ctx, st, TableConfig{})
 	if err := a.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +280,7 @@ func TestRemoveAndConflicts(t *testing.T) {
 	if _, err := a.Commit(ctx, Commit{Adds: []Add{f1, f2}}); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := OpenTable(ctx, st, TableOptions{})
+	b, _ := OpenTable(ctx, st, TableConfig{})
 	// a compacts f1+f2 into f3 (no data change).
 	f3 := dtAdd(3)
 	f3.DataChange = false
@@ -302,7 +305,7 @@ func TestRemoveAndConflicts(t *testing.T) {
 		t.Errorf("tombstone %+v", r)
 	}
 	// A schema change by another writer makes a stale append fail.
-	c, _ := OpenTable(ctx, st, TableOptions{})
+	c, _ := OpenTable(ctx, st, TableConfig{})
 	newMeta := dtMeta()
 	newMeta.SchemaString = strings.Replace(newMeta.SchemaString, `]}`, `,{"name":"extra","type":"string","nullable":true,"metadata":{}}]}`, 1)
 	if _, err := a.Commit(ctx, Commit{Metadata: &newMeta, Operation: "ADD COLUMNS"}); err != nil {
@@ -351,7 +354,7 @@ func TestProtocolSupport(t *testing.T) {
 		t.Errorf("change data feed accepted: %v", err)
 	}
 	ctx := context.Background()
-	tbl, _ := OpenTable(ctx, dtLocal(t, t.TempDir()), TableOptions{})
+	tbl, _ := OpenTable(ctx, deltatest.Local(t, t.TempDir()), TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{3, 7, []string{"deletionVectors"}, []string{"deletionVectors"}}); !errors.Is(err, ErrUnsupportedProtocol) {
 		t.Errorf("Create with deletion vectors: %v", err)
 	}

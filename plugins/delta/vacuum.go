@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 )
 
 // VacuumPlan lists what a vacuum would delete. Nothing is deleted until
@@ -14,15 +16,15 @@ type VacuumPlan struct {
 	// Orphans are files under the table that no live file nor tombstone
 	// names (e.g. written by a writer that crashed before its commit), last
 	// modified before the retention window.
-	Orphans []FileInfo
+	Orphans []storage.FileInfo
 	// ExpiredTombstones are files removed from the table longer ago than the
 	// retention.
-	ExpiredTombstones []FileInfo
+	ExpiredTombstones []storage.FileInfo
 }
 
 // Files is every file of the plan.
-func (p *VacuumPlan) Files() []FileInfo {
-	return append(append([]FileInfo(nil), p.Orphans...), p.ExpiredTombstones...)
+func (p *VacuumPlan) Files() []storage.FileInfo {
+	return append(append([]storage.FileInfo(nil), p.Orphans...), p.ExpiredTombstones...)
 }
 
 // Bytes is the total size of the plan's files.
@@ -43,7 +45,7 @@ func (p *VacuumPlan) Bytes() int64 {
 // never candidates, except the ".tmp-" files a crashed local write left.
 // Retention is usually the table's Metadata.DeletedFileRetention(); a
 // shorter one endangers readers of older snapshots.
-func PlanVacuum(ctx context.Context, st Storage, s *Snapshot, retention time.Duration, now time.Time) (*VacuumPlan, error) {
+func PlanVacuum(ctx context.Context, st storage.Storage, s *Snapshot, retention time.Duration, now time.Time) (*VacuumPlan, error) {
 	if s == nil || s.Version < 0 {
 		return nil, errors.New("vacuum: the table has no committed version")
 	}
@@ -123,7 +125,7 @@ func vacuumCandidate(p string) bool {
 		}
 	}
 	base := els[len(els)-1]
-	if strings.HasPrefix(base, localTempPrefix) {
+	if strings.HasPrefix(base, storage.LocalTempPrefix) {
 		return true
 	}
 	return !strings.HasPrefix(base, "_") && !strings.HasPrefix(base, ".")
@@ -131,7 +133,7 @@ func vacuumCandidate(p string) bool {
 
 // ExecuteVacuum deletes the plan's files, going on past failures; the error
 // joins every failure.
-func ExecuteVacuum(ctx context.Context, st Storage, p *VacuumPlan) error {
+func ExecuteVacuum(ctx context.Context, st storage.Storage, p *VacuumPlan) error {
 	var errs []error
 	for _, f := range p.Files() {
 		if err := ctx.Err(); err != nil {

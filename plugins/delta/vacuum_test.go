@@ -9,13 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 )
 
 func TestVacuum(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st := dtLocal(t, dir)
-	tbl, _ := OpenTable(ctx, st, TableOptions{})
+	st := deltatest.Local(t, dir)
+	tbl, _ := OpenTable(ctx, st, TableConfig{})
 	if err := tbl.Create(ctx, dtMeta(), Protocol{}); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +42,7 @@ func TestVacuum(t *testing.T) {
 	}
 	write("day=2024-01-01/orphan.parquet", 8*24*time.Hour)
 	write("day=2024-01-01/inflight.parquet", time.Minute)
-	write("day=2024-01-02/"+localTempPrefix+"crashed.parquet-123", 8*24*time.Hour)
+	write("day=2024-01-02/"+storage.LocalTempPrefix+"crashed.parquet-123", 8*24*time.Hour)
 	write("_change_data/cdc.parquet", 30*24*time.Hour)
 	write(".hidden/x.parquet", 30*24*time.Hour)
 	// A live file named by an absolute URI into the table (Spark may write those).
@@ -64,7 +67,7 @@ func TestVacuum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := func(fs []FileInfo) string {
+	names := func(fs []storage.FileInfo) string {
 		var out []string
 		for _, f := range fs {
 			out = append(out, f.Path)
@@ -89,7 +92,7 @@ func TestVacuum(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range plan.Files() {
-		if _, err := st.Read(ctx, f.Path); !errors.Is(err, ErrNotExist) {
+		if _, err := st.Read(ctx, f.Path); !errors.Is(err, storage.ErrNotExist) {
 			t.Errorf("%s not deleted: %v", f.Path, err)
 		}
 	}
@@ -114,7 +117,7 @@ func TestVacuum(t *testing.T) {
 // holds a data file its log never references; vacuum finds just that one.
 func TestVacuumGolden(t *testing.T) {
 	ctx := context.Background()
-	st := dtLocal(t, dtGolden(t, "data-skipping-basic-stats-all-types"))
+	st := deltatest.Local(t, deltatest.Golden(t, "data-skipping-basic-stats-all-types"))
 	s, err := Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // bench_copy.mjs: how fast DuckDB writes a GDELT table as zstd Parquet on one
-// thread, as the yardstick of the Go Parquet writer (plugins/delta,
-// BenchmarkParquetWrite).
+// thread, as the yardstick of the Go Parquet writer (plugins/delta/datafile,
+// BenchmarkParquetWrite in plugins/deltalake).
 //
 //   node bench_copy.mjs [--runs N] <tsv-file> <table>
 //

@@ -1,0 +1,582 @@
+package datafile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+)
+
+// The Parquet data-file writer. Rows arrive as map[string]any (what the GDELT
+// decoder and Benthos structured messages hold) and are shredded straight
+// into per-column data pages: plain-encoded values and RLE definition and
+// repetition levels computed from the Delta schema, compressed a page at a
+// time and kept per column until the row group is flushed. parquet-go
+// provides the types, the thrift structures of the footer, the RLE level
+// encoder and the codecs; its row-oriented writer is not used (its per-value
+// parquet.Value buffering cost more than all the rest together).
+
+// Writer defaults.
+const (
+	DefaultRowGroupRows   = 128 * 1024
+	DefaultRowGroupBytes  = 64 << 20
+	DefaultPageBufferSize = 1 << 20
+	DefaultCompression    = "zstd"
+)
+
+// Every checkEveryRows rows (or checkEveryBytes of values) the writer looks for
+// full pages and a full row group: pages end on row boundaries, so this is
+// also about the most a page overshoots the page size by.
+const (
+	checkEveryRows  = 64
+	checkEveryBytes = 256 << 10
+	// pageBudget bounds the open pages of one file, all columns together.
+	pageBudget = 8 << 20
+	// keepPageBuf is the most page buffer a column keeps after a page.
+	keepPageBuf = 256 << 10
+)
+
+// Config configure a Writer.
+type Config struct {
+	// Compression is the codec of every column: "zstd" (default), "snappy",
+	// "gzip" or "uncompressed".
+	Compression string
+	// CompressionLevel is the zstd level: 0 or 1 for the fastest (about
+	// zstd's level 1, the default: the writer is CPU-bound on it), 2-4 for
+	// zstd's default (level 3), 5-9 for better, 10 and more for the best.
+	// Other codecs ignore it.
+	CompressionLevel int
+	// RowGroupRows flushes a row group after this many rows (default 128Ki).
+	RowGroupRows int
+	// RowGroupBytes flushes a row group once its compressed pages and
+	// buffered values reach about this many bytes (default 64 MiB). The
+	// writer holds one row group in memory at most, so this bounds its
+	// memory (plus one page per column being filled).
+	RowGroupBytes int64
+	// PageBufferSize is the uncompressed size at which a column's values
+	// become a data page (default 1 MiB).
+	PageBufferSize int
+}
+
+// ValueError is returned by Write when a value does not fit its column. The
+// row is not written; the writer stays usable.
+type ValueError struct {
+	Column string // the column's path: goldstein_scale, v2_tone.tone, counts[2].count
+	Reason string // e.g. `want double, got string "abc"`
+}
+
+func (e *ValueError) Error() string { return "column " + e.Column + ": " + e.Reason }
+
+// prefix puts a struct field name or a list index in front of the path.
+func (e *ValueError) prefix(p string) *ValueError {
+	switch {
+	case e.Column == "":
+		e.Column = p
+	case e.Column[0] == '[':
+		e.Column = p + e.Column
+	default:
+		e.Column = p + "." + e.Column
+	}
+	return e
+}
+
+// Writer writes one Parquet data file of a Delta table: data pages V1,
+// plain encoding, columns in schema order, min/max/null count statistics
+// per column chunk. It is not safe for concurrent use.
+type Writer struct {
+	out    *countingWriter
+	schema schema.StructType
+	root   *schemaNode
+	leaves []*schemaNode
+	cols   []*column
+
+	codec         compressor
+	pageSize      int
+	rowGroupRows  int
+	rowGroupBytes int64
+
+	checkRows  int // rows since the last page check
+	checkBytes int // string bytes since the last page check
+	seq        uint64
+	repCols    []*column // the columns under an array or map
+	groupRows  int
+	rows       int64
+
+	started   bool // "PAR1" written
+	rowGroups []format.RowGroup
+	header    bytes.Buffer
+	thrift    *thrift.Encoder
+	scratch   []byte // a page body before compression
+	lv        []byte // RLE-encoded levels
+	comp      []byte // a compressed page body
+
+	err    error // sticky: a failure of the output
+	closed bool
+	stats  *Stats
+	meta   *format.FileMetaData
+}
+
+// NewWriter returns a writer of a Parquet file with schema s to w. The
+// caller passes the schema without partition columns. Close writes the
+// footer; w itself is not closed. Nothing is written to w before the first
+// row group is flushed.
+func NewWriter(w io.Writer, s schema.StructType, o Config) (*Writer, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if len(s.Fields) == 0 {
+		return nil, errors.New("parquet writer: the schema has no columns")
+	}
+	codec, err := newCodec(o.Compression, o.CompressionLevel)
+	if err != nil {
+		return nil, err
+	}
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = DefaultRowGroupRows
+	}
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.PageBufferSize <= 0 {
+		o.PageBufferSize = DefaultPageBufferSize
+	}
+	b := builder{}
+	root, err := b.build(&schema.StructField{Name: "", Type: schema.StructOf(s.Fields...), Nullable: false}, 0, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	f := &Writer{
+		out:           &countingWriter{w: w},
+		schema:        s,
+		root:          root,
+		leaves:        b.leaves,
+		codec:         codec,
+		pageSize:      o.PageBufferSize,
+		rowGroupRows:  o.RowGroupRows,
+		rowGroupBytes: o.RowGroupBytes,
+	}
+	f.thrift = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&f.header))
+	// The Parquet schema, and each leaf's path and column order.
+	pschema := parquet.NewSchema("spark_schema", root.parquetNode())
+	var paths [][]string
+	var orders []format.ColumnOrder
+	var walk func(name string, node parquet.Node, path []string)
+	walk = func(name string, node parquet.Node, path []string) {
+		if node.Leaf() {
+			paths = append(paths, append([]string(nil), path...))
+			if co := node.Type().ColumnOrder(); co != nil {
+				orders = append(orders, *co)
+			} else {
+				orders = append(orders, format.ColumnOrder{})
+			}
+			return
+		}
+		for _, fl := range node.Fields() {
+			walk(fl.Name(), fl, append(path, fl.Name()))
+		}
+	}
+	walk("", pschema, nil)
+	if len(paths) != len(f.leaves) {
+		return nil, fmt.Errorf("parquet writer: %d leaf columns in the Parquet schema, %d in the Delta schema", len(paths), len(f.leaves))
+	}
+	f.cols = make([]*column, len(f.leaves))
+	for i, n := range f.leaves {
+		c := &column{
+			n:        n,
+			phys:     n.phys,
+			maxDef:   n.maxDef,
+			maxRep:   n.maxRep,
+			path:     paths[i],
+			wantHist: n.wantHist,
+		}
+		if c.wantHist {
+			c.hist = make([]int64, c.maxDef+1)
+		}
+		n.c = c
+		f.cols[i] = c
+		if c.maxRep > 0 {
+			f.repCols = append(f.repCols, c)
+		}
+		c.data = getBuf()
+		c.chunk = getBuf()
+		if c.maxDef > 0 {
+			c.defs = getBuf()
+		}
+		if c.maxRep > 0 {
+			c.reps = getBuf()
+		}
+	}
+	f.meta = &format.FileMetaData{
+		Version: 1,
+		Schema:  schemaElements(pschema),
+		// parquet-mr ignores the string statistics of a file whose
+		// created_by it cannot parse: "<app> version <v> (build <b>)".
+		CreatedBy:    "gdeltflow version 1.0.0 (build delta-writer)",
+		ColumnOrders: orders,
+	}
+	return f, nil
+}
+
+// compressor compresses a page body.
+// Schema returns the schema the file is written with.
+func (f *Writer) Schema() schema.StructType { return f.schema }
+
+// Rows returns the number of rows written so far.
+func (f *Writer) Rows() int64 { return f.rows }
+
+// BytesWritten returns the bytes passed to the output so far: the flushed
+// row groups (and the footer after Close). Rows of the current row group are
+// not counted until it is flushed.
+func (f *Writer) BytesWritten() int64 { return f.out.n }
+
+// BufferedBytes returns about how much the current row group holds in
+// memory: its compressed pages and the values of the pages being filled.
+func (f *Writer) BufferedBytes() int64 {
+	var n int64
+	for _, c := range f.cols {
+		n += int64(len(c.chunk) + len(c.data) + len(c.defs) + len(c.reps))
+	}
+	return n
+}
+
+// Write adds one row. Keys are column names; a missing key is null; keys
+// that are not columns are ignored. Values are converted to the column
+// types: int64, int, float64, string, bool, time.Time, json.Number, []byte,
+// []any for arrays, map[string]any for structs and maps. A value that does
+// not fit fails with a *ValueError, nothing of the row is written, and the
+// writer stays usable.
+func (f *Writer) Write(row map[string]any) error {
+	if f.closed {
+		return errors.New("parquet writer: write after close")
+	}
+	if f.err != nil {
+		return f.err
+	}
+	f.seq++
+	for _, c := range f.repCols {
+		c.mark = rowMark{defs: len(c.defs), reps: len(c.reps), data: len(c.data), entries: c.entries, nulls: c.nulls}
+	}
+	for _, n := range f.root.fields {
+		v := row[n.name]
+		var err error
+		if n.kind == kindLeaf {
+			err = f.leaf(n, v, 0, 0)
+		} else {
+			err = f.shred(n, v, 0, 0)
+		}
+		if err != nil {
+			f.rollback()
+			var ve *ValueError
+			if errors.As(err, &ve) {
+				ve.prefix(n.name)
+			}
+			return err
+		}
+	}
+	f.rows++
+	f.groupRows++
+	f.checkRows++
+	if f.groupRows >= f.rowGroupRows {
+		return f.flushRowGroup()
+	}
+	if f.checkRows >= checkEveryRows || f.checkBytes >= checkEveryBytes {
+		return f.check()
+	}
+	return nil
+}
+
+// rollback undoes the values of the current row: a flat column holds at
+// most one (seq tells whether it got it), a repeated one goes back to its mark.
+func (f *Writer) rollback() {
+	for _, c := range f.cols {
+		if c.maxRep > 0 {
+			c.rollback()
+			continue
+		}
+		if c.seq != f.seq {
+			continue
+		}
+		if c.maxDef > 0 {
+			if c.defs[len(c.defs)-1] < uint8(c.maxDef) {
+				c.nulls--
+			}
+			c.defs = c.defs[:len(c.defs)-1]
+		}
+		c.data = c.data[:c.rowData]
+		c.entries--
+		c.seq = 0
+	}
+}
+
+// check flushes the full pages, and the row group when it is full. The open
+// pages of all columns together are held under pageBudget: past it, the
+// biggest ones become pages early (a wide table, such as silver's 106
+// columns, would otherwise hold up to a page size per column).
+func (f *Writer) check() error {
+	f.checkRows, f.checkBytes = 0, 0
+	var size, open int64
+	var biggest *column
+	for _, c := range f.cols {
+		if len(c.data)+len(c.defs)+len(c.reps) >= f.pageSize {
+			if err := f.flushPage(c); err != nil {
+				f.err = err
+				return err
+			}
+		}
+		page := int64(len(c.data) + len(c.defs) + len(c.reps))
+		size += int64(len(c.chunk)) + page
+		open += page
+		if biggest == nil || page > int64(len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+			biggest = c
+		}
+	}
+	for open > pageBudget && biggest != nil {
+		page := int64(len(biggest.data) + len(biggest.defs) + len(biggest.reps))
+		if err := f.flushPage(biggest); err != nil {
+			f.err = err
+			return err
+		}
+		open -= page
+		biggest = nil
+		for _, c := range f.cols {
+			if p := len(c.data) + len(c.defs) + len(c.reps); p > 0 && (biggest == nil || p > len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+				biggest = c
+			}
+		}
+	}
+	if size >= f.rowGroupBytes {
+		return f.flushRowGroup()
+	}
+	return nil
+}
+
+// Flush ends the current row group (a no-op when it is empty).
+func (f *Writer) Flush() error {
+	if f.closed {
+		return errors.New("parquet writer: flush after close")
+	}
+	if f.err != nil {
+		return f.err
+	}
+	return f.flushRowGroup()
+}
+
+// Close flushes the last row group, writes the footer and returns the
+// file's statistics, taken from the footer. Calling it again returns the
+// same statistics.
+func (f *Writer) Close() (*Stats, error) {
+	if f.closed {
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.stats, nil
+	}
+	f.closed = true
+	if f.err != nil {
+		return nil, f.err
+	}
+	if err := f.flushRowGroup(); err != nil {
+		return nil, err
+	}
+	if err := f.start(); err != nil {
+		return nil, err
+	}
+	f.meta.NumRows = f.rows
+	f.meta.RowGroups = f.rowGroups
+	f.header.Reset()
+	if err := f.thrift.Encode(f.meta); err != nil {
+		return nil, fmt.Errorf("parquet writer: encoding the footer: %w", err)
+	}
+	footer := binary.LittleEndian.AppendUint32(f.header.Bytes(), uint32(f.header.Len()))
+	footer = append(footer, "PAR1"...)
+	if _, err := f.out.Write(footer); err != nil {
+		f.err = fmt.Errorf("parquet writer: writing the footer: %w", err)
+		return nil, f.err
+	}
+	for _, c := range f.cols {
+		c.release()
+	}
+	if z, ok := f.codec.(*zstdFile); ok {
+		z.release()
+	}
+	putBuf(f.scratch)
+	putBuf(f.comp)
+	f.scratch, f.lv, f.comp = nil, nil, nil
+	st, err := statsFromFooter(f.meta, f.root, f.leaves, f.schema)
+	if err != nil {
+		f.err = err
+		return nil, err
+	}
+	f.stats = st
+	return st, nil
+}
+
+// Metadata returns the footer written by Close (nil before).
+func (f *Writer) Metadata() *format.FileMetaData {
+	if !f.closed || f.err != nil {
+		return nil
+	}
+	return f.meta
+}
+
+func (f *Writer) start() error {
+	if f.started {
+		return nil
+	}
+	f.started = true
+	if _, err := f.out.Write([]byte("PAR1")); err != nil {
+		f.err = fmt.Errorf("parquet writer: %w", err)
+		return f.err
+	}
+	return nil
+}
+
+func (f *Writer) flushRowGroup() error {
+	f.checkRows, f.checkBytes = 0, 0
+	if f.groupRows == 0 {
+		return nil
+	}
+	for _, c := range f.cols {
+		if err := f.flushPage(c); err != nil {
+			f.err = err
+			return err
+		}
+	}
+	if err := f.start(); err != nil {
+		return err
+	}
+	rg := format.RowGroup{
+		Columns:    make([]format.ColumnChunk, len(f.cols)),
+		NumRows:    int64(f.groupRows),
+		FileOffset: f.out.n,
+		Ordinal:    int16(len(f.rowGroups)),
+	}
+	for i, c := range f.cols {
+		offset := f.out.n
+		if _, err := f.out.Write(c.chunk); err != nil {
+			f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
+			return f.err
+		}
+		rg.Columns[i] = c.chunkMetadata(offset, f.codec)
+		rg.TotalByteSize += c.chunkUncompressed
+		rg.TotalCompressedSize += int64(len(c.chunk))
+		c.resetChunk()
+	}
+	f.rowGroups = append(f.rowGroups, rg)
+	f.groupRows = 0
+	return nil
+}
+
+// flushPage encodes, compresses and appends the page being filled to the
+// column's chunk.
+func (f *Writer) flushPage(c *column) error {
+	if c.entries == 0 {
+		return nil
+	}
+	body := f.scratch[:0]
+	var err error
+	if c.maxRep > 0 {
+		if body, err = f.appendLevels(body, c.reps, c.maxRep); err != nil {
+			return err
+		}
+	}
+	if c.maxDef > 0 {
+		if body, err = f.appendLevels(body, c.defs, c.maxDef); err != nil {
+			return err
+		}
+		if c.hist != nil {
+			for _, d := range c.defs {
+				c.hist[d]++
+			}
+		}
+	}
+	if c.phys == parquet.Boolean {
+		body = packBooleans(body, c.data)
+	} else {
+		body = append(body, c.data...)
+	}
+	f.scratch = body
+	c.bounds()
+	compressed, err := f.codec.Encode(f.comp[:0], body)
+	if err != nil {
+		return fmt.Errorf("parquet writer: compressing column %s: %w", c.n.path, err)
+	}
+	f.comp = compressed
+	nulls := c.nulls
+	header := format.PageHeader{
+		Type:                 format.DataPage,
+		UncompressedPageSize: int32(len(body)),
+		CompressedPageSize:   int32(len(compressed)),
+	}
+	header.DataPageHeader.Set(format.DataPageHeader{
+		NumValues:               int32(c.entries),
+		Encoding:                format.Plain,
+		DefinitionLevelEncoding: format.RLE,
+		RepetitionLevelEncoding: format.RLE,
+		Statistics:              format.Statistics{NullCount: int64(nulls)},
+	})
+	f.header.Reset()
+	if err := f.thrift.Encode(&header); err != nil {
+		return fmt.Errorf("parquet writer: encoding a page header: %w", err)
+	}
+	c.chunk = append(c.chunk, f.header.Bytes()...)
+	c.chunk = append(c.chunk, compressed...)
+	c.chunkUncompressed += int64(f.header.Len() + len(body))
+	c.chunkValues += int64(c.entries)
+	c.chunkNulls += int64(nulls)
+	c.pages++
+	c.resetPage()
+	if cap(c.data) > keepPageBuf {
+		// A big page buffer goes back to the pool rather than staying with
+		// its column for the file's life: the open pages' budget bounds
+		// their lengths, this bounds what they keep.
+		putBuf(c.data)
+		c.data = nil
+	}
+	return nil
+}
+
+// appendLevels appends V1 page levels: a 4-byte length, then the RLE /
+// bit-packed hybrid encoding.
+func (f *Writer) appendLevels(dst []byte, levels []uint8, max int) ([]byte, error) {
+	enc := rle.Encoding{BitWidth: bits.Len8(uint8(max))}
+	out, err := enc.EncodeLevels(f.lv[:0], levels)
+	if err != nil {
+		return dst, fmt.Errorf("parquet writer: encoding levels: %w", err)
+	}
+	f.lv = out
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(out)))
+	return append(dst, out...), nil
+}
+
+// packBooleans appends one bit per value, least significant bit first.
+func packBooleans(dst, vals []byte) []byte {
+	for i := 0; i < len(vals); i += 8 {
+		var b byte
+		for j := 0; j < 8 && i+j < len(vals); j++ {
+			b |= (vals[i+j] & 1) << j
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
