@@ -16,6 +16,10 @@ const (
 	// ("true"): its outputs were committed and its rejects recorded when it
 	// was first read.
 	MetaReplay = "gdelt_replay"
+	// MetaRow holds a decoded row (a *schema.Row: values in column order),
+	// set by gdelt_decode with `form: row` and by gdelt_join on what it
+	// emits; the Delta writer and the join read it instead of a map.
+	MetaRow = "gdelt_row"
 )
 
 // Window markers: messages with no row that close a window for a stateful
