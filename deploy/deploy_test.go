@@ -115,7 +115,7 @@ func TestDashboards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sources["gdeltflow-prometheus"] != TypePrometheus || sources["gdeltflow-mart"] != TypePostgres {
+	if sources["prometheus"] != TypePrometheus || sources["gdeltflow-mart"] != TypePostgres {
 		t.Fatalf("provisioned datasources: %v", sources)
 	}
 	panelTypes := map[string]bool{"stat": true, "table": true, "timeseries": true, "geomap": true, "bargauge": true}
@@ -186,11 +186,19 @@ func TestPromtool(t *testing.T) {
 		t.Skip("promtool not installed (apt-get install prometheus)")
 	}
 	dir := filepath.Join("prometheus")
-	for _, args := range [][]string{
-		{"check", "config", "prometheus.yml"},
-		{"check", "config", "prometheus-local.yml"},
-		{"test", "rules", "tests/alerts_test.yml"},
-	} {
+	configs, _ := filepath.Glob(filepath.Join(dir, "prometheus*.yml"))
+	if len(configs) < 2 {
+		t.Fatalf("Prometheus configs: %v", configs)
+	}
+	rules, _ := filepath.Glob(filepath.Join(dir, "rules", "*.yml"))
+	runs := [][]string{{"test", "rules", "tests/alerts_test.yml"}, {"check", "rules"}}
+	for _, r := range rules {
+		runs[1] = append(runs[1], filepath.Join("rules", filepath.Base(r)))
+	}
+	for _, c := range configs {
+		runs = append(runs, []string{"check", "config", "--syntax-only", filepath.Base(c)})
+	}
+	for _, args := range runs {
 		cmd := exec.Command(promtool, args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
