@@ -25,9 +25,10 @@ var EngineMetrics = []string{
 }
 
 // AssumedMetrics are the gold and mart stages' names the rules and dashboards
-// read before those stages are merged (see README, Observability): the newest
-// window gold committed (unix seconds), the mart's reconciliation verdict (1 =
-// in sync) and how many windows it trails gold.
+// read before those stages are merged (see README, Observability), as their
+// branches define them: the id (YYYYMMDDHHMMSS) of the newest window gold
+// committed, the mart's reconciliation verdict (1 = in sync) and how many
+// windows it trails gold.
 var AssumedMetrics = []string{"gdelt_gold_window", "gdelt_mart_in_sync", "gdelt_mart_lag_windows"}
 
 var (
