@@ -129,11 +129,14 @@ func TestObservabilityOnRealPrometheus(t *testing.T) {
 
 	// Publish the next windows while the pipeline follows.
 	waitFor(t, deadline, "the pipeline scraped", func() bool { return prom.value(`up{job="local"}`) == 1 })
-	if resp, err := http.Get("http://" + pipeAddr + "/ready"); err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /ready of the pipeline: %v %v", err, resp)
-	} else {
+	waitFor(t, deadline, "/ready of the pipeline to answer 200", func() bool {
+		resp, err := http.Get("http://" + pipeAddr + "/ready")
+		if err != nil {
+			return false
+		}
 		resp.Body.Close()
-	}
+		return resp.StatusCode == http.StatusOK
+	})
 	for i := 7; i <= 11; i++ {
 		publish(i, "")
 		win, _ := gdeltgen.ParseWindowID(ids[i])
