@@ -55,23 +55,27 @@ func TestObservabilityOnRealPrometheus(t *testing.T) {
 	deadline := began.Add(4 * time.Minute)
 	defer func() { t.Logf("%v after the binary was built", time.Since(began).Round(time.Second)) }()
 
-	// The mirror: 13 small windows, the 12th the current quarter hour; the first 7
-	// are there from the start, the rest are published while the pipeline follows.
+	// The mirror: 29 small windows, the 28th the current quarter hour; the first 23
+	// are there from the start (a follow run rereads the join's retention + 2
+	// windows before its checkpoint: SILVER_RETENTION=16 keeps that inside the
+	// mirror), the next 5 are published while the pipeline follows, the last one
+	// (15 minutes ahead, within the feed's future slack) with a wrong md5.
+	const backfilled, live = 23, 5
 	now := time.Now().UTC().Truncate(gdeltgen.WindowDuration)
-	first := now.Add(-11 * gdeltgen.WindowDuration)
+	first := now.Add(-(backfilled + live - 1) * gdeltgen.WindowDuration)
 	staging := filepath.Join(tmp, "staging")
 	m, err := gdeltgen.NewMirror(staging, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gdeltgen.Generate(gdeltgen.Small(first, 13, 7), m.AddWindow); err != nil {
+	if err := gdeltgen.Generate(gdeltgen.Small(first, backfilled+live+1, 7), m.AddWindow); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for i := 0; i < 13; i++ {
+	for i := 0; i < backfilled+live+1; i++ {
 		ids = append(ids, gdeltgen.WindowID(first.Add(time.Duration(i)*gdeltgen.WindowDuration)))
 	}
 	mirror := filepath.Join(tmp, "mirror")
@@ -79,16 +83,17 @@ func TestObservabilityOnRealPrometheus(t *testing.T) {
 		t.Helper()
 		publishWindows(t, staging, mirror, ids[upTo], corruptGKG)
 	}
-	publish(6, "")
+	publish(backfilled-1, "")
 
 	out := filepath.Join(tmp, "out")
 	ports := freePorts(t, 3)
 	pipeAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	promAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
 	amAddr := fmt.Sprintf("127.0.0.1:%d", ports[2])
-	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "HTTP_ENABLED=true", "HTTP_ADDRESS=" + pipeAddr, "GDELT_POLL_INTERVAL=1s"}
+	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "HTTP_ENABLED=true", "HTTP_ADDRESS=" + pipeAddr,
+		"GDELT_POLL_INTERVAL=1s", "SILVER_RETENTION=16"}
 
-	// A backfill of the first 7 windows, then a follow run that stays up.
+	// A backfill of the first windows, then a follow run that stays up.
 	runLocal(t, env...)
 	pipe := startProcess(t, filepath.Join(tmp, "pipeline-1.log"), root, append(env, "GDELT_MODE=follow"), bin, "-c", "pipelines/local.yaml")
 
@@ -137,15 +142,16 @@ func TestObservabilityOnRealPrometheus(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	for i := 7; i <= 11; i++ {
+	last := backfilled + live - 1
+	for i := backfilled; i <= last; i++ {
 		publish(i, "")
 		win, _ := gdeltgen.ParseWindowID(ids[i])
 		waitFor(t, deadline, "window "+ids[i]+" read", func() bool {
 			return prom.value(`gdelt_feed_checkpoint_window{job="local"}`) >= float64(win.Unix())
 		})
 	}
-	silverLast, _ := gdeltgen.ParseWindowID(ids[10])
-	waitFor(t, deadline, "silver emitted "+ids[10], func() bool {
+	silverLast, _ := gdeltgen.ParseWindowID(ids[last-1])
+	waitFor(t, deadline, "silver emitted "+ids[last-1], func() bool {
 		return prom.value(`gdelt_join_emitted_window{job="local"}`) >= float64(silverLast.Unix())
 	})
 	time.Sleep(3 * time.Second) // a few evaluations of the rules after the last window
@@ -211,8 +217,11 @@ func TestObservabilityOnRealPrometheus(t *testing.T) {
 	jr := prom.value(`gdeltflow:join_rate:1h{job="local"}`)
 	t.Logf("join rate over the run: %.3f; per window: %.3f", jr, prom.value(`gdeltflow:join_rate:window{job="local"}`))
 
-	// Fault 1: a GKG file whose listed md5 is wrong.
-	publish(12, ids[12])
+	// Fault 1: a GKG file whose listed md5 is wrong (no file error before it).
+	if v := prom.value("sum(gdeltflow:feed_file_errors:increase1h) or vector(0)"); v != 0 {
+		t.Errorf("%v feed file errors before the fault", v)
+	}
+	publish(last+1, ids[last+1])
 	t.Logf("%v: queries checked", time.Since(began).Round(time.Second))
 	hook.waitAlert(t, deadline, "GdeltflowFeedFileErrors", "firing", "/warning")
 
