@@ -515,9 +515,7 @@ func TestStagesLint(t *testing.T) {
 // docker stack config (the swarm schema, without an engine) accepts the stack
 // with deploy.sh's variables and refuses it without them.
 func TestDockerStackConfig(t *testing.T) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker client")
-	}
+	tool(t, "docker", "the docker client; no engine needed")
 	cmd := exec.Command("docker", "stack", "config", "-c", stackFile)
 	cmd.Env = append(os.Environ(), stackEnv(t)...)
 	out, err := cmd.CombinedOutput()
@@ -574,21 +572,28 @@ func TestPrometheusConfig(t *testing.T) {
 			t.Errorf("stage %s serves /metrics on %d; prometheus.yml scrapes tasks.%s on %d", name, port, name, scraped[name])
 		}
 	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool not installed (apt-get install prometheus)")
-	}
+	promtool := tool(t, "promtool", "apt-get install prometheus")
 	if out, err := exec.Command(promtool, "check", "config", "prometheus/prometheus.yml").CombinedOutput(); err != nil {
 		t.Errorf("promtool check config: %v\n%s", err, out)
 	}
 }
 
 func TestDeployScriptShellcheck(t *testing.T) {
-	sc, err := exec.LookPath("shellcheck")
-	if err != nil {
-		t.Skip("shellcheck not installed")
-	}
+	sc := tool(t, "shellcheck", "apt-get install shellcheck")
 	if out, err := exec.Command(sc, "deploy.sh").CombinedOutput(); err != nil {
 		t.Errorf("shellcheck deploy.sh: %v\n%s", err, out)
 	}
+}
+
+// tool finds a checker: without it a test skips, except in CI (.ci/run installs it).
+func tool(t *testing.T, name, how string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed (%s): .ci/run must install it", name, how)
+		}
+		t.Skipf("%s not installed (%s)", name, how)
+	}
+	return p
 }
