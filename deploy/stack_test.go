@@ -580,8 +580,10 @@ func TestPrometheusConfig(t *testing.T) {
 
 func TestDeployScriptShellcheck(t *testing.T) {
 	sc := tool(t, "shellcheck", "apt-get install shellcheck")
-	if out, err := exec.Command(sc, "deploy.sh").CombinedOutput(); err != nil {
-		t.Errorf("shellcheck deploy.sh: %v\n%s", err, out)
+	for _, script := range []string{"deploy.sh", "build.sh"} {
+		if out, err := exec.Command(sc, script).CombinedOutput(); err != nil {
+			t.Errorf("shellcheck %s: %v\n%s", script, err, out)
+		}
 	}
 }
 
