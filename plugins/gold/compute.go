@@ -340,7 +340,9 @@ func (d dist) z(x float64, ok bool) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if d.sd == 0 {
+	if d.sd <= 1e-12*math.Max(1, math.Abs(d.mean)) {
+		// The day does not vary (a stddev this small is the floating noise
+		// of equal values).
 		return 0, true
 	}
 	return (x - d.mean) / d.sd, true
@@ -365,7 +367,17 @@ func anomalous(e *Event, g, t dist) bool {
 // DayRows computes the four event gold tables of one event_date from all
 // of that day's events (the whole events_enriched partition), each table's
 // rows in key order.
+//
+// The events are taken in GLOBALEVENTID order, whatever order the files
+// gave them in, so that the floating sums, and the rows, are the same bit
+// for bit on every recomputation.
 func DayRows(date string, evs []Event, b *lookups.Books) map[string][]map[string]any {
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].ID != evs[j].ID {
+			return evs[i].ID < evs[j].ID
+		}
+		return evs[i].FirstWindow < evs[j].FirstWindow
+	})
 	g, t := distOf(evs, goldsteinOf), distOf(evs, toneOf)
 	out := map[string][]map[string]any{}
 
@@ -596,7 +608,14 @@ func partialFromRow(date string, r map[string]any) SourcePartial {
 
 // SourceDayRows sums a mention date's partials per source: the
 // source_daily rows of that date, in source order.
+// The partials are summed in window order (the same bits every time).
 func SourceDayRows(date string, parts []SourcePartial) []map[string]any {
+	sort.Slice(parts, func(i, j int) bool {
+		if parts[i].Window != parts[j].Window {
+			return parts[i].Window < parts[j].Window
+		}
+		return parts[i].Source < parts[j].Source
+	})
 	sums := map[string]*SourcePartial{}
 	for i := range parts {
 		p := &parts[i]
