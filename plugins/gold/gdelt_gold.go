@@ -25,6 +25,7 @@ const (
 	ggFieldSecretKey = "secret_access_key"
 	ggFieldAppID     = "app_id"
 	ggFieldBackOff   = "backoff"
+	ggFieldReplay    = "replay_mart"
 )
 
 // Metadata of the mart batch (gold → mart contract).
@@ -59,7 +60,9 @@ Every commit carries the txn (`+"`app_id`"+`, version = the window): a window th
 skipped, and a window interrupted half-way is finished on its replay. After the commits it emits one batch for the mart:
 per table and affected date a message with metadata `+"`gold_op: replace_day`"+`, `+"`gold_table`"+`, `+"`gold_date`"+`,
 `+"`gold_window`"+`, then one `+"`gold_op: row`"+` message per row of that date (the row as JSON), and last a
-`+"`gold_op: progress`"+` message `+"`{\"window\", \"window_time\", \"rows\"}`"+`. A window already in gold emits nothing.
+`+"`gold_op: progress`"+` message `+"`{\"window\", \"window_time\", \"rows\"}`"+`. A window already in gold (replayed after a
+restart) emits the same batch read from the gold tables as they are (`+"`replay_mart`"+`), for a mart that may have
+missed it; the mart skips windows it has applied.
 
 With several `+"`gdelt_join`"+` shards the window is committed once the `+"`SILVER_COMPLETE`"+` rows of all of them (their
 `+"`shards`"+` column) have come through this processor, so every shard's output must reach the same `+"`gdelt_gold`"+`.
@@ -79,6 +82,9 @@ Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+
 				service.NewStringField(ggFieldAccessKey).Description("The access key. Empty: the AWS chain.").Default(""),
 				service.NewStringField(ggFieldSecretKey).Description("The secret key.").Default("").Secret(),
 			).Description("S3 access, for an `s3://` lake."),
+			service.NewBoolField(ggFieldReplay).
+				Description("For a window gold has already committed (replayed after a restart), emit its mart batch again, read from the gold tables as they are, so that a mart that missed it (a crash after gold's commits, before the mart's transaction) gets it; the mart skips a window it has applied. Off: such a window emits nothing.").
+				Default(true).Advanced(),
 			service.NewStringField(ggFieldAppID).Description("The txn appId of gold's commits.").Default(DefaultAppID).Advanced(),
 			service.NewBackOffField(ggFieldBackOff, true, delta.DefaultBackOff().(*backoff.ExponentialBackOff)).
 				Description("The waits between attempts at a window's commits after a storage failure; `max_elapsed_time` 0 retries until the stream stops.").
@@ -114,6 +120,7 @@ type pendingWindow struct {
 
 type gdeltGoldProc struct {
 	cfg     Config
+	replay  bool
 	backOff func() backoff.BackOff
 	log     *service.Logger
 
@@ -143,6 +150,9 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	}
 	// An endpoint given as a URL sets Secure from its scheme (storage.S3Config).
 	p.cfg.S3.PathStyle, p.cfg.S3.Secure = true, true
+	if p.replay, err = pc.FieldBool(ggFieldReplay); err != nil {
+		return nil, err
+	}
 	if p.cfg.AppID, err = pc.FieldString(ggFieldAppID); err != nil {
 		return nil, err
 	}
@@ -210,7 +220,7 @@ func (p *gdeltGoldProc) ProcessBatch(ctx context.Context, batch service.MessageB
 		if err := p.open(ctx); err != nil {
 			return nil, err
 		}
-		if w <= p.done {
+		if w <= p.done && !p.replay {
 			// A window replayed after a restart (or a late supplement of a
 			// committed window): gold has it.
 			continue
@@ -272,7 +282,13 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		if err := p.open(ctx); err != nil {
 			return backoff.Permanent(err)
 		}
-		r, err := p.g.Apply(ctx, w)
+		var r *Result
+		var err error
+		if p.g.Committed() >= w.ID && p.replay {
+			r, err = p.g.Current(ctx, w)
+		} else {
+			r, err = p.g.Apply(ctx, w)
+		}
 		if err != nil {
 			p.mRetries.Incr(1)
 			p.log.Warnf("gdelt_gold: %v; retrying the window", err)
@@ -290,17 +306,23 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 			delete(p.pending, k)
 		}
 	}
-	p.done = w.ID
-	p.gWindow.Set(w.ID)
-	if res.Done {
+	if w.ID > p.done {
+		p.done = w.ID
+		p.gWindow.Set(w.ID)
+	}
+	if res.Done && !p.replay {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
 		return nil, nil
 	}
-	p.mWindows.Incr(1)
 	batch, rows, err := martBatch(res)
 	if err != nil {
 		return nil, err
 	}
+	if res.Done {
+		p.log.Debugf("gdelt_gold: window %d is in gold already: its mart batch again, %d rows", w.ID, rows)
+		return batch, nil
+	}
+	p.mWindows.Incr(1)
 	days := map[string]bool{}
 	for _, u := range res.Updates {
 		p.mRows.Incr(int64(len(u.Rows)), u.Table)

@@ -367,6 +367,41 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 	return res, nil
 }
 
+// Current returns, for a window gold has already committed, the gold
+// tables' partitions of the dates the window touches as they are now (a
+// later window may have changed them since): the mart batch of a replayed
+// window, for a mart that may have missed it (a crash after gold's commits
+// and before the mart's). Result.Done is set.
+func (g *Gold) Current(ctx context.Context, w *Window) (*Result, error) {
+	res := &Result{Window: w.ID, Done: true}
+	eventDates, mentionDates := map[string]bool{}, map[string]bool{}
+	for i := range w.events {
+		eventDates[w.events[i].Date] = true
+	}
+	for _, p := range w.sources {
+		mentionDates[p.Date] = true
+	}
+	for _, name := range GoldTables() {
+		dates := eventDates
+		if name == TableSourceDaily {
+			dates = mentionDates
+		}
+		for _, d := range sortedKeys(dates) {
+			u := DayUpdate{Table: name, Date: d}
+			part := g.tables[name].def.Partition
+			err := g.readPartition(ctx, name, d, func(r map[string]any) {
+				r[part] = d
+				u.Rows = append(u.Rows, r)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			res.Updates = append(res.Updates, u)
+		}
+	}
+	return res, nil
+}
+
 // partitionFiles are the live files of one partition of a table.
 func (tb *table) partitionFiles(date string) []*delta.Add {
 	var out []*delta.Add

@@ -158,7 +158,8 @@ func TestApplyRecomputesWholeDays(t *testing.T) {
 
 // TestProcessorMartBatch: the processor passes the silver messages on and,
 // on SILVER_COMPLETE, emits the mart batch (replace_day, rows, progress
-// last); the same window again emits nothing.
+// last); the same window again emits the same batch (replay_mart), or
+// nothing with replay_mart off.
 func TestProcessorMartBatch(t *testing.T) {
 	pc, err := gdeltGoldSpec().ParseYAML("lake: "+t.TempDir(), nil)
 	if err != nil {
@@ -221,8 +222,46 @@ func TestProcessorMartBatch(t *testing.T) {
 	if !days["country_daily 2023-07-01"] || !days["source_daily 2023-07-02"] || float64(rows) != prog["rows"] {
 		t.Errorf("days %v, rows %d, progress %v", days, rows, prog)
 	}
+	// The window again (a replay after a restart): the same batch, read
+	// from the gold tables; with replay_mart off, nothing.
 	out, err = p.ProcessBatch(context.Background(), batch)
-	if err != nil || len(out) != 1 {
+	if err != nil || len(out) != 2 {
 		t.Fatalf("a replayed window: %d batches, %v", len(out), err)
 	}
+	if a, b := batchText(t, mart), batchText(t, out[1]); a != b {
+		t.Errorf("the replayed window's mart batch differs:\n%s\n%s", a, b)
+	}
+	pc, err = gdeltGoldSpec().ParseYAML("lake: "+t.TempDir()+"\nreplay_mart: false", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = newGDELTGoldFromParsed(pc, service.MockResources()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{2, 1} {
+		if out, err = p.ProcessBatch(context.Background(), batch); err != nil || len(out) != want {
+			t.Fatalf("replay_mart off, pass %d: %d batches, %v", i, len(out), err)
+		}
+	}
+}
+
+// batchText is a mart batch as text: each message's op, table, date and
+// content, with the content's JSON keys sorted.
+func batchText(t *testing.T, b service.MessageBatch) string {
+	var s string
+	for _, m := range b {
+		op, _ := m.MetaGet(MetaOp)
+		table, _ := m.MetaGet(MetaTable)
+		date, _ := m.MetaGet(MetaDate)
+		raw, _ := m.AsBytes()
+		var v any
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, _ := json.Marshal(v)
+		s += op + " " + table + " " + date + " " + string(c) + "\n"
+	}
+	return s
 }
