@@ -196,3 +196,31 @@ func TestGoldLocalCrash(t *testing.T) {
 		t.Errorf("rejects.jsonl exists: %s", readFile(t, filepath.Join(out, "rejects.jsonl")))
 	}
 }
+
+// TestGoldNotAFolderExits2: GDELT_OUT/gold is a regular file, so no gold
+// table can be opened: the backfill exits 2 with one line naming gdelt_gold,
+// writes no reject (the held windows are not passed on flagged), and a run
+// after the file is removed makes gold equal to the SQL oracle (the feed's
+// rewind replays the windows the first run could not finish).
+func TestGoldNotAFolderExits2(t *testing.T) {
+	requireDuckDB(t)
+	mirror, _ := genMirror(t, 6, 41)
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "gold"), []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_GIVE_UP_AFTER=2s"}
+	code, stderr, log, took := runFailing(t, "pipelines/local.yaml", env...)
+	t.Logf("exit %d after %s: %q", code, took.Round(time.Millisecond), stderr)
+	if code != 2 || len(stderr) != 1 || !strings.HasPrefix(stderr[0], "gdeltflow: gdelt_gold: ") || !strings.Contains(stderr[0], "not a directory") {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, tail(log, 3000))
+	}
+	if _, err := os.Stat(filepath.Join(out, "rejects.jsonl")); err == nil {
+		t.Errorf("rejects.jsonl exists: %s", tail(readFile(t, filepath.Join(out, "rejects.jsonl")), 2000))
+	}
+	if err := os.Remove(filepath.Join(out, "gold")); err != nil {
+		t.Fatal(err)
+	}
+	runLocal(t, env...)
+	compareGold(t, out)
+}

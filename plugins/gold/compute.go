@@ -351,17 +351,25 @@ func (d dist) z(x float64, ok bool) (float64, bool) {
 func goldsteinOf(e *Event) (float64, bool) { return e.Goldstein, e.HasGoldstein }
 func toneOf(e *Event) (float64, bool)      { return e.Tone, e.HasTone }
 
-// unusual is max(|z_goldstein|, |z_tone|), an absent z counting 0.
+// zTolerance absorbs the floating noise of z-scores whose exact value is a
+// tie: on a small day they often are (two events: |z| = 1 for both; one
+// outlier among four equal values: |z| = 2 exactly), and the last bits
+// then depend on the order of the sums.
+const zTolerance = 1e-9
+
+// unusual is max(|z_goldstein|, |z_tone|), an absent z counting 0, rounded
+// to 9 decimals (so that exact ties stay ties).
 func unusual(e *Event, g, t dist) float64 {
 	zg, _ := g.z(e.Goldstein, e.HasGoldstein)
 	zt, _ := t.z(e.Tone, e.HasTone)
-	return math.Max(math.Abs(zg), math.Abs(zt))
+	return math.Round(math.Max(math.Abs(zg), math.Abs(zt))/zTolerance) * zTolerance
 }
 
+// anomalous is |z| > 2 of Goldstein or of tone, by more than zTolerance.
 func anomalous(e *Event, g, t dist) bool {
 	zg, okg := g.z(e.Goldstein, e.HasGoldstein)
 	zt, okt := t.z(e.Tone, e.HasTone)
-	return (okg && math.Abs(zg) > 2) || (okt && math.Abs(zt) > 2)
+	return (okg && math.Abs(zg) > 2+zTolerance) || (okt && math.Abs(zt) > 2+zTolerance)
 }
 
 // DayRows computes the four event gold tables of one event_date from all

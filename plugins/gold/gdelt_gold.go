@@ -14,6 +14,7 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
+	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
 
 const (
@@ -66,7 +67,9 @@ missed it; the mart skips windows it has applied.
 
 With several `+"`gdelt_join`"+` shards the window is committed once the `+"`SILVER_COMPLETE`"+` rows of all of them (their
 `+"`shards`"+` column) have come through this processor, so every shard's output must reach the same `+"`gdelt_gold`"+`.
-Storage failures are retried with `+"`backoff`"+` until they succeed (the processor never fails a message for them).
+Storage failures are retried with `+"`backoff`"+` until they succeed (the processor never fails a message for them); in a
+job (a backfill) a damaged gold table fails the run at once and a storage failure after the job's give-up time, as
+`+"`delta_lake`"+` does (exit 2).
 Rows of a window gold has committed (a replay after a restart, a join's late supplement) are skipped.
 
 Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+`), `+"`gdelt_gold_retries`"+`, gauge `+"`gdelt_gold_window`"+`
@@ -123,6 +126,7 @@ type gdeltGoldProc struct {
 	replay  bool
 	backOff func() backoff.BackOff
 	log     *service.Logger
+	clock   *runstate.Clock
 
 	g       *Gold // nil until opened (and after a failure, to reload the tables)
 	pending map[int64]*pendingWindow
@@ -134,7 +138,7 @@ type gdeltGoldProc struct {
 }
 
 func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltGoldProc, error) {
-	p := &gdeltGoldProc{log: mgr.Logger(), pending: map[int64]*pendingWindow{}, done: -1}
+	p := &gdeltGoldProc{log: mgr.Logger(), pending: map[int64]*pendingWindow{}, done: -1, clock: runstate.NewClock("gdelt_gold")}
 	var err error
 	if p.cfg.Lake, err = pc.FieldString(ggFieldLake); err != nil {
 		return nil, err
@@ -218,7 +222,7 @@ func (p *gdeltGoldProc) ProcessBatch(ctx context.Context, batch service.MessageB
 			continue // WAITING records
 		}
 		if err := p.open(ctx); err != nil {
-			return nil, err
+			return nil, p.stopped(ctx, err)
 		}
 		if w <= p.done && !p.replay {
 			// A window replayed after a restart (or a late supplement of a
@@ -261,9 +265,7 @@ func (p *gdeltGoldProc) open(ctx context.Context) error {
 	return backoff.Retry(func() error {
 		g, err := Open(ctx, p.cfg)
 		if err != nil {
-			p.mRetries.Incr(1)
-			p.log.Warnf("gdelt_gold: %v; retrying", err)
-			return err
+			return p.failing(err)
 		}
 		p.g = g
 		if c := g.Committed(); c > p.done {
@@ -271,6 +273,33 @@ func (p *gdeltGoldProc) open(ctx context.Context) error {
 		}
 		return nil
 	}, backoff.WithContext(p.backOff(), ctx))
+}
+
+// stopped holds a batch gold could not write until the stream stops (the
+// run failed, or ctx ended): returned earlier, its messages would go on
+// flagged with the error, to the rejects, and be acknowledged; held, they
+// are never acknowledged, and the feed reads them again on the next run.
+func (p *gdeltGoldProc) stopped(ctx context.Context, err error) error {
+	<-ctx.Done()
+	return err
+}
+
+// failing records a failure to open or write gold. In a job (a backfill), a
+// permanent one (a damaged table) or one that has lasted the job's give-up
+// time fails the run and ends the retries; otherwise it is logged and
+// retried.
+func (p *gdeltGoldProc) failing(err error) error {
+	p.mRetries.Incr(1)
+	const remedy = "check the lake's storage (GDELT_LAKE, the S3_* settings) and its gold tables"
+	if isJob, _ := runstate.Job(); isJob && delta.IsPermanent(err) {
+		runstate.Fail("gdelt_gold", err, remedy)
+		return backoff.Permanent(err)
+	}
+	if p.clock.Failing(err, remedy) {
+		return backoff.Permanent(err)
+	}
+	p.log.Warnf("gdelt_gold: %v; retrying", err)
+	return err
 }
 
 // commit applies window w, retrying storage failures, and returns its mart
@@ -290,17 +319,16 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 			r, err = p.g.Apply(ctx, w)
 		}
 		if err != nil {
-			p.mRetries.Incr(1)
-			p.log.Warnf("gdelt_gold: %v; retrying the window", err)
 			p.g = nil // reload the tables: another writer or an unknown outcome
-			return err
+			return p.failing(err)
 		}
 		res = r
 		return nil
 	}, backoff.WithContext(p.backOff(), ctx))
 	if err != nil {
-		return nil, fmt.Errorf("gdelt_gold: window %d: %w", w.ID, err)
+		return nil, p.stopped(ctx, fmt.Errorf("gdelt_gold: window %d: %w", w.ID, err))
 	}
+	p.clock.OK()
 	for k := range p.pending {
 		if k <= w.ID {
 			delete(p.pending, k)

@@ -20,14 +20,17 @@
 //     country_fips = ActionGeo_CountryCode or ''; missing counts are 0;
 //   - z of Goldstein and AvgTone against all events of the event_date
 //     (population stddev; z = 0 when the stddev is 0, or below 1e-12 of
-//     max(1, |mean|): floating noise of equal values); anomalous: |z| > 2 of either;
+//     max(1, |mean|): floating noise of equal values); anomalous: |z| > 2 + 1e-9
+//     of either (the exact 2 of a lone outlier among four equal values is a tie
+//     floating point may put on either side);
 //   - description: "<actor1 name, else its CAMEO country> <CAMEO event label>
 //     <actor2 ...>" (absent parts left out) + " in <ActionGeo_FullName>";
 //   - themes, persons, organizations: the top 5 items (count desc, then
 //     byte order) of the ';'-separated V1 GKG lists of the event's complete
 //     mentions in its first-sighting window;
 //   - top events per (date, country): lowest Goldstein (nulls last), most
-//     articles, largest max(|zg|, |zt|) (an absent z is 0); ties: lowest id.
+//     articles, largest max(|zg|, |zt|) rounded to 9 decimals (an absent z is
+//     0); ties: lowest id.
 import { connect } from './read_csv.mjs';
 import { deltaLiveFiles } from './delta_compare.mjs';
 import path from 'node:path';
@@ -126,7 +129,7 @@ export function oracleSQL() {
        avg(goldstein) AS avg_goldstein, avg(avg_tone) AS avg_tone,
        count(*) FILTER (WHERE quad_class = 1) AS quad1_events, count(*) FILTER (WHERE quad_class = 2) AS quad2_events,
        count(*) FILTER (WHERE quad_class = 3) AS quad3_events, count(*) FILTER (WHERE quad_class = 4) AS quad4_events,
-       count(*) FILTER (WHERE abs(zg) > 2 OR abs(zt) > 2) AS anomalous_events,
+       count(*) FILTER (WHERE abs(zg) > 2 + 1e-9 OR abs(zt) > 2 + 1e-9) AS anomalous_events,
        -0.5 * avg(goldstein) - 0.3 * avg(avg_tone) + 0.2 * ln(count(*)) AS risk_score
      FROM evz LEFT JOIN fips f ON f.fips = evz.country_fips AND evz.country_fips <> ''
      GROUP BY event_date, country_fips, f.iso3, f.name`,
@@ -145,7 +148,7 @@ export function oracleSQL() {
          row_number() OVER (PARTITION BY event_date, country_fips ORDER BY goldstein ASC NULLS LAST, id) AS r_severe,
          row_number() OVER (PARTITION BY event_date, country_fips ORDER BY num_articles DESC, id) AS r_covered,
          row_number() OVER (PARTITION BY event_date, country_fips
-           ORDER BY greatest(coalesce(abs(zg), 0), coalesce(abs(zt), 0)) DESC, id) AS r_unusual
+           ORDER BY round(greatest(coalesce(abs(zg), 0), coalesce(abs(zt), 0)), 9) DESC, id) AS r_unusual
        FROM evz),
      picks AS (SELECT *, 'most_severe' AS kind FROM ranked WHERE r_severe = 1
        UNION ALL SELECT *, 'most_covered' FROM ranked WHERE r_covered = 1
