@@ -28,6 +28,7 @@ import (
 
 	_ "github.com/gdeltflow/gdeltflow/plugins/deltalake"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	_ "github.com/gdeltflow/gdeltflow/plugins/gold"
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
 	_ "github.com/gdeltflow/gdeltflow/plugins/lookups"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"

@@ -51,6 +51,14 @@
 // AppendConfig.CommitAttempts times with the waits of a backoff policy
 // (DefaultBackOff: 1 s doubling to 30 s), as one logical commit.
 //
+// # Replacing partitions
+//
+// Appender.ReplacePartitions rewrites whole partitions in one commit: the
+// live files of the partitions named are removed and the new rows' files
+// added, with one txn; a replay at or below the table's txn changes
+// nothing, and the other partitions are untouched (gold recomputes a day
+// and replaces it this way).
+//
 // # Errors
 //
 // The errors are values to test with errors.Is, and name what a person or a
@@ -68,6 +76,7 @@
 //   - table.go: Table (Create, Commit with its conflict checks, the landed
 //     attempts it recognises), protocol and feature checks
 //   - appender.go: the exactly-once Appender (rows to data files and one commit)
+//   - replace.go: ReplacePartitions (whole partitions in one commit)
 //   - order.go: the order gate of the Appender's commits per source partition
 //   - partition.go: partition values, written (Hive folders) and read back
 //   - vacuum.go: vacuum planning and execution
