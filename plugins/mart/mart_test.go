@@ -1,0 +1,568 @@
+package mart_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/redpanda-data/benthos/v4/public/components/io"
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+	"github.com/redpanda-data/benthos/v4/public/service"
+	_ "github.com/redpanda-data/connect/v4/public/components/sql/base"
+	_ "modernc.org/sqlite"
+
+	_ "github.com/gdeltflow/gdeltflow/plugins/mart"
+	"github.com/gdeltflow/gdeltflow/resources"
+)
+
+func TestMain(m *testing.M) {
+	ts, err := resources.Templates()
+	if err != nil {
+		panic(err)
+	}
+	if err := service.RegisterTemplateYAML(ts["gdelt_mart.yaml"]); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+// The gold tables as the contract states them (column, kind), written here
+// independently of the template.
+var goldTables = []struct {
+	name string
+	key  []string
+	cols [][2]string
+}{
+	{"country_daily", []string{"event_date", "country_fips"}, [][2]string{
+		{"event_date", "date"}, {"country_fips", "text"}, {"country_iso3", "text"}, {"country_name", "text"},
+		{"events", "int"}, {"num_mentions", "int"}, {"num_sources", "int"}, {"num_articles", "int"},
+		{"avg_goldstein", "float"}, {"avg_tone", "float"}, {"quad1_events", "int"}, {"quad2_events", "int"},
+		{"quad3_events", "int"}, {"quad4_events", "int"}, {"anomalous_events", "int"}, {"risk_score", "float"}}},
+	{"country_daily_category", []string{"event_date", "country_fips", "cameo_root"}, [][2]string{
+		{"event_date", "date"}, {"country_fips", "text"}, {"country_iso3", "text"}, {"cameo_root", "text"},
+		{"root_label", "text"}, {"quad_class", "int"}, {"events", "int"}, {"avg_goldstein", "float"}, {"avg_tone", "float"}}},
+	{"actor_network_daily", []string{"event_date", "actor1_country", "actor2_country"}, [][2]string{
+		{"event_date", "date"}, {"actor1_country", "text"}, {"actor1_country_name", "text"}, {"actor2_country", "text"},
+		{"actor2_country_name", "text"}, {"events", "int"}, {"articles", "int"}, {"avg_tone", "float"}, {"avg_goldstein", "float"}}},
+	{"top_events_daily", []string{"event_date", "country_fips", "kind"}, [][2]string{
+		{"event_date", "date"}, {"country_fips", "text"}, {"country_iso3", "text"}, {"kind", "text"},
+		{"global_event_id", "int"}, {"description", "text"}, {"goldstein", "float"}, {"avg_tone", "float"},
+		{"num_articles", "int"}, {"source_url", "text"}, {"themes", "json"}, {"persons", "json"}, {"organizations", "json"}}},
+	{"source_daily", []string{"mention_date", "source_name"}, [][2]string{
+		{"mention_date", "date"}, {"source_name", "text"}, {"mentions", "int"}, {"avg_doc_tone", "float"},
+		{"rows_complete", "int"}, {"rows_no_gkg", "int"}, {"rows_expired", "int"}, {"join_rate", "float"}}},
+}
+
+type row = map[string]any
+
+// gold is the model: what gold holds, table → date → rows (full totals).
+type gold map[string]map[string][]row
+
+// batch is one window's gold output: for each (table, date) it touched, the
+// day's rows.
+type batch struct {
+	window int64
+	days   map[string]map[string][]row
+}
+
+var countries = [][3]string{{"US", "USA", "United States"}, {"FR", "FRA", "France"}, {"UK", "GBR", "United Kingdom"},
+	{"IN", "IND", "India"}, {"", "", ""}}
+var actors = [][2]string{{"USA", "United States"}, {"FRA", "France"}, {"GBR", "United Kingdom"}, {"IND", "India"}, {"CHN", "China"}}
+
+// makeDay builds one table's rows for a day, from r: different every call.
+func makeDay(r *rand.Rand, table, date string) []row {
+	var rows []row
+	switch table {
+	case "country_daily":
+		for _, c := range countries[:1+r.Intn(len(countries))] {
+			ev := int64(1 + r.Intn(50))
+			q := [4]int64{}
+			for i := int64(0); i < ev; i++ {
+				q[r.Intn(4)]++
+			}
+			gs, tone := float64(r.Intn(200)-100)/10, r.Float64()*20-10
+			rows = append(rows, row{"event_date": date, "country_fips": c[0], "country_iso3": nullIf(c[1]), "country_name": nullIf(c[2]),
+				"events": ev, "num_mentions": ev * 3, "num_sources": ev * 2, "num_articles": ev * 4,
+				"avg_goldstein": gs, "avg_tone": tone, "quad1_events": q[0], "quad2_events": q[1], "quad3_events": q[2], "quad4_events": q[3],
+				"anomalous_events": int64(r.Intn(int(ev) + 1)), "risk_score": -0.5*gs - 0.3*tone + 0.2*math.Log(float64(ev))})
+		}
+	case "country_daily_category":
+		for _, c := range countries[:1+r.Intn(len(countries))] {
+			for _, root := range []string{"01", "04", "14", "19", "20"}[:1+r.Intn(5)] {
+				qc, _ := strconv.Atoi(root)
+				rows = append(rows, row{"event_date": date, "country_fips": c[0], "country_iso3": nullIf(c[1]), "cameo_root": root,
+					"root_label": "ROOT " + root, "quad_class": int64(1 + (qc-1)/5), "events": int64(1 + r.Intn(9)),
+					"avg_goldstein": float64(r.Intn(200)-100) / 10, "avg_tone": r.Float64()*10 - 5})
+			}
+		}
+	case "actor_network_daily":
+		for i, a := range actors {
+			for _, b := range actors[i+1:] {
+				if r.Intn(3) == 0 {
+					continue
+				}
+				rows = append(rows, row{"event_date": date, "actor1_country": a[0], "actor1_country_name": a[1], "actor2_country": b[0],
+					"actor2_country_name": b[1], "events": int64(1 + r.Intn(20)), "articles": int64(r.Intn(40)),
+					"avg_tone": r.Float64()*10 - 5, "avg_goldstein": float64(r.Intn(200)-100) / 10})
+			}
+		}
+	case "top_events_daily":
+		for _, c := range countries[:1+r.Intn(len(countries))] {
+			for _, kind := range []string{"most_severe", "most_covered", "most_unusual"} {
+				themes := []any{"PROTEST", "TAX_FNCACT_POLICE", "O'Brien theme"}[:r.Intn(4)]
+				rows = append(rows, row{"event_date": date, "country_fips": c[0], "country_iso3": nullIf(c[1]), "kind": kind,
+					"global_event_id": int64(1_100_000_000 + r.Intn(1_000_000)),
+					"description":     fmt.Sprintf("%s protesters demonstrate against the government in %s's capital", c[2], c[2]),
+					"goldstein":       float64(r.Intn(200)-100) / 10, "avg_tone": r.Float64()*10 - 5, "num_articles": int64(r.Intn(30)),
+					"source_url": "https://example.com/news/" + strconv.Itoa(r.Intn(1000)), "themes": themes,
+					"persons": []any{"joe biden"}, "organizations": nil})
+			}
+		}
+	case "source_daily":
+		for _, s := range []string{"bbc.co.uk", "lemonde.fr", "nytimes.com", "thehindu.com"}[:1+r.Intn(4)] {
+			c, n, e := int64(r.Intn(10)), int64(r.Intn(10)), int64(r.Intn(10))
+			m := c + n + e + 1
+			rows = append(rows, row{"mention_date": date, "source_name": s, "mentions": m, "avg_doc_tone": r.Float64()*10 - 5,
+				"rows_complete": c, "rows_no_gkg": n, "rows_expired": e, "join_rate": float64(c) / float64(m)})
+		}
+	}
+	return rows
+}
+
+func nullIf(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// makeBatches makes n windows from start; each touches two to four days,
+// some of them days before its window (late updates of older days).
+func makeBatches(seed int64, start time.Time, n int) []batch {
+	r := rand.New(rand.NewSource(seed))
+	var out []batch
+	for i := 0; i < n; i++ {
+		wt := start.Add(time.Duration(i) * 15 * time.Minute)
+		w, _ := strconv.ParseInt(wt.Format("20060102150405"), 10, 64)
+		b := batch{window: w, days: map[string]map[string][]row{}}
+		for _, t := range goldTables {
+			b.days[t.name] = map[string][]row{}
+			for k := 0; k < 2+r.Intn(3); k++ {
+				d := wt.AddDate(0, 0, -r.Intn(9)).Format("2006-01-02")
+				b.days[t.name][d] = makeDay(r, t.name, d)
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func (g gold) apply(b batch) {
+	for t, days := range b.days {
+		if g[t] == nil {
+			g[t] = map[string][]row{}
+		}
+		for d, rows := range days {
+			g[t][d] = rows
+		}
+	}
+}
+
+// messages is the batch as the gold stage emits it (the contract).
+func (b batch) messages() service.MessageBatch {
+	var out service.MessageBatch
+	w := strconv.FormatInt(b.window, 10)
+	rows := 0
+	for _, t := range goldTables {
+		dates := make([]string, 0, len(b.days[t.name]))
+		for d := range b.days[t.name] {
+			dates = append(dates, d)
+		}
+		sort.Strings(dates)
+		for _, d := range dates {
+			m := service.NewMessage(nil)
+			m.MetaSetMut("gold_op", "replace_day")
+			m.MetaSetMut("gold_table", t.name)
+			m.MetaSetMut("gold_date", d)
+			m.MetaSetMut("gold_window", w)
+			out = append(out, m)
+			for _, r := range b.days[t.name][d] {
+				js, _ := json.Marshal(r)
+				m := service.NewMessage(js)
+				m.MetaSetMut("gold_op", "row")
+				m.MetaSetMut("gold_table", t.name)
+				m.MetaSetMut("gold_date", d)
+				m.MetaSetMut("gold_window", w)
+				out = append(out, m)
+				rows++
+			}
+		}
+	}
+	wt, _ := time.Parse("20060102150405", w)
+	js, _ := json.Marshal(map[string]any{"window": b.window, "window_time": wt.Format(time.RFC3339), "rows": rows})
+	m := service.NewMessage(js)
+	m.MetaSetMut("gold_op", "progress")
+	m.MetaSetMut("gold_window", w)
+	return append(out, m)
+}
+
+// expected returns a table's rows in the model as text cells, ordered by key.
+func (g gold) expected(table string) [][]string {
+	for _, t := range goldTables {
+		if t.name != table {
+			continue
+		}
+		var out [][]string
+		for _, rows := range g[table] {
+			for _, r := range rows {
+				var cells []string
+				for _, c := range t.cols {
+					cells = append(cells, cell(r[c[0]]))
+				}
+				out = append(out, cells)
+			}
+		}
+		var keys []int
+		for _, k := range t.key {
+			for i, c := range t.cols {
+				if c[0] == k {
+					keys = append(keys, i)
+				}
+			}
+		}
+		sortRows(out, keys)
+		return out
+	}
+	panic(table)
+}
+
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	default:
+		js, _ := json.Marshal(x)
+		return string(js)
+	}
+}
+
+func sortRows(rows [][]string, keys []int) {
+	sort.Slice(rows, func(i, j int) bool {
+		for _, k := range keys {
+			if rows[i][k] != rows[j][k] {
+				return rows[i][k] < rows[j][k]
+			}
+		}
+		return false
+	})
+}
+
+// selectAll is the query that reads a table back in the model's column order.
+func selectAll(prefix, table string) string {
+	for _, t := range goldTables {
+		if t.name == table {
+			var cols []string
+			for _, c := range t.cols {
+				cols = append(cols, c[0])
+			}
+			return "SELECT " + strings.Join(cols, ", ") + " FROM " + prefix + table + " ORDER BY " + strings.Join(t.key, ", ")
+		}
+	}
+	panic(table)
+}
+
+// sameCells compares rows read by a client with expected ones: numbers within
+// a relative 1e-12 (clients print floats their own way), JSON by value.
+func sameCells(t *testing.T, what string, got, want [][]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d rows, want %d\ngot  %v\nwant %v", what, len(got), len(want), head(got), head(want))
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("%s row %d: %d cells, want %d: %v vs %v", what, i, len(got[i]), len(want[i]), got[i], want[i])
+		}
+		for j := range want[i] {
+			if !sameCell(got[i][j], want[i][j]) {
+				t.Fatalf("%s row %d cell %d: %q, want %q\ngot  %v\nwant %v", what, i, j, got[i][j], want[i][j], got[i], want[i])
+			}
+		}
+	}
+}
+
+func head(rows [][]string) [][]string {
+	if len(rows) > 5 {
+		return rows[:5]
+	}
+	return rows
+}
+
+func sameCell(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, err1 := strconv.ParseFloat(a, 64)
+	fb, err2 := strconv.ParseFloat(b, 64)
+	if err1 == nil && err2 == nil {
+		return math.Abs(fa-fb) <= 1e-12*math.Max(1, math.Max(math.Abs(fa), math.Abs(fb)))
+	}
+	var ja, jb any
+	if json.Unmarshal([]byte(a), &ja) == nil && json.Unmarshal([]byte(b), &jb) == nil {
+		return reflect.DeepEqual(ja, jb)
+	}
+	return false
+}
+
+// martStream is a stream with the gdelt_mart output fed by the test; its
+// MART_COMPLETE rows go to a file.
+type martStream struct {
+	send  service.MessageBatchHandlerFunc
+	audit string
+	stop  func()
+}
+
+func newMartStream(t *testing.T, driver, dsn string, maxRetries int) *martStream {
+	t.Helper()
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	sb := service.NewStreamBuilder()
+	if err := sb.SetLoggerYAML("level: " + envOr("MART_TEST_LOG", "error")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddResourcesYAML(fmt.Sprintf(`
+output_resources:
+  - label: audit
+    file:
+      path: %q
+      codec: lines
+`, audit)); err != nil {
+		t.Fatal(err)
+	}
+	send, err := sb.AddBatchProducerFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddOutputYAML(fmt.Sprintf(`
+gdelt_mart:
+  driver: %s
+  dsn: %q
+  audit: audit
+  max_retries: %d
+  backoff_max_interval: 1s
+`, driver, dsn, maxRetries)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	var once sync.Once
+	ms := &martStream{send: send, audit: audit, stop: func() {
+		once.Do(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer scancel()
+			if err := st.Stop(sctx); err != nil {
+				t.Errorf("stopping the stream: %v", err)
+			}
+			cancel()
+			<-done
+		})
+	}}
+	t.Cleanup(ms.stop)
+	return ms
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+func (ms *martStream) write(t *testing.T, b batch) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return ms.send(ctx, b.messages())
+}
+
+// auditRows reads the MART_COMPLETE rows written so far.
+func (ms *martStream) auditRows(t *testing.T) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(ms.audit)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// reader reads the mart with an independent client: psql or sqlite3.
+type reader struct {
+	prefix string
+	query  func(string) [][]string
+}
+
+func pgReader(pg *postgres) reader { return reader{"mart.", pg.psql} }
+
+func sqliteReader(t *testing.T, file string) reader {
+	return reader{"", func(q string) [][]string { return sqlite3(t, file, q) }}
+}
+
+func (r reader) dump() map[string][][]string {
+	out := map[string][][]string{}
+	for _, t := range goldTables {
+		out[t.name] = r.query(selectAll(r.prefix, t.name))
+	}
+	out["progress"] = r.query("SELECT stage, last_window FROM " + r.prefix + "progress")
+	return out
+}
+
+func (r reader) assertEquals(t *testing.T, g gold, lastWindow int64) {
+	t.Helper()
+	for _, tb := range goldTables {
+		sameCells(t, tb.name, r.query(selectAll(r.prefix, tb.name)), g.expected(tb.name))
+	}
+	sameCells(t, "progress", r.query("SELECT stage, last_window FROM "+r.prefix+"progress"), [][]string{{"mart", strconv.FormatInt(lastWindow, 10)}})
+}
+
+var start = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// exercise runs the scenario both databases share: windows applied in order,
+// read back and compared with the model; a replay and an older window change
+// nothing; a batch with a duplicate key fails whole; the check notices a
+// mart that was changed behind its back.
+func exercise(t *testing.T, driver, dsn string, r reader) {
+	batches := makeBatches(1, start, 6)
+	ms := newMartStream(t, driver, dsn, 2)
+	g := gold{}
+	for _, b := range batches[:5] {
+		if err := ms.write(t, b); err != nil {
+			t.Fatalf("window %d: %v", b.window, err)
+		}
+		g.apply(b)
+	}
+	r.assertEquals(t, g, batches[4].window)
+	audit := ms.auditRows(t)
+	if len(audit) != 5 {
+		t.Fatalf("%d MART_COMPLETE rows, want 5: %v", len(audit), audit)
+	}
+	for i, a := range audit {
+		if a["status"] != "MART_COMPLETE" || a["window"] != float64(batches[i].window) || a["mart_in_sync"] != true || a["mart_checked"] != true {
+			t.Fatalf("audit row %d: %v", i, a)
+		}
+	}
+
+	// A replay of the newest window and of an older one change nothing.
+	before := r.dump()
+	for _, b := range []batch{batches[4], batches[1]} {
+		if err := ms.write(t, b); err != nil {
+			t.Fatalf("replay of window %d: %v", b.window, err)
+		}
+	}
+	if after := r.dump(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("a replay changed the mart")
+	}
+	audit = ms.auditRows(t)
+	if a := audit[5]; a["mart_in_sync"] != true || a["mart_checked"] != true {
+		t.Fatalf("replay of the newest window: %v", a)
+	}
+	if a := audit[6]; a["mart_checked"] != false || a["mart_last_window"] != float64(batches[4].window) {
+		t.Fatalf("replay of an older window: %v", a)
+	}
+
+	// A batch with a duplicate key fails whole: nothing of it is applied
+	// (its other tables and days neither); the same batch without the
+	// duplicate then goes through.
+	good := batches[5]
+	bad := batch{window: good.window, days: map[string]map[string][]row{}}
+	for tb, days := range good.days {
+		bad.days[tb] = map[string][]row{}
+		for d, rows := range days {
+			bad.days[tb][d] = rows
+		}
+	}
+	dupDay := ""
+	for d, rows := range good.days["source_daily"] {
+		if dupDay == "" || d > dupDay {
+			dupDay = d
+		}
+		_ = rows
+	}
+	bad.days["source_daily"][dupDay] = append(append([]row{}, good.days["source_daily"][dupDay]...), good.days["source_daily"][dupDay][0])
+	if err := ms.write(t, bad); err == nil {
+		t.Fatal("a batch with a duplicate key was accepted")
+	}
+	if after := r.dump(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("a failed batch changed the mart")
+	}
+	if err := ms.write(t, good); err != nil {
+		t.Fatal(err)
+	}
+	g.apply(good)
+	r.assertEquals(t, g, good.window)
+
+	// The check compares: a mart changed behind its back disagrees with gold.
+	r.query("UPDATE " + r.prefix + "country_daily SET events = events + 1 WHERE event_date = (SELECT max(event_date) FROM " + r.prefix + "country_daily)")
+	tampered := batch{window: good.window, days: map[string]map[string][]row{"country_daily": {}}}
+	for d, rows := range g["country_daily"] {
+		tampered.days["country_daily"][d] = rows
+	}
+	if err := ms.write(t, tampered); err != nil {
+		t.Fatal(err)
+	}
+	audit = ms.auditRows(t)
+	last := audit[len(audit)-1]
+	if last["mart_in_sync"] != false || !strings.Contains(fmt.Sprint(last["mart_mismatches"]), "sum(events)") {
+		t.Fatalf("the check missed a changed mart: %v", last)
+	}
+}
+
+func TestMartPostgres(t *testing.T) {
+	pg := startPostgres(t)
+	exercise(t, "pgx", pg.dsn(), pgReader(pg))
+	// The DDL is idempotent: applying it again changes nothing and fails nothing.
+	ddl, _ := resources.MartDDL("pgx")
+	pg.psql(ddl)
+}
+
+func sqliteDSN(file string) string {
+	return "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+}
+
+func TestMartSQLite(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mart.sqlite")
+	exercise(t, "sqlite", sqliteDSN(file), sqliteReader(t, file))
+	ddl, _ := resources.MartDDL("sqlite")
+	sqlite3(t, file, ddl)
+}
