@@ -85,6 +85,10 @@ func init() {
 		})
 }
 
+// checkAttempts is how many times the check reads the mart before it
+// reports that it could not.
+const checkAttempts = 3
+
 type martCheck struct {
 	driver, dsn, schema string
 	tables              []Table
@@ -242,12 +246,25 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 	if err != nil {
 		return nil, fmt.Errorf("gdelt_mart_check: %w", err)
 	}
-	res, err := ch.Check(ctx, content.window, content.days)
-	if err != nil {
-		return nil, fmt.Errorf("gdelt_mart_check: window %d: %w", content.window, err)
+	// The batch is committed: a mart that cannot be read now (a restart, a
+	// dropped connection) is tried again a few times, then reported in the
+	// row rather than failing the batch, which would send it back to gold.
+	var res Result
+	for attempt := 1; ; attempt++ {
+		if res, err = ch.Check(ctx, content.window, content.days); err == nil || attempt == checkAttempts || ctx.Err() != nil {
+			break
+		}
+		c.log.Warnf("Checking the mart after window %d (attempt %d of %d): %v", content.window, attempt, checkAttempts, err)
+		select {
+		case <-time.After(time.Duration(attempt) * time.Second):
+		case <-ctx.Done():
+		}
 	}
 	now := c.now().UTC()
-	if res.Checked {
+	if err != nil {
+		c.inSync.Set(0)
+		c.log.Errorf("The mart could not be checked after window %d: %v", content.window, err)
+	} else if res.Checked {
 		if res.InSync {
 			c.inSync.Set(1)
 		} else {
@@ -275,6 +292,10 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 		"mart_checked":     res.Checked,
 		"mart_in_sync":     res.InSync,
 		"mart_mismatches":  append([]string{}, res.Mismatches...),
+		"mart_error":       nil,
+	}
+	if err != nil {
+		row["mart_in_sync"], row["mart_last_window"], row["mart_error"] = nil, nil, err.Error()
 	}
 	if t, ok := windowTime(res.Window); ok {
 		row["window_start"] = t.Format(time.RFC3339)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +22,7 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	"github.com/redpanda-data/benthos/v4/public/service"
+	_ "github.com/redpanda-data/connect/v4/public/components/prometheus"
 	_ "github.com/redpanda-data/connect/v4/public/components/sql/base"
 	_ "modernc.org/sqlite"
 
@@ -339,10 +342,15 @@ type martStream struct {
 	stop  func()
 }
 
-func newMartStream(t *testing.T, driver, dsn string, maxRetries int) *martStream {
+func newMartStream(t *testing.T, driver, dsn string, maxRetries int, opts ...func(*service.StreamBuilder) error) *martStream {
 	t.Helper()
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	sb := service.NewStreamBuilder()
+	for _, o := range opts {
+		if err := o(sb); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := sb.SetLoggerYAML("level: " + envOr("MART_TEST_LOG", "error")); err != nil {
 		t.Fatal(err)
 	}
@@ -565,4 +573,134 @@ func TestMartSQLite(t *testing.T) {
 	exercise(t, "sqlite", sqliteDSN(file), sqliteReader(t, file))
 	ddl, _ := resources.MartDDL("sqlite")
 	sqlite3(t, file, ddl)
+}
+
+// TestMartPostgresKilled kills PostgreSQL (-9) twice while windows stream in
+// and restarts it: the output retries, and the mart ends with every window
+// applied once, equal to the model, in sync by the check and its metrics.
+func TestMartPostgresKilled(t *testing.T) {
+	pg := startPostgres(t)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux) // 127.0.0.1, a free port
+	defer srv.Close()
+	ms := newMartStream(t, "pgx", pg.dsn(), 0, func(sb *service.StreamBuilder) error {
+		sb.SetHTTPMux(mux)
+		return sb.SetMetricsYAML("prometheus: {}")
+	})
+	batches := makeBatches(2, start, 24)
+	// The windows after a kill point carry a big day, so that their
+	// transaction is long enough to be killed in its middle.
+	kills := map[int]bool{6: true, 15: true}
+	for i := range kills {
+		b := batches[i+1]
+		var rows []row
+		for k := 0; k < 5000; k++ {
+			rows = append(rows, row{"mention_date": "2024-02-20", "source_name": fmt.Sprintf("source-%04d.example", k), "mentions": int64(1 + k%7),
+				"avg_doc_tone": float64(k%11) - 5, "rows_complete": int64(k % 2), "rows_no_gkg": int64(0), "rows_expired": int64(0), "join_rate": float64(k%2) / float64(1+k%7)})
+		}
+		b.days["source_daily"]["2024-02-20"] = rows
+	}
+	sent := make(chan int, len(batches))
+	errs := make(chan error, 1)
+	go func() {
+		for i, b := range batches {
+			if err := ms.write(t, b); err != nil {
+				errs <- fmt.Errorf("window %d: %w", b.window, err)
+				return
+			}
+			sent <- i
+		}
+		errs <- nil
+	}()
+	midTransaction := 0
+	for n := 0; n < len(batches); n++ {
+		select {
+		case i := <-sent:
+			if kills[i] {
+				// Kill while the next window's transaction is open, if it
+				// is seen in time (else between two transactions).
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+					if open := pg.psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO mart.source_daily%'"); open[0][0] != "0" {
+						midTransaction++
+						break
+					}
+				}
+				pg.kill()
+				time.Sleep(1500 * time.Millisecond) // writes fail meanwhile and are retried
+				pg.start()
+			}
+		case err := <-errs:
+			t.Fatal(err)
+		case <-time.After(3 * time.Minute):
+			t.Fatalf("stuck after %d windows", n)
+		}
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d kills hit an open transaction", midTransaction, len(kills))
+	g := gold{}
+	for _, b := range batches {
+		g.apply(b)
+	}
+	pgReader(pg).assertEquals(t, g, batches[len(batches)-1].window)
+
+	seen := map[int64]bool{}
+	audit := ms.auditRows(t)
+	for _, a := range audit {
+		if a["mart_checked"] == true && a["mart_in_sync"] != true {
+			t.Fatalf("an audit row out of sync: %v", a)
+		}
+		seen[int64(a["window"].(float64))] = true
+	}
+	for _, b := range batches {
+		if !seen[b.window] {
+			t.Fatalf("no MART_COMPLETE row for window %d", b.window)
+		}
+	}
+	metrics := scrape(t, srv.URL+"/metrics")
+	for name, want := range map[string]string{"gdelt_mart_in_sync": "1", "gdelt_mart_lag_windows": "0"} {
+		if metrics[name] != want {
+			t.Errorf("%s = %q, want %s", name, metrics[name], want)
+		}
+	}
+	if _, ok := metrics["gdelt_mart_lag_seconds"]; !ok {
+		t.Errorf("no gdelt_mart_lag_seconds")
+	}
+}
+
+// scrape reads the Prometheus text exposition: series name (labels dropped)
+// → value.
+func scrape(t *testing.T, url string) map[string]string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	out := map[string]string{}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		name := f[0]
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		out[name] = f[len(f)-1]
+	}
+	return out
 }
