@@ -704,3 +704,143 @@ func scrape(t *testing.T, url string) map[string]string {
 	}
 	return out
 }
+
+// TestMartViews feeds the same windows to PostgreSQL and to SQLite, and
+// reads each view from both with their own clients: they agree with each
+// other and with the views computed here from the model.
+func TestMartViews(t *testing.T) {
+	pg := startPostgres(t)
+	file := filepath.Join(t.TempDir(), "mart.sqlite")
+	batches := makeBatches(3, start, 8)
+	// A day with 150 actor pairs: top_actor_pairs keeps 100.
+	var pairs []row
+	for i := 0; i < 15; i++ {
+		for j := 0; j < 10; j++ {
+			pairs = append(pairs, row{"event_date": "2024-02-25", "actor1_country": fmt.Sprintf("A%02d", i), "actor1_country_name": nil,
+				"actor2_country": fmt.Sprintf("B%02d", j), "actor2_country_name": nil, "events": int64(1 + (i*7+j*3)%9),
+				"articles": int64((i + j) % 4), "avg_tone": 1.5, "avg_goldstein": -2.0})
+		}
+	}
+	batches[7].days["actor_network_daily"]["2024-02-25"] = pairs
+	g := gold{}
+	for _, b := range batches {
+		g.apply(b)
+	}
+	readers := []reader{pgReader(pg), sqliteReader(t, file)}
+	for i, ms := range []*martStream{newMartStream(t, "pgx", pg.dsn(), 2), newMartStream(t, "sqlite", sqliteDSN(file), 2)} {
+		for _, b := range batches {
+			if err := ms.write(t, b); err != nil {
+				t.Fatalf("window %d: %v", b.window, err)
+			}
+		}
+		readers[i].assertEquals(t, g, batches[len(batches)-1].window)
+	}
+
+	views := map[string]struct {
+		query string
+		want  [][]string
+	}{
+		"weekday_share": {"SELECT country_fips, weekday, events, share FROM %sweekday_share ORDER BY country_fips, weekday", oracleWeekdayShare(g)},
+		"country_rolling_7d": {"SELECT event_date, country_fips, events_7d, days_with_events FROM %scountry_rolling_7d ORDER BY event_date, country_fips",
+			oracleRolling(g)},
+		"top_actor_pairs": {"SELECT event_date, rank, actor1_country, actor2_country, events FROM %stop_actor_pairs ORDER BY event_date, rank",
+			oracleTopPairs(g)},
+	}
+	for name, v := range views {
+		for _, r := range readers {
+			sameCells(t, name+" ("+strings.TrimSuffix(r.prefix, ".")+")", r.query(fmt.Sprintf(v.query, r.prefix)), v.want)
+		}
+	}
+	if n := len(oracleTopPairs(g)); n < 100 {
+		t.Fatalf("only %d top pairs: the cut at 100 is not exercised", n)
+	}
+}
+
+func days(g gold, table string) []string {
+	var out []string
+	for d, rows := range g[table] {
+		if len(rows) > 0 {
+			out = append(out, d)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func oracleWeekdayShare(g gold) [][]string {
+	ds := days(g, "country_daily")
+	last, _ := time.Parse("2006-01-02", ds[len(ds)-1])
+	type key struct {
+		fips    string
+		weekday int
+	}
+	events := map[key]int64{}
+	total := map[string]int64{}
+	for d, rows := range g["country_daily"] {
+		day, _ := time.Parse("2006-01-02", d)
+		if !day.After(last.AddDate(0, 0, -28)) {
+			continue
+		}
+		for _, r := range rows {
+			k := key{r["country_fips"].(string), int(day.Weekday())}
+			events[k] += r["events"].(int64)
+			total[k.fips] += r["events"].(int64)
+		}
+	}
+	var out [][]string
+	for k, e := range events {
+		out = append(out, []string{k.fips, strconv.Itoa(k.weekday), strconv.FormatInt(e, 10), cell(float64(e) / float64(total[k.fips]))})
+	}
+	sortRows(out, []int{0, 1})
+	return out
+}
+
+func oracleRolling(g gold) [][]string {
+	byKey := map[[2]string]int64{}
+	for d, rows := range g["country_daily"] {
+		for _, r := range rows {
+			byKey[[2]string{d, r["country_fips"].(string)}] = r["events"].(int64)
+		}
+	}
+	var out [][]string
+	for k := range byKey {
+		day, _ := time.Parse("2006-01-02", k[0])
+		var sum, n int64
+		for i := 0; i < 7; i++ {
+			if e, ok := byKey[[2]string{day.AddDate(0, 0, -i).Format("2006-01-02"), k[1]}]; ok {
+				sum += e
+				n++
+			}
+		}
+		out = append(out, []string{k[0], k[1], strconv.FormatInt(sum, 10), strconv.FormatInt(n, 10)})
+	}
+	sortRows(out, []int{0, 1})
+	return out
+}
+
+func oracleTopPairs(g gold) [][]string {
+	var out [][]string
+	for _, d := range days(g, "actor_network_daily") {
+		rows := append([]row{}, g["actor_network_daily"][d]...)
+		sort.Slice(rows, func(i, j int) bool {
+			a, b := rows[i], rows[j]
+			if a["events"].(int64) != b["events"].(int64) {
+				return a["events"].(int64) > b["events"].(int64)
+			}
+			if a["articles"].(int64) != b["articles"].(int64) {
+				return a["articles"].(int64) > b["articles"].(int64)
+			}
+			if a["actor1_country"] != b["actor1_country"] {
+				return a["actor1_country"].(string) < b["actor1_country"].(string)
+			}
+			return a["actor2_country"].(string) < b["actor2_country"].(string)
+		})
+		for i, r := range rows {
+			if i == 100 {
+				break
+			}
+			out = append(out, []string{d, strconv.Itoa(i + 1), r["actor1_country"].(string), r["actor2_country"].(string), cell(r["events"])})
+		}
+	}
+	return out
+}
