@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -441,7 +442,9 @@ type reader struct {
 	query  func(string) [][]string
 }
 
-func pgReader(pg *postgres) reader { return reader{"mart.", pg.psql} }
+func pgReader(pg *postgres) reader {
+	return reader{"mart.", func(q string) [][]string { return pg.psql(q) }}
+}
 
 func sqliteReader(t *testing.T, file string) reader {
 	return reader{"", func(q string) [][]string { return sqlite3(t, file, q) }}
@@ -751,6 +754,15 @@ func TestMartViews(t *testing.T) {
 			sameCells(t, name+" ("+strings.TrimSuffix(r.prefix, ".")+")", r.query(fmt.Sprintf(v.query, r.prefix)), v.want)
 		}
 	}
+	// The README's example queries answer on both, the same (PostgreSQL
+	// with mart on the search path).
+	for _, q := range readmeQueries(t) {
+		lite := readers[1].query(q)
+		if len(lite) == 0 {
+			t.Fatalf("README query %q: no rows", q)
+		}
+		sameCells(t, "README query "+q, pg.psql(q, "PGOPTIONS=-c search_path=mart"), lite)
+	}
 	if n := len(oracleTopPairs(g)); n < 100 {
 		t.Fatalf("only %d top pairs: the cut at 100 is not exercised", n)
 	}
@@ -841,6 +853,22 @@ func oracleTopPairs(g gold) [][]string {
 			}
 			out = append(out, []string{d, strconv.Itoa(i + 1), r["actor1_country"].(string), r["actor2_country"].(string), cell(r["events"])})
 		}
+	}
+	return out
+}
+
+// readmeQueries are the example queries of the README's mart section.
+func readmeQueries(t *testing.T) []string {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile(`sqlite3 -header -column out/mart.sqlite "([^"]*)"`).FindAllStringSubmatch(string(b), -1) {
+		out = append(out, m[1])
+	}
+	if len(out) < 3 {
+		t.Fatalf("the README has %d example queries of the mart, want 3 or more", len(out))
 	}
 	return out
 }

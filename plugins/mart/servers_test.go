@@ -135,10 +135,11 @@ func (pg *postgres) dsn() string {
 
 // psql runs a query with the psql client: rows of cells split on '|', NULL
 // as the empty string.
-func (pg *postgres) psql(query string) [][]string {
+func (pg *postgres) psql(query string, env ...string) [][]string {
 	pg.t.Helper()
 	cmd := exec.Command("psql", "-X", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.port), "-U", "postgres", "-d", "postgres",
 		"-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", query)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		pg.t.Fatalf("psql %q: %v\n%s", query, err, out)
