@@ -584,6 +584,15 @@ func TestMartSQLite(t *testing.T) {
 // applied once, equal to the model, in sync by the check and its metrics.
 func TestMartPostgresKilled(t *testing.T) {
 	pg := startPostgres(t)
+	// Every committed change of the progress row is logged by a trigger (in
+	// the same transaction: a rolled-back batch logs nothing), so the log
+	// shows how many times each window was applied.
+	ddl, _ := resources.MartDDL("pgx")
+	pg.psql(ddl)
+	pg.psql(`CREATE TABLE public.progress_log (last_window bigint NOT NULL);
+CREATE FUNCTION public.log_progress() RETURNS trigger AS $$
+BEGIN INSERT INTO public.progress_log VALUES (NEW.last_window); RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE TRIGGER progress_log AFTER INSERT OR UPDATE ON mart.progress FOR EACH ROW EXECUTE FUNCTION public.log_progress();`)
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux) // 127.0.0.1, a free port
 	defer srv.Close()
@@ -648,6 +657,12 @@ func TestMartPostgresKilled(t *testing.T) {
 		g.apply(b)
 	}
 	pgReader(pg).assertEquals(t, g, batches[len(batches)-1].window)
+	var applied, want [][]string
+	applied = pg.psql("SELECT last_window, count(*) FROM public.progress_log GROUP BY last_window ORDER BY last_window")
+	for _, b := range batches {
+		want = append(want, []string{strconv.FormatInt(b.window, 10), "1"})
+	}
+	sameCells(t, "windows applied (window, times)", applied, want)
 
 	seen := map[int64]bool{}
 	audit := ms.auditRows(t)
