@@ -242,15 +242,14 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 	if err != nil {
 		return nil, err
 	}
+	// The batch is committed: a batch the check cannot read (the mart took
+	// it, so this is the check's own limit) or a mart that cannot be read now
+	// (a restart, a dropped connection: tried again a few times) is reported
+	// in the row rather than failing the batch, which would send the gold
+	// rows on to the audit output as failed messages.
 	content, err := c.read(ch, batch)
-	if err != nil {
-		return nil, fmt.Errorf("gdelt_mart_check: %w", err)
-	}
-	// The batch is committed: a mart that cannot be read now (a restart, a
-	// dropped connection) is tried again a few times, then reported in the
-	// row rather than failing the batch, which would send it back to gold.
 	var res Result
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; err == nil; attempt++ {
 		if res, err = ch.Check(ctx, content.window, content.days); err == nil || attempt == checkAttempts || ctx.Err() != nil {
 			break
 		}
@@ -259,6 +258,7 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 		case <-time.After(time.Duration(attempt) * time.Second):
 		case <-ctx.Done():
 		}
+		err = nil
 	}
 	now := c.now().UTC()
 	if err != nil {
@@ -273,9 +273,11 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 			c.log.Errorf("The mart disagrees with gold after window %d: %v", res.Window, res.Mismatches)
 		}
 	}
-	c.lagWindows.Set(WindowsBetween(res.LastWindow, res.Window))
-	if t, ok := windowTime(res.LastWindow); ok {
-		c.lagSeconds.Set(int64(now.Sub(t) / time.Second))
+	if err == nil {
+		c.lagWindows.Set(WindowsBetween(res.LastWindow, res.Window))
+		if t, ok := windowTime(res.LastWindow); ok {
+			c.lagSeconds.Set(int64(now.Sub(t) / time.Second))
+		}
 	}
 
 	row := map[string]any{
@@ -296,6 +298,10 @@ func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch
 	}
 	if err != nil {
 		row["mart_in_sync"], row["mart_last_window"], row["mart_error"] = nil, nil, err.Error()
+		row["mart_checked"], row["window"] = false, nil
+		if content.window >= 0 {
+			row["window"] = content.window
+		}
 	}
 	if t, ok := windowTime(res.Window); ok {
 		row["window_start"] = t.Format(time.RFC3339)

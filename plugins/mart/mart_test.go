@@ -219,7 +219,13 @@ func (b batch) messages() service.MessageBatch {
 	m := service.NewMessage(js)
 	m.MetaSetMut("gold_op", "progress")
 	m.MetaSetMut("gold_window", w)
-	return append(out, m)
+	out = append(out, m)
+	// Metadata from upstream that sql_raw would order the batch by, were it
+	// kept (the gold stage reading Kafka): the mart must keep the batch's order.
+	for i, m := range out {
+		m.MetaSetMut("kafka_partition", strconv.Itoa((len(out)-i)%3))
+	}
+	return out
 }
 
 // expected returns a table's rows in the model as text cells, ordered by key.
@@ -887,4 +893,66 @@ func readmeQueries(t *testing.T) []string {
 		t.Fatalf("the README has %d example queries of the mart, want 3 or more", len(out))
 	}
 	return out
+}
+
+// TestMartCheckUnreadable: a mart the check cannot read (here: no tables)
+// gives a MART_COMPLETE row with the error after three tries, not a failed
+// batch (the gold rows must not travel on to the audit output).
+func TestMartCheckUnreadable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "empty.sqlite")
+	sb := service.NewStreamBuilder()
+	if err := sb.SetLoggerYAML("level: " + envOr("MART_TEST_LOG", "off")); err != nil {
+		t.Fatal(err)
+	}
+	send, err := sb.AddBatchProducerFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.AddProcessorYAML(fmt.Sprintf(`
+gdelt_mart_check:
+  driver: sqlite
+  dsn: %q
+  tables:
+    - name: country_daily
+      date_column: event_date
+      int_measures: [events]
+`, "file:"+file)); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	if err := sb.AddConsumerFunc(func(_ context.Context, m *service.Message) error {
+		b, err := m.AsBytes()
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() { _ = st.Run(ctx) }()
+	defer func() { _ = st.Stop(context.Background()) }()
+	b := batch{window: 20240301001500, days: map[string]map[string][]row{"country_daily": {"2024-03-01": {{"events": int64(3)}}}}}
+	if err := send(ctx, b.messages()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 {
+		t.Fatalf("%d messages out, want the one MART_COMPLETE row: %v", len(got), got)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(got[0]), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r["status"] != "MART_COMPLETE" || r["window"] != float64(b.window) || r["mart_in_sync"] != nil || r["mart_checked"] != false ||
+		!strings.Contains(fmt.Sprint(r["mart_error"]), "progress") {
+		t.Fatalf("row %v", r)
+	}
 }
