@@ -38,6 +38,7 @@ import (
 	_ "github.com/gdeltflow/gdeltflow/plugins/lookups"
 	_ "github.com/gdeltflow/gdeltflow/plugins/mart"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
+	"github.com/gdeltflow/gdeltflow/plugins/secretenv"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 	"github.com/gdeltflow/gdeltflow/resources"
 )
@@ -92,7 +93,12 @@ func main() {
 		service.CLIOptSetVersion(Version, ""),
 		service.CLIOptSetBinaryName("benthos"),
 		service.CLIOptSetProductName("gdeltflow"),
-		service.CLIOptOnConfigParse(checkHTTPAddress),
+		// ${KEY} in a config reads KEY, or the file KEY_FILE names (Swarm
+		// secrets under /run/secrets): see plugins/secretenv.
+		service.CLIOptSetEnvVarLookup(func(_ context.Context, key string) (string, bool) {
+			return secretenv.Lookup(key)
+		}),
+		service.CLIOptOnConfigParse(onConfigParse),
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())

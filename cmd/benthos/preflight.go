@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/secretenv"
 )
 
 // The embedded default (pipelines/local.yaml) writes its checkpoints and
@@ -25,6 +27,9 @@ const (
 func preflight(args []string) error {
 	if !isRun(args) {
 		return nil
+	}
+	if err := silverSlot(os.LookupEnv, os.Setenv); err != nil {
+		return err
 	}
 	for _, name := range []string{outEnv, lakeEnv} {
 		if v, ok := os.LookupEnv(name); ok {
@@ -103,6 +108,16 @@ func checkOutDir(v string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// onConfigParse runs once the config is read and its variables interpolated:
+// a secret file that could not be read (or a variable set both ways) refuses
+// the start rather than running with an empty credential.
+func onConfigParse(pConf *service.ParsedConfig) error {
+	if err := secretenv.Errors(); err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	return checkHTTPAddress(pConf)
 }
 
 // checkHTTPAddress refuses to start when the HTTP server (metrics, /ready)
