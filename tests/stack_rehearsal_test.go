@@ -54,7 +54,8 @@ import (
 // servers answer; here the servers start first, then the one-shot jobs
 // (topics, bucket) run to completion, then every stage task starts at once.
 // The stages' health checks are run as the stack states them (the probe of
-// /ready, its port mapped) until they pass. At the end every stage task must
+// /ready, its port mapped) until they pass (not the feed's: its backfill may
+// end first). At the end every stage task must
 // stop by SIGTERM within its stop grace period (Swarm's default 10 s) and
 // exit 0; bronze is checked by DuckDB against the mirror and silver by
 // DuckDB against the SQL join (the Kafka tests' compare functions), every
@@ -150,8 +151,9 @@ func TestStackRehearsal(t *testing.T) {
 		}
 		return out
 	}
+	healthy := time.Now().Add(90 * time.Second) // the stack's start_period is 60 s
 	for _, task := range running {
-		task.waitHealthy(90 * time.Second)
+		task.waitHealthy(healthy)
 	}
 	t.Logf("%d stage tasks healthy after %s", len(running), time.Since(start).Round(time.Millisecond))
 	for _, task := range feed {
@@ -642,14 +644,13 @@ func (task *stackTask) exited() bool {
 	}
 }
 
-// waitHealthy runs the service's health check until it passes.
-func (task *stackTask) waitHealthy(timeout time.Duration) {
+// waitHealthy runs the service's health check until it passes, by deadline.
+func (task *stackTask) waitHealthy(deadline time.Time) {
 	t := task.r.t
 	if task.health == nil {
 		t.Logf("%s has no health check", task.p.name)
 		return
 	}
-	deadline := time.Now().Add(timeout)
 	for {
 		out, err := exec.Command(task.health[0], task.health[1:]...).CombinedOutput()
 		if err == nil {
@@ -659,7 +660,7 @@ func (task *stackTask) waitHealthy(timeout time.Duration) {
 			t.Fatalf("%s exited before its health check passed: %v\n%s", task.p.name, task.p.err, tail(task.p.log.String(), 3000))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: health check %v still failing after %s: %s\n%s", task.p.name, task.health, timeout, out, tail(task.p.log.String(), 3000))
+			t.Fatalf("%s: health check %v still failing: %s\n%s", task.p.name, task.health, out, tail(task.p.log.String(), 3000))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
