@@ -92,8 +92,11 @@ func TestStackRehearsal(t *testing.T) {
 				r.kafka = startKafkaDevSpec(t, "") // no topics: the stack's topics job creates them
 			}
 		case strings.HasPrefix(s.Image, "minio/minio:"):
+			if slices.Contains(s.Command, "--address") {
+				t.Fatalf("%s: the stack sets MinIO's --address; map its port here", h)
+			}
 			srv = miniotest.Start(t)
-			r.hosts[h+":9000"] = srv.Endpoint // MinIO's default API port; the stack's command sets no --address
+			r.hosts[h+":9000"] = srv.Endpoint // MinIO's default API port
 			r.secrets[r.secretOf(s, "MINIO_ROOT_USER_FILE")] = srv.AccessKey
 			r.secrets[r.secretOf(s, "MINIO_ROOT_PASSWORD_FILE")] = srv.SecretKey
 		case strings.HasPrefix(s.Image, "postgres:"):
