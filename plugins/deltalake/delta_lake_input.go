@@ -204,6 +204,13 @@ func dliConfFromParsed(pc *service.ParsedConfig) (c dliConf, err error) {
 	if c.columns, err = pc.FieldStringList(dliFieldColumns); err != nil {
 		return
 	}
+	seen := map[string]bool{}
+	for _, col := range c.columns {
+		if seen[col] {
+			return c, fmt.Errorf("a column is named twice in columns: %q", col)
+		}
+		seen[col] = true
+	}
 	if pc.Contains(dliFieldPartitionFilter) {
 		if c.filter, err = pc.FieldBloblang(dliFieldPartitionFilter); err != nil {
 			return

@@ -3,6 +3,7 @@ package deltalake
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -458,6 +459,22 @@ func TestDeltaLakeInputPartitionFilterAndRowForm(t *testing.T) {
 	ap := testTable(t, table)
 	appendRows(t, ap, 0, 30)
 	appendRows(t, ap, 30, 60)
+	// A file of the pruned day is damaged: the read succeeds only if the
+	// filter skips it unread.
+	snap, err := delta.Load(context.Background(), deltatest.Local(t, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range snap.SortedFiles() {
+		if *a.PartitionValues["day"] == "2024-01-01" {
+			if err := os.WriteFile(filepath.Join(table, delta.DecodePath(a.Path)), []byte("damaged"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	runstate.Reset()
+	defer runstate.Reset()
 	msgs := readAll(t, fmt.Sprintf(`delta_lake:
   path: %s
   partition_filter: 'this.day >= "2024-01-02"'
@@ -483,8 +500,113 @@ func TestDeltaLakeInputPartitionFilterAndRowForm(t *testing.T) {
 		}
 	}
 	// 2 commits × 3 days = 6 files; the filter keeps 4.
-	if len(msgs) != 40 || len(files) != 4 {
-		t.Fatalf("%d rows from %d files, want 40 from 4", len(msgs), len(files))
+	if len(msgs) != 40 || len(files) != 4 || runstate.Failed() != nil {
+		t.Fatalf("%d rows from %d files (failure %v), want 40 from 4", len(msgs), len(files), runstate.Failed())
+	}
+}
+
+// TestDeltaLakeInputLintRules: the rules across fields are lint errors, and
+// the same configs fail at run time with the same words.
+func TestDeltaLakeInputLintRules(t *testing.T) {
+	for _, c := range []struct{ name, conf, want string }{
+		{"plain", "mode: follow", ""},
+		{"a key without a cache", "checkpoint_key: k", "checkpoint_key is the key in checkpoint_cache: set checkpoint_cache too"},
+		{"a column twice", "columns: [ a, b, a ]", "a column is named twice in columns"},
+		{"no rows per batch", "batch_rows: 0", "batch_rows must be at least 1"},
+		{"a bad version", "version: -2", "version must be -1 (the newest) or a table version"},
+		{"a blank path", "", "path is blank"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := "path: /tmp/lint-only\n"
+			if c.name == "a blank path" {
+				path = "path: ' '\n"
+			}
+			conf := "delta_lake:\n  " + strings.ReplaceAll(path+c.conf, "\n", "\n  ") + "\n"
+			sb := service.NewStreamBuilder()
+			err := sb.AddInputYAML(conf)
+			var lints service.LintError
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("lint: %v", err)
+			case c.want != "" && (!errors.As(err, &lints) || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("lint: %v, want %q", err, c.want)
+			}
+			if c.want == "" || c.name == "a blank path" {
+				return
+			}
+			// The run-time check, without the linter.
+			pc, err := deltaLakeInputSpec().ParseYAML(strings.TrimPrefix(strings.ReplaceAll(conf, "\n  ", "\n"), "delta_lake:\n"), nil)
+			if err == nil {
+				_, err = dliConfFromParsed(pc)
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("run time: %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestDeltaLakeInputS3: on MinIO, a table written by the Appender is read
+// in follow mode with its snapshot, then a commit appended while it runs;
+// the data files are read in ranged blocks (storage.S3.Open).
+func TestDeltaLakeInputS3(t *testing.T) {
+	srv := deltatest.MinIO(t)
+	ctx := context.Background()
+	st := deltatest.S3(t, srv, "t", nil)
+	tbl, err := delta.OpenTable(ctx, st, delta.TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("id", schema.LongType, false), schema.NewField("name", schema.StringType, true),
+		schema.NewField("day", schema.DateType, true),
+	}}
+	js, _ := s.JSON()
+	if err := tbl.Create(ctx, delta.Metadata{SchemaString: js, PartitionColumns: []string{"day"}}, delta.Protocol{}); err != nil {
+		t.Fatal(err)
+	}
+	ap, err := delta.NewAppender(tbl, delta.AppendConfig{Schema: s, PartitionColumns: []string{"day"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendRows(t, ap, 0, 2000)
+	var c collector
+	stream, err := buildInput(fmt.Sprintf(`delta_lake:
+  path: s3://%s/t
+  s3: { endpoint: http://%s, access_key_id: %s, secret_access_key: %s }
+  mode: follow
+  poll_interval: 50ms
+  batch_rows: 500
+`, deltatest.MinIOBucket, srv.Endpoint, srv.AccessKey, srv.SecretKey), "", &c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(context.Background()) }()
+	deadline := time.Now().Add(30 * time.Second)
+	appended := false
+	for len(c.all()) < 2500 && time.Now().Before(deadline) {
+		if !appended && len(c.all()) == 2000 {
+			appendRows(t, ap, 2000, 2500)
+			appended = true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := stream.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	got := ids(t, c.all())
+	sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+	if len(got) != 2500 {
+		t.Fatalf("read %d rows, want 2500", len(got))
+	}
+	for i, id := range got {
+		if id != int64(i) {
+			t.Fatalf("ids: %v...", got[:i+1])
+		}
 	}
 }
 
