@@ -301,16 +301,22 @@ type deltaLakeInput struct {
 	mVersion, mLag                    *service.MetricGauge
 
 	// Set by Connect; then used by ReadBatch only (one goroutine).
-	st      storage.Storage
-	tableID string
-	meta    *delta.Metadata
-	scan    *delta.Scan
-	layout  *gschema.Layout
-	next    int64 // the next commit to read
-	target  int64 // snapshot mode: the last version to read
-	unit    *dliUnit
-	rows    *delta.FileRows
-	rowsOf  *delta.Add
+	st       storage.Storage
+	tableID  string
+	meta     *delta.Metadata
+	scan     *delta.Scan
+	layout   *gschema.Layout
+	next     int64 // the next commit to read
+	target   int64 // snapshot mode: the last version to read
+	unit     *dliUnit
+	rows     *delta.FileRows // nil while inFile: opened again after a storage failure
+	rowsOf   *delta.Add
+	inFile   bool  // reading rowsOf
+	rowsRead int64 // rows of rowsOf emitted
+	// ctx lives from the input's creation to Close: open data files read
+	// through it (the engine's ReadBatch contexts end with each call).
+	ctx     context.Context
+	cancel  context.CancelFunc
 	pending []*dliUnit // units prepared but not started (snapshot at start)
 	lastLag time.Time
 
@@ -335,6 +341,7 @@ func newDeltaLakeInput(conf dliConf, mgr *service.Resources) (*deltaLakeInput, e
 		mLag:      m.NewGauge("delta_lake_input_lag_versions", "table"),
 	}
 	in.tracker = &tracker{save: in.saveProgress}
+	in.ctx, in.cancel = context.WithCancel(context.Background())
 	return in, nil
 }
 
@@ -464,6 +471,7 @@ func (d *deltaLakeInput) open(ctx context.Context) error {
 	}
 	d.next = snap.Version + 1
 	if prog != nil {
+		d.tracker.resumeAfter(prog.Version)
 		d.log.Infof("delta_lake input: %s: resuming after version %d (progress %q)", d.conf.path, prog.Version, d.conf.cacheKey)
 		d.mVersion.Set(prog.Version, d.conf.path)
 		return nil
@@ -646,7 +654,7 @@ func (d *deltaLakeInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		if d.rows != nil {
+		if d.inFile {
 			batch, err := d.readRows(ctx)
 			if err != nil {
 				return nil, nil, err
@@ -660,12 +668,13 @@ func (d *deltaLakeInput) ReadBatch(ctx context.Context) (service.MessageBatch, s
 			if d.unit.next < len(d.unit.files) {
 				a := d.unit.files[d.unit.next]
 				if err := d.retry(ctx, "opening data file "+delta.DecodePath(a.Path), func() error {
-					fr, err := d.scan.Open(ctx, d.st, a)
+					fr, err := d.scan.Open(d.ctx, d.st, a)
 					d.rows, d.rowsOf = fr, a
 					return err
 				}); err != nil {
 					return nil, nil, err
 				}
+				d.inFile, d.rowsRead = true, 0
 				d.unit.next++
 				d.mFiles.Incr(1, d.conf.path)
 				continue
@@ -775,14 +784,33 @@ func (d *deltaLakeInput) nextCommit(ctx context.Context) (*dliUnit, error) {
 // means the file ended (and is closed).
 func (d *deltaLakeInput) readRows(ctx context.Context) (service.MessageBatch, error) {
 	var batch service.MessageBatch
-	path := d.rows.Path()
+	path := delta.DecodePath(d.rowsOf.Path)
 	for len(batch) < d.conf.batchRows {
 		var vals []any
 		err := d.retry(ctx, "reading data file "+path, func() error {
+			if d.rows == nil {
+				// After a storage failure the reader is not trusted: the file
+				// is opened again and the rows read already are skipped.
+				fr, err := d.scan.Open(d.ctx, d.st, d.rowsOf)
+				if err != nil {
+					return err
+				}
+				for i := int64(0); i < d.rowsRead; i++ {
+					if _, err := fr.Next(); err != nil {
+						_ = fr.Close()
+						return err
+					}
+				}
+				d.rows = fr
+			}
 			var err error
 			vals, err = d.rows.Next()
-			if errors.Is(err, io.EOF) {
+			switch {
+			case errors.Is(err, io.EOF):
 				return nil
+			case err != nil && !delta.IsPermanent(err):
+				_ = d.rows.Close()
+				d.rows = nil
 			}
 			return err
 		})
@@ -791,9 +819,10 @@ func (d *deltaLakeInput) readRows(ctx context.Context) (service.MessageBatch, er
 		}
 		if vals == nil {
 			_ = d.rows.Close()
-			d.rows = nil
+			d.rows, d.inFile = nil, false
 			break
 		}
+		d.rowsRead++
 		batch = append(batch, d.message(vals, path))
 	}
 	d.mRows.Incr(int64(len(batch)), d.conf.path)
@@ -840,6 +869,7 @@ func (d *deltaLakeInput) marker(u *dliUnit) *service.Message {
 
 // Close closes the open data file.
 func (d *deltaLakeInput) Close(context.Context) error {
+	d.cancel()
 	d.readMu.Lock()
 	defer d.readMu.Unlock()
 	if d.rows != nil {
@@ -880,6 +910,13 @@ func (t *tracker) begin(v int64) *versionProgress {
 	p := &versionProgress{version: v}
 	t.pending = append(t.pending, p)
 	return p
+}
+
+// resumeAfter starts the tracker after a stored version.
+func (t *tracker) resumeAfter(v int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.started, t.last, t.saved = true, v, v
 }
 
 func (t *tracker) done() int64 {

@@ -581,8 +581,10 @@ func TestDeltaLakeInputLintRules(t *testing.T) {
 }
 
 // TestDeltaLakeInputS3: on MinIO, a table written by the Appender is read
-// in follow mode with its snapshot, then a commit appended while it runs;
-// the data files are read in ranged blocks (storage.S3.Open).
+// in follow mode with its snapshot (the data files read in ranged blocks,
+// storage.S3.Open); MinIO is then stopped for a while (the polls fail and
+// are retried with the backoff) and started again, and a commit appended
+// after it is read: every row exactly once.
 func TestDeltaLakeInputS3(t *testing.T) {
 	srv := deltatest.MinIO(t)
 	ctx := context.Background()
@@ -611,6 +613,7 @@ func TestDeltaLakeInputS3(t *testing.T) {
   mode: follow
   poll_interval: 50ms
   batch_rows: 500
+  backoff: { initial_interval: 100ms, max_interval: 400ms }
 `, deltatest.MinIOBucket, srv.Endpoint, srv.AccessKey, srv.SecretKey), "", &c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -621,6 +624,9 @@ func TestDeltaLakeInputS3(t *testing.T) {
 	appended := false
 	for len(c.all()) < 2500 && time.Now().Before(deadline) {
 		if !appended && len(c.all()) == 2000 {
+			srv.Stop()
+			time.Sleep(1500 * time.Millisecond)
+			srv.Restart(t)
 			appendRows(t, ap, 2000, 2500)
 			appended = true
 		}
