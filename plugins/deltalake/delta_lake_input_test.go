@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -683,5 +685,92 @@ func TestDeltaLakeInputSnapshotFailures(t *testing.T) {
 			}
 			t.Log(f.Error())
 		})
+	}
+}
+
+// TestDeltaLakeInputMemoryBounded: a table of one 25 MB data file (1 KiB of
+// incompressible text a row, row groups of 1 MiB) read through a stream:
+// the live heap grows by a few row groups at most, not by the file.
+func TestDeltaLakeInputMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("memory measurement")
+	}
+	ctx := context.Background()
+	table := filepath.Join(t.TempDir(), "big")
+	tbl, err := delta.OpenTable(ctx, deltatest.Local(t, table), delta.TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := schema.StructType{Fields: []schema.StructField{schema.NewField("id", schema.LongType, false), schema.NewField("text", schema.StringType, true)}}
+	js, _ := s.JSON()
+	if err := tbl.Create(ctx, delta.Metadata{SchemaString: js}, delta.Protocol{}); err != nil {
+		t.Fatal(err)
+	}
+	const rows, rowGroup = 24 << 10, 1 << 20
+	cfg := delta.AppendConfig{Schema: s}
+	cfg.DataFile.RowGroupBytes = rowGroup
+	ap, err := delta.NewAppender(tbl, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewSource(1))
+	buf := make([]byte, 1024)
+	{
+		var batch []delta.Row // freed before the heap is measured
+		for i := 0; i < rows; i++ {
+			for j := range buf {
+				buf[j] = 'a' + byte(rnd.Intn(26))
+			}
+			batch = append(batch, delta.Row{Values: map[string]any{"id": int64(i), "text": string(buf)}})
+		}
+		if _, err := ap.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	base := live()
+	var peak, n int64
+	sb := service.NewStreamBuilder()
+	if err := sb.AddInputYAML(fmt.Sprintf("delta_lake:\n  path: %s\n  batch_rows: 64\n", table)); err != nil {
+		t.Fatal(err)
+	}
+	_ = sb.SetLoggerYAML("level: warn")
+	if err := sb.AddBatchConsumerFunc(func(_ context.Context, b service.MessageBatch) error {
+		for _, m := range b {
+			v, _ := m.AsStructured()
+			if len(v.(map[string]any)["text"].(string)) != 1024 {
+				return fmt.Errorf("a short row")
+			}
+		}
+		if n += int64(len(b)); n%(64*16) == 0 {
+			peak = max(peak, live())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := sb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := stream.Run(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	grew := peak - base
+	snap, err := delta.Load(ctx, deltatest.Local(t, table))
+	if err != nil || len(snap.Files) != 1 {
+		t.Fatalf("%d data files (%v), want one", len(snap.Files), err)
+	}
+	t.Logf("%d rows of a %d-byte data file read; the live heap grew by %d bytes at most", n, snap.SortedFiles()[0].Size, grew)
+	if n != rows || grew > 6*rowGroup {
+		t.Fatalf("read %d rows of %d; the heap grew by %d bytes: more than a few row groups", n, rows, grew)
 	}
 }
