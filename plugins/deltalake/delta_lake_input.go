@@ -80,7 +80,8 @@ no gap; a version whose rows were only partly acknowledged is read again whole (
 With `+"`commit_markers: true`"+`, each version ends with a message without content and with metadata
 `+"`delta_marker: commit`"+`, `+"`delta_version`"+`, `+"`delta_txns`"+` (the commit's txn actions as JSON: the writer's
 exactly-once progress, e.g. the silver window) and `+"`delta_removed_files`"+` (a JSON list): a downstream processor
-sees where a commit ends and what it replaced.
+sees where a commit ends and what it replaced. The snapshot's marker carries the newest txn of every appId and no
+removed file. Markers have no content: drop them (`+"`@delta_marker != null`"+`) before a step that wants a row.
 
 ### Failures
 A table that does not exist yet: `+"`follow`"+` waits for it, retrying with `+"`backoff`"+`; `+"`snapshot`"+` fails the run at
