@@ -1,9 +1,3 @@
-// The monitoring under deploy/ (Prometheus configuration and rules, Alertmanager
-// routing, Grafana dashboards and provisioning) as Go values, for the tests that
-// check it: the dashboards' JSON structure (Dashboard, Panel, Target), the rules
-// (rules.go) and the metric names the plugins emit (metrics.go: read from their
-// sources, so a renamed metric breaks a test, not a panel).
-
 package deploy
 
 import (

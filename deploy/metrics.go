@@ -24,13 +24,6 @@ var EngineMetrics = []string{
 	"go_gc_gomemlimit_bytes", "go_gc_gogc_percent", "go_goroutines",
 }
 
-// AssumedMetrics are the gold and mart stages' names the rules and dashboards
-// read before those stages are merged (see README, Observability), as their
-// branches define them: the id (YYYYMMDDHHMMSS) of the newest window gold
-// committed, the mart's reconciliation verdict (1 = in sync) and how many
-// windows it trails gold.
-var AssumedMetrics = []string{"gdelt_gold_window", "gdelt_mart_in_sync", "gdelt_mart_lag_windows"}
-
 var (
 	reNewLiteral = regexp.MustCompile(`New(?:Counter|Gauge|Timer)\("([a-z0-9_]+)"`)
 	reNewIdent   = regexp.MustCompile(`New(?:Counter|Gauge|Timer)\(([A-Za-z_][A-Za-z0-9_]*)[,)]`)

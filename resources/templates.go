@@ -1,7 +1,8 @@
 // Package resources holds gdeltflow's shared data and configuration, embedded
 // in the binary so that no run depends on where it was started: the Benthos
-// templates of resources/templates (registered by cmd/benthos), and the data
-// folders in FS (the generator's vocabularies, resources/gdeltgen).
+// templates of resources/templates (registered by cmd/benthos), the mart's DDL
+// (MartDDL, resources/mart), and the data folders in FS (the generator's
+// vocabularies, resources/gdeltgen).
 package resources
 
 import (

@@ -1,6 +1,7 @@
 // Command benthos is the gdeltflow distribution of the Benthos stream processor:
-// the core pure and io components, Redpanda Connect's prometheus and kafka
-// packages, and the GDELT plugins of this project.
+// the core pure and io components, Redpanda Connect's prometheus, kafka and
+// sql (base, with the pgx and SQLite drivers) packages, and the GDELT plugins
+// of this project.
 //
 // Exit codes: 0 when the run ended as it should (a backfill that read its
 // range, a stopped service); 1 when Benthos refused the config, or a start
@@ -25,12 +26,20 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 	_ "github.com/redpanda-data/connect/v4/public/components/kafka"
 	_ "github.com/redpanda-data/connect/v4/public/components/prometheus"
+	// Connect's sql components without their drivers, and the mart's two:
+	// PostgreSQL (pgx) and SQLite (modernc, pure Go).
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/redpanda-data/connect/v4/public/components/sql/base"
+	_ "modernc.org/sqlite"
 
 	_ "github.com/gdeltflow/gdeltflow/plugins/deltalake"
 	_ "github.com/gdeltflow/gdeltflow/plugins/gdelt"
+	_ "github.com/gdeltflow/gdeltflow/plugins/gold"
 	_ "github.com/gdeltflow/gdeltflow/plugins/join"
 	_ "github.com/gdeltflow/gdeltflow/plugins/lookups"
+	_ "github.com/gdeltflow/gdeltflow/plugins/mart"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
+	"github.com/gdeltflow/gdeltflow/plugins/secretenv"
 	_ "github.com/gdeltflow/gdeltflow/plugins/state"
 	"github.com/gdeltflow/gdeltflow/resources"
 )
@@ -85,7 +94,12 @@ func main() {
 		service.CLIOptSetVersion(Version, ""),
 		service.CLIOptSetBinaryName("benthos"),
 		service.CLIOptSetProductName("gdeltflow"),
-		service.CLIOptOnConfigParse(checkHTTPAddress),
+		// ${KEY} in a config reads KEY, or the file KEY_FILE names (Swarm
+		// secrets under /run/secrets): see plugins/secretenv.
+		service.CLIOptSetEnvVarLookup(func(_ context.Context, key string) (string, bool) {
+			return secretenv.Lookup(key)
+		}),
+		service.CLIOptOnConfigParse(onConfigParse),
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())

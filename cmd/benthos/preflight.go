@@ -6,9 +6,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/gdeltflow/gdeltflow/plugins/secretenv"
 )
 
 // The embedded default (pipelines/local.yaml) writes its checkpoints and
@@ -25,6 +29,9 @@ const (
 func preflight(args []string) error {
 	if !isRun(args) {
 		return nil
+	}
+	if err := silverSlot(os.LookupEnv, os.Setenv); err != nil {
+		return err
 	}
 	for _, name := range []string{outEnv, lakeEnv} {
 		if v, ok := os.LookupEnv(name); ok {
@@ -105,9 +112,26 @@ func checkOutDir(v string) error {
 	return os.Remove(name)
 }
 
+// onConfigParse runs once the config is read and its variables interpolated:
+// a secret file that could not be read (or a variable set both ways) refuses
+// the start rather than running with an empty credential.
+func onConfigParse(pConf *service.ParsedConfig) error {
+	if err := secretenv.Errors(); err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	return checkHTTPAddress(pConf)
+}
+
 // checkHTTPAddress refuses to start when the HTTP server (metrics, /ready)
 // cannot bind: the engine would log the error and run on without metrics,
 // and a second replica on the same host would go unwatched.
+//
+// The engine starts its server in a goroutine before this hook runs, so the
+// check must not bind the address itself: under load the engine may already
+// hold it (binding again would refuse a healthy start) or may not yet (the
+// engine's own bind would then fail). It waits instead, up to httpBindWait,
+// for a listening socket of this process on the port (ownListener); where
+// that cannot be told (not Linux or macOS), it does not check.
 func checkHTTPAddress(pConf *service.ParsedConfig) error {
 	if !pConf.Contains("http") {
 		return nil
@@ -120,9 +144,28 @@ func checkHTTPAddress(pConf *service.ParsedConfig) error {
 	if err != nil || addr == "" {
 		return nil
 	}
+	_, portS, err := net.SplitHostPort(addr)
+	port, perr := strconv.Atoi(portS)
+	if err != nil || perr != nil || port == 0 {
+		return nil // the engine reports a malformed address; port 0 is any port
+	}
+	for deadline := time.Now().Add(httpBindWait); ; time.Sleep(10 * time.Millisecond) {
+		ours, known := ownListener(port)
+		if ours || !known {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	// The engine has given up on the address by now: binding it here tells why.
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http.address %s: %w; another process (a second replica?) holds it: give this one its own HTTP_ADDRESS", addr, errors.Unwrap(err))
 	}
-	return l.Close()
+	l.Close()
+	return fmt.Errorf("http.address %s: the HTTP server is not listening after %s", addr, httpBindWait)
 }
+
+// httpBindWait bounds the wait for the engine's HTTP server to bind.
+const httpBindWait = 5 * time.Second

@@ -22,6 +22,19 @@
 // checkpoint that cannot be read is skipped for an older one or the JSON log,
 // and Snapshot.Warnings says so.
 //
+// # Reading rows: Scan and Change
+//
+// A reader of the table's rows takes its files from a Snapshot (every live
+// file) or from one commit at a time (ReadChange: the files it added with
+// dataChange, the files it removed, its txns, a new schema), and reads each
+// with a Scan: the data columns from the Parquet file (datafile.Reader, one
+// row group at a time, over storage.OpenFile's ranged reads), the partition
+// columns from the add action (PartitionValue), in the order of the columns
+// asked for. A file the log lists that is missing or unreadable is
+// ErrDataFile, naming it; a storage failure is returned as it is, to be
+// retried. CheckReadRows refuses tables whose rows cannot be read right from
+// the files (column mapping); a file with a deletion vector is refused.
+//
 // # Writing: commits
 //
 // Table.Commit puts the next version with put-if-absent. A writer that loses
@@ -51,6 +64,14 @@
 // AppendConfig.CommitAttempts times with the waits of a backoff policy
 // (DefaultBackOff: 1 s doubling to 30 s), as one logical commit.
 //
+// # Replacing partitions
+//
+// Appender.ReplacePartitions rewrites whole partitions in one commit: the
+// live files of the partitions named are removed and the new rows' files
+// added, with one txn; a replay at or below the table's txn changes
+// nothing, and the other partitions are untouched (gold recomputes a day
+// and replaces it this way).
+//
 // # Errors
 //
 // The errors are values to test with errors.Is, and name what a person or a
@@ -64,10 +85,13 @@
 //   - actions.go: the actions (protocol, metaData, add, remove, txn,
 //     commitInfo) and their JSON, commit files, log paths, path encoding
 //   - snapshot.go: log replay (Snapshot, Apply, Load, LoadVersion, Update)
+//   - scan.go: reading rows (Scan, FileRows), commits as changes (Change,
+//     ReadChange), CheckReadRows
 //   - checkpoint.go: V1 checkpoints, read and written; table properties
 //   - table.go: Table (Create, Commit with its conflict checks, the landed
 //     attempts it recognises), protocol and feature checks
 //   - appender.go: the exactly-once Appender (rows to data files and one commit)
+//   - replace.go: ReplacePartitions (whole partitions in one commit)
 //   - order.go: the order gate of the Appender's commits per source partition
 //   - partition.go: partition values, written (Hive folders) and read back
 //   - vacuum.go: vacuum planning and execution

@@ -68,27 +68,33 @@ func Columns(nestedGKG bool) []schema.Column {
 	return out
 }
 
-// layout is the interned column names the hot path uses.
+// layout is the column positions the hot path uses: rows come in and go out
+// as values in column order (schema.Row), never as maps.
 type layout struct {
-	mention    []string // the mention's names (source and output)
-	eventIn    []string // the export's names
-	eventOut   []string // event_*
+	in         [3][]string // each input table's column names, in order (InputLayout)
+	inLayout   [3]*schema.Layout
+	silver     *schema.Layout // the silver row's columns (Columns)
 	eventKinds []schema.Kind
-	eventStrs  int      // string columns of the export
-	eventNums  int      // int64 and float64 columns of the export
-	gkgIn      []string // the GKG's names (with the extras when nested)
-	gkgOut     []string // gkg_*
-	total      int      // columns of a silver row
+	eventStrs  int // string columns of the export
+	eventNums  int // int64 and float64 columns of the export
+	nMention   int // columns of a mention
+	nEvent     int // columns of an event
+	total      int // columns of a silver row
+
+	// Positions of the columns the join reads.
+	eventID, eventWindow                              int
+	mentionID, mentionWindow, mentionType, mentionURL int
+	gkgWindow, gkgURL                                 int
 }
 
 func newLayout(nestedGKG bool) *layout {
 	l := &layout{}
-	for _, c := range schema.Mentions.Columns {
-		l.mention = append(l.mention, c.Name)
+	for t, tab := range []*schema.Table{schema.Events, schema.Mentions, schema.GKG} {
+		ly := schema.LayoutOf(tab, nestedGKG)
+		l.inLayout[t] = ly
+		l.in[t] = ly.Names
 	}
 	for _, c := range schema.Events.Columns {
-		l.eventIn = append(l.eventIn, c.Name)
-		l.eventOut = append(l.eventOut, EventPrefix+c.Name)
 		l.eventKinds = append(l.eventKinds, c.Kind)
 		if c.Kind == schema.String {
 			l.eventStrs++
@@ -96,17 +102,18 @@ func newLayout(nestedGKG bool) *layout {
 			l.eventNums++
 		}
 	}
-	for _, c := range schema.GKG.Columns {
-		l.gkgIn = append(l.gkgIn, c.Name)
-		l.gkgOut = append(l.gkgOut, GKGPrefix+c.Name)
+	l.nMention, l.nEvent = len(l.in[tableMentions]), len(l.in[tableEvents])
+	var names []string
+	for _, c := range Columns(nestedGKG) {
+		names = append(names, c.Name)
 	}
-	if nestedGKG {
-		for _, f := range schema.GKGExtrasColumns {
-			l.gkgIn = append(l.gkgIn, f.Name)
-			l.gkgOut = append(l.gkgOut, GKGPrefix+f.Name)
-		}
-	}
-	l.total = len(l.mention) + len(l.eventOut) + len(l.gkgOut) + 2
+	l.silver = schema.NewLayout("silver", names)
+	l.total = len(names)
+	ev, mn, gk := l.inLayout[tableEvents], l.inLayout[tableMentions], l.inLayout[tableGKG]
+	l.eventID, l.eventWindow = ev.Index("global_event_id"), ev.Index("date_added")
+	l.mentionID, l.mentionWindow = mn.Index("global_event_id"), mn.Index("mention_time_date")
+	l.mentionType, l.mentionURL = mn.Index("mention_type"), mn.Index("mention_identifier")
+	l.gkgWindow, l.gkgURL = gk.Index("date"), gk.Index("document_identifier")
 	return l
 }
 
@@ -126,12 +133,14 @@ func newLayout(nestedGKG bool) *layout {
 
 // appendEvent encodes the export row into dst. The columns must hold the
 // schema's type or nil (a missing column is nil).
-func (l *layout) appendEvent(dst []byte, row map[string]any) ([]byte, error) {
+func (l *layout) appendEvent(dst []byte, vals []any) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 	var nulls uint64
-	for i, name := range l.eventIn {
-		switch v := row[name].(type) {
+	names := l.in[tableEvents]
+	for i, v := range vals {
+		name := names[i]
+		switch v := v.(type) {
 		case nil:
 			nulls |= 1 << i
 		case int64:
@@ -162,10 +171,10 @@ func typeError(col string, v any, want schema.Kind) error {
 	return fmt.Errorf("column %s: got %T, want %s or nil", col, v, want)
 }
 
-// putEvent decodes a record made by appendEvent into row under names (the
-// event_* names, or the export's own). The strings share the record's bytes; the values are boxed in two
-// slabs per row.
-func (l *layout) putEvent(row map[string]any, rec []byte, names []string) {
+// putEvent decodes a record made by appendEvent into row (the event's
+// columns in order). The strings share the record's bytes; the values are
+// boxed in two slabs per row.
+func (l *layout) putEvent(row []any, rec []byte) {
 	nulls := binary.LittleEndian.Uint64(rec)
 	// The strings point into the arena, without a copy: a record's bytes are
 	// never written again once appended (arenas only grow, and a reallocation
@@ -173,31 +182,24 @@ func (l *layout) putEvent(row map[string]any, rec []byte, names []string) {
 	s := unsafe.String(unsafe.SliceData(rec), len(rec))
 	p := 8
 	b := newBoxer(l.eventStrs, l.eventNums)
-	for i, name := range names {
+	for i := range row {
 		if nulls&(1<<i) != 0 {
-			row[name] = nil
+			row[i] = nil
 			continue
 		}
 		switch l.eventKinds[i] {
 		case schema.Int64:
 			v, n := binary.Varint(rec[p:])
 			p += n
-			row[name] = b.int64(v)
+			row[i] = b.int64(v)
 		case schema.Float64:
-			row[name] = b.float64(math.Float64frombits(binary.LittleEndian.Uint64(rec[p:])))
+			row[i] = b.float64(math.Float64frombits(binary.LittleEndian.Uint64(rec[p:])))
 			p += 8
 		default:
 			n, k := binary.Uvarint(rec[p:])
 			p += k
-			row[name] = b.string(s[p : p+int(n)])
+			row[i] = b.string(s[p : p+int(n)])
 			p += int(n)
 		}
-	}
-}
-
-// putNil sets every name to nil.
-func putNil(row map[string]any, names []string) {
-	for _, name := range names {
-		row[name] = nil
 	}
 }

@@ -200,18 +200,21 @@ type partState struct {
 }
 
 type gdeltJoinProc struct {
-	mgr    *service.Resources
-	pass   bool
-	cache  string // state_cache: the id memory's store
-	key    string // its key prefix
-	loaded bool   // the id memory was loaded from the cache
-	mu     sync.Mutex
-	j      *Joiner
-	log    *service.Logger
-	shard  int64
-	shards int64
-	app    string
-	parts  [3][]int32 // declared partitions per table; nil: not partitioned
+	mgr  *service.Resources
+	pass bool
+	// rowForm: the input rows came as values (metadata gdelt_row), so the
+	// output rows go out the same way.
+	rowForm bool
+	cache   string // state_cache: the id memory's store
+	key     string // its key prefix
+	loaded  bool   // the id memory was loaded from the cache
+	mu      sync.Mutex
+	j       *Joiner
+	log     *service.Logger
+	shard   int64
+	shards  int64
+	app     string
+	parts   [3][]int32 // declared partitions per table; nil: not partitioned
 
 	partState  map[source]*partState // partitioned mode
 	flushes    int                   // end markers acted on (partitioned mode)
@@ -673,22 +676,42 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 			return nil
 		}
 	}
-	v, err := m.AsStructured()
-	if err != nil {
-		return fmt.Errorf("gdelt_join: %s row is not structured: %w", tname, err)
-	}
-	row, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
-	}
-	if !p.loaded {
-		if w, ok := row[windowColumns[t]].(int64); ok {
-			p.loadIDs(ctx, w)
+	// The row: values in column order (gdelt_decode's `form: row`), else a
+	// structured object.
+	var window int64
+	if rv, ok := m.MetaGetMut(contract.MetaRow); ok {
+		r, ok := rv.(*schema.Row)
+		if !ok || r == nil || r.Layout == nil {
+			return fmt.Errorf("gdelt_join: %s row: metadata %s holds %T, want a decoded row", tname, contract.MetaRow, rv)
 		}
-	}
-	if err := p.j.Add(tname, row); err != nil {
-		p.mRejected.Incr(1, schema.Tables()[t].Name)
-		return err
+		p.rowForm = true
+		if i := r.Layout.Index(windowColumns[t]); i >= 0 && i < len(r.Values) {
+			window, _ = r.Values[i].(int64)
+		}
+		if !p.loaded && window != 0 {
+			p.loadIDs(ctx, window)
+		}
+		if err := p.j.AddRow(tname, r.Layout, r.Values); err != nil {
+			p.mRejected.Incr(1, schema.Tables()[t].Name)
+			return err
+		}
+	} else {
+		v, err := m.AsStructured()
+		if err != nil {
+			return fmt.Errorf("gdelt_join: %s row is not structured: %w", tname, err)
+		}
+		row, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
+		}
+		window, _ = row[windowColumns[t]].(int64)
+		if !p.loaded && window != 0 {
+			p.loadIDs(ctx, window)
+		}
+		if err := p.j.Add(tname, row); err != nil {
+			p.mRejected.Incr(1, schema.Tables()[t].Name)
+			return err
+		}
 	}
 	p.mInput.Incr(1, schema.Tables()[t].Name)
 	if hasPos {
@@ -697,9 +720,8 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if p.j.cfg.ExplicitCompletion && src.partition >= 0 {
 		// A row of window w: its partition (in window order) has sent
 		// every row of the windows before.
-		w, _ := row[windowColumns[t]].(int64)
-		if idx, ok := windowIndex(w); ok {
-			p.partitionAt(src, w, idx-1)
+		if idx, ok := windowIndex(window); ok {
+			p.partitionAt(src, window, idx-1)
 		}
 	}
 	return nil
@@ -726,7 +748,7 @@ func (p *gdeltJoinProc) completeTable(t int) {
 // collect turns what the joiner emitted into batches: the WAITING records,
 // then one batch per completed window.
 func (p *gdeltJoinProc) collect() []service.MessageBatch {
-	rows, wins := p.j.Drain()
+	rows, wins := p.j.DrainRows()
 	p.templates = map[templateKey]*service.Message{}
 	opened := p.j.DrainOpened()
 	now := p.now()
@@ -753,19 +775,21 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 		}
 		byWin[w] = append(b, m)
 	}
+	silver, events := p.j.SilverLayout(), p.j.EventLayout()
 	for _, r := range rows {
-		w := r[ColumnWindow].(int64)
-		add(w, p.message(r, SilverEventsDetailed, w, p.app))
+		w := r[len(r)-1].(int64) // the window column, last
+		add(w, p.rowMessage(silver, r, SilverEventsDetailed, w))
 	}
 	owned := map[int64]int{} // events written by this shard, per window
-	for _, ev := range p.j.DrainEvents() {
-		id, _ := ev["global_event_id"].(int64)
+	idCol, winCol := events.Index("global_event_id"), events.Index("date_added")
+	for _, ev := range p.j.DrainEventRows() {
+		id, _ := ev[idCol].(int64)
 		if ((id%p.shards)+p.shards)%p.shards != p.shard {
 			continue
 		}
-		w := ev["date_added"].(int64)
+		w := ev[winCol].(int64)
 		owned[w]++
-		add(w, p.message(ev, SilverEvents, w, p.app))
+		add(w, p.rowMessage(events, ev, SilverEvents, w))
 	}
 	for _, ws := range wins {
 		if ws.Late {
@@ -797,6 +821,12 @@ func (p *gdeltJoinProc) collect() []service.MessageBatch {
 // and appId are copies of one template: they share its metadata (copied on
 // write), which saves a map per row.
 func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, app string) *service.Message {
+	m := p.template(table, window, app).Copy()
+	m.SetStructuredMut(row)
+	return m
+}
+
+func (p *gdeltJoinProc) template(table string, window int64, app string) *service.Message {
 	k := templateKey{table, window, app}
 	t := p.templates[k]
 	if t == nil {
@@ -806,8 +836,22 @@ func (p *gdeltJoinProc) message(row map[string]any, table string, window int64, 
 		t.MetaSetMut(contract.MetaSilverTxnApp, app)
 		p.templates[k] = t
 	}
-	m := t.Copy()
-	m.SetStructuredMut(row)
+	return t
+}
+
+// rowMessage is message for a row given as values in layout's order: in the
+// form the input rows came in (a schema.Row in metadata gdelt_row when they
+// came so, else a structured object).
+func (p *gdeltJoinProc) rowMessage(ly *schema.Layout, vals []any, table string, window int64) *service.Message {
+	if !p.rowForm {
+		m := make(map[string]any, len(ly.Names))
+		for i, name := range ly.Names {
+			m[name] = vals[i]
+		}
+		return p.message(m, table, window, p.app)
+	}
+	m := p.template(table, window, p.app).Copy()
+	m.MetaSetMut(contract.MetaRow, &schema.Row{Layout: ly, Values: vals})
 	return m
 }
 

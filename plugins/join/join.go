@@ -286,9 +286,9 @@ type Joiner struct {
 	evictedIDs   []WindowIDs            // evicted since the last DrainEvictedIDs
 	forgottenIDs []int64                // windows the id memory dropped since then
 
-	out        []map[string]any
+	out        [][]any // silver rows, in SilverLayout's order
 	outWindows []WindowStats
-	outEvents  []map[string]any
+	outEvents  [][]any // event rows, in the export's column order
 	opened     []WindowStats
 
 	st                                     Stats
@@ -351,13 +351,25 @@ func (j *Joiner) Add(table string, row map[string]any) error {
 	if err != nil {
 		return err
 	}
+	names := j.l.in[t]
+	vals := make([]any, len(names))
+	for i, name := range names {
+		vals[i] = row[name]
+	}
+	return j.addValues(t, vals)
+}
+
+// addValues takes a row of table t as its values in the order of the
+// table's input layout (InputLayout). The values are kept, not copied.
+func (j *Joiner) addValues(t int, vals []any) error {
+	var err error
 	switch t {
 	case tableEvents:
-		err = j.addEvent(row)
+		err = j.addEvent(vals)
 	case tableMentions:
-		err = j.addMention(row)
+		err = j.addMention(vals)
 	default:
-		err = j.addGKG(row)
+		err = j.addGKG(vals)
 	}
 	if err != nil {
 		j.st.Rejected.add(t)
@@ -367,24 +379,24 @@ func (j *Joiner) Add(table string, row map[string]any) error {
 	return nil
 }
 
-func (j *Joiner) window(t int, row map[string]any, col string) (int64, error) {
-	v, ok := row[col].(int64)
+func (j *Joiner) window(t int, vals []any, col int) (int64, error) {
+	v, ok := vals[col].(int64)
 	if !ok {
-		return 0, fmt.Errorf("column %s: got %T, want int64", col, row[col])
+		return 0, fmt.Errorf("column %s: got %T, want int64", j.l.in[t][col], vals[col])
 	}
 	idx, ok := j.tables[t].cache.index(v)
 	if !ok {
-		return 0, fmt.Errorf("column %s: %d is not a window id (YYYYMMDDHHMMSS)", col, v)
+		return 0, fmt.Errorf("column %s: %d is not a window id (YYYYMMDDHHMMSS)", j.l.in[t][col], v)
 	}
 	return idx, nil
 }
 
-func (j *Joiner) addEvent(row map[string]any) error {
-	id, ok := row["global_event_id"].(int64)
+func (j *Joiner) addEvent(vals []any) error {
+	id, ok := vals[j.l.eventID].(int64)
 	if !ok {
-		return fmt.Errorf("column global_event_id: got %T, want int64", row["global_event_id"])
+		return fmt.Errorf("column global_event_id: got %T, want int64", vals[j.l.eventID])
 	}
-	w, err := j.window(tableEvents, row, "date_added")
+	w, err := j.window(tableEvents, vals, j.l.eventWindow)
 	if err != nil {
 		return err
 	}
@@ -394,7 +406,7 @@ func (j *Joiner) addEvent(row map[string]any) error {
 		buf = a.buf
 	}
 	off := len(buf)
-	buf, err = j.l.appendEvent(buf, row)
+	buf, err = j.l.appendEvent(buf, vals)
 	if err != nil {
 		if a != nil {
 			a.buf = buf // appendEvent cut it back to off
@@ -447,35 +459,33 @@ func (j *Joiner) hasEvent(id int64) bool {
 	return ok
 }
 
-func (j *Joiner) addMention(row map[string]any) error {
-	id, ok := row["global_event_id"].(int64)
+func (j *Joiner) addMention(vals []any) error {
+	id, ok := vals[j.l.mentionID].(int64)
 	if !ok {
-		return fmt.Errorf("column global_event_id: got %T, want int64", row["global_event_id"])
+		return fmt.Errorf("column global_event_id: got %T, want int64", vals[j.l.mentionID])
 	}
-	w, err := j.window(tableMentions, row, "mention_time_date")
+	w, err := j.window(tableMentions, vals, j.l.mentionWindow)
 	if err != nil {
 		return err
 	}
 	m := mention{eventID: id}
-	switch v := row["mention_type"].(type) {
+	switch v := vals[j.l.mentionType].(type) {
 	case int64:
 		m.mtype = v
 	case nil:
 	default:
 		return fmt.Errorf("column mention_type: got %T, want int64 or nil", v)
 	}
-	switch v := row["mention_identifier"].(type) {
+	switch v := vals[j.l.mentionURL].(type) {
 	case string:
 		m.url = v
 	case nil:
 	default:
 		return fmt.Errorf("column mention_identifier: got %T, want string or nil", v)
 	}
-	m.cols = make([]any, len(j.l.mention))
+	m.cols = vals
 	var size int64
-	for i, name := range j.l.mention {
-		v := row[name]
-		m.cols[i] = v
+	for _, v := range vals {
 		if s, ok := v.(string); ok {
 			size += int64(len(s))
 		}
@@ -502,13 +512,13 @@ func (j *Joiner) addMention(row map[string]any) error {
 	return nil
 }
 
-func (j *Joiner) addGKG(row map[string]any) error {
-	w, err := j.window(tableGKG, row, "date")
+func (j *Joiner) addGKG(vals []any) error {
+	w, err := j.window(tableGKG, vals, j.l.gkgWindow)
 	if err != nil {
 		return err
 	}
 	var url string
-	switch v := row["document_identifier"].(type) {
+	switch v := vals[j.l.gkgURL].(type) {
 	case string:
 		url = v
 	case nil:
@@ -527,15 +537,8 @@ func (j *Joiner) addGKG(row map[string]any) error {
 	case j.hasGKG(url, w):
 		j.st.DuplicateGKG++
 	default:
-		cols := make([]any, len(j.l.gkgIn))
-		size := int64(gkgOverhead + 16*len(cols))
-		for i, name := range j.l.gkgIn {
-			v := row[name]
-			cols[i] = v
-			if s, ok := v.(string); ok {
-				size += int64(len(s))
-			}
-		}
+		cols := vals
+		size := gkgSize(cols)
 		j.gkg[url] = append(j.gkg[url], gkgRow{win: w, cols: cols})
 		if _, ok := j.gkgWins[w]; !ok {
 			j.gkgWinList = insertSorted(j.gkgWinList, w)
@@ -626,6 +629,13 @@ func (j *Joiner) CompleteBefore(table string, window int64) error {
 // Drain returns the silver rows and window records emitted since the last
 // Drain, in emission order. The rows belong to the caller.
 func (j *Joiner) Drain() (rows []map[string]any, windows []WindowStats) {
+	vals, windows := j.DrainRows()
+	return toMaps(j.l.silver.Names, vals), windows
+}
+
+// DrainRows is Drain with each silver row as its values in the order of
+// SilverLayout (no map per row).
+func (j *Joiner) DrainRows() (rows [][]any, windows []WindowStats) {
 	if len(j.late) > 0 {
 		wins := make([]int64, 0, len(j.late))
 		for w := range j.late {
@@ -651,6 +661,12 @@ func (j *Joiner) Drain() (rows []map[string]any, windows []WindowStats) {
 // Config.EmitEvents): each stored event once, under the export's column names,
 // in window order. The rows belong to the caller.
 func (j *Joiner) DrainEvents() []map[string]any {
+	return toMaps(j.l.in[tableEvents], j.DrainEventRows())
+}
+
+// DrainEventRows is DrainEvents with each row as its values in the export's
+// column order.
+func (j *Joiner) DrainEventRows() [][]any {
 	rows := j.outEvents
 	j.outEvents = nil
 	return rows
@@ -665,9 +681,9 @@ func (j *Joiner) DrainOpened() []WindowStats {
 	return ws
 }
 
-func (j *Joiner) eventRow(rec []byte) map[string]any {
-	row := make(map[string]any, len(j.l.eventIn))
-	j.l.putEvent(row, rec, j.l.eventIn)
+func (j *Joiner) eventRow(rec []byte) []any {
+	row := make([]any, len(j.l.in[tableEvents]))
+	j.l.putEvent(row, rec)
 	return row
 }
 
@@ -679,6 +695,12 @@ func (j *Joiner) eventRow(rec []byte) map[string]any {
 func (j *Joiner) Flush() (rows []map[string]any, windows []WindowStats) {
 	j.flush()
 	return j.Drain()
+}
+
+// FlushRows is Flush with rows as DrainRows gives them.
+func (j *Joiner) FlushRows() (rows [][]any, windows []WindowStats) {
+	j.flush()
+	return j.DrainRows()
 }
 
 func (j *Joiner) flush() {
@@ -842,40 +864,32 @@ func (j *Joiner) boxWindow(w int64) any {
 // emit joins mention m of window w and queues the silver row.
 func (j *Joiner) emit(m *mention, w int64, window any, ws *WindowStats) {
 	l := j.l
-	row := make(map[string]any, l.total)
-	for i, name := range l.mention {
-		row[name] = m.cols[i]
-	}
+	row := make([]any, l.total)
+	copy(row[:l.nMention], m.cols)
 	joined := false
 	if ev, ok := j.events[m.eventID]; ok && ev.win <= w && w-ev.win <= j.retention {
-		l.putEvent(row, j.arenas[ev.win].buf[ev.off:ev.off+ev.n], l.eventOut)
+		l.putEvent(row[l.nMention:l.nMention+l.nEvent], j.arenas[ev.win].buf[ev.off:ev.off+ev.n])
 		joined = true
-	} else {
-		putNil(row, l.eventOut)
 	}
 	g := j.matchGKG(m, w)
 	if g != nil {
-		for i, name := range l.gkgOut {
-			row[name] = g[i]
-		}
-	} else {
-		putNil(row, l.gkgOut)
+		copy(row[l.nMention+l.nEvent:l.total-2], g)
 	}
 	switch {
 	case !joined:
-		row[ColumnJoinState] = boxedExpired
+		row[l.total-2] = boxedExpired
 		ws.Expired++
 		j.st.Expired++
 	case g != nil:
-		row[ColumnJoinState] = boxedComplete
+		row[l.total-2] = boxedComplete
 		ws.Complete++
 		j.st.Complete++
 	default:
-		row[ColumnJoinState] = boxedNoGKG
+		row[l.total-2] = boxedNoGKG
 		ws.NoGKG++
 		j.st.NoGKG++
 	}
-	row[ColumnWindow] = window
+	row[l.total-1] = window
 	j.out = append(j.out, row)
 }
 

@@ -291,7 +291,16 @@ func procStatusKB(tb testing.TB, field string) int64 {
 // Benthos processor: decoded rows as structured messages in batches of 1,024,
 // out come the silver rows, the typed events and the audit records as
 // messages. The Joiner alone (BenchmarkJoin) is the reference.
+// BenchmarkJoinProcessor runs gdelt_join over a day-sized load, its rows
+// given as maps (form=map) and as values in column order (form=row, what
+// gdelt_decode's `form: row` gives; the silver rows come out as values too).
 func BenchmarkJoinProcessor(b *testing.B) {
+	for _, form := range []string{"map", "row"} {
+		b.Run("form="+form, func(b *testing.B) { benchJoinProcessor(b, form == "row") })
+	}
+}
+
+func benchJoinProcessor(b *testing.B, rows bool) {
 	dec := newBenchDecoders()
 	raw, templates, nMentions := benchDay(b, dec)
 	defer debug.SetGCPercent(debug.SetGCPercent(binaryGCPercent()))
@@ -333,7 +342,17 @@ func BenchmarkJoinProcessor(b *testing.B) {
 					var batch service.MessageBatch
 					for _, row := range tb.rows[k:min(k+1024, len(tb.rows))] {
 						m := service.NewMessage(nil)
-						m.SetStructuredMut(row)
+						if rows {
+							tab, _ := schema.ByName(tb.name)
+							ly := schema.LayoutOf(tab, false)
+							vals := make([]any, len(ly.Names))
+							for i, n := range ly.Names {
+								vals[i] = row[n]
+							}
+							m.MetaSetMut(contract.MetaRow, &schema.Row{Layout: ly, Values: vals})
+						} else {
+							m.SetStructuredMut(row)
+						}
 						m.MetaSetMut("gdelt_table", tb.name)
 						batch = append(batch, m)
 					}
