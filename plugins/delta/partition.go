@@ -12,14 +12,21 @@ import (
 
 // partitionOf serialises the partition values of a row as Delta does, and
 // returns them with the Hive-style folder of the data files.
-func (ap *Appender) partitionOf(values map[string]any) (map[string]*string, string, error) {
+func (ap *Appender) partitionOf(r *Row) (map[string]*string, string, error) {
 	if len(ap.cfg.PartitionColumns) == 0 {
 		return nil, "", nil
 	}
 	pv := make(map[string]*string, len(ap.cfg.PartitionColumns))
 	var dir strings.Builder
-	for _, col := range ap.cfg.PartitionColumns {
-		s, null, err := partitionString(ap.partTypes[col], values[col])
+	for k, col := range ap.cfg.PartitionColumns {
+		var v any
+		switch {
+		case r.Data == nil:
+			v = r.Values[col]
+		case k < len(r.Partition):
+			v = r.Partition[k]
+		}
+		s, null, err := partitionString(ap.partTypes[col], v)
 		if err != nil {
 			return nil, "", fmt.Errorf("partition column %s: %w", col, err)
 		}
