@@ -13,7 +13,9 @@ import (
 )
 
 // BenchmarkDecode decodes whole files: one op is one pass over every row, so
-// MB/s is the decoder's throughput on raw bytes (newlines included).
+// MB/s is the decoder's throughput on raw bytes (newlines included). The
+// plain cases build maps (Decode, gdelt_decode's form: map); the /row ones
+// rows in column order (DecodeRow, form: row).
 func BenchmarkDecode(b *testing.B) {
 	cases := []struct {
 		name   string
@@ -27,25 +29,37 @@ func BenchmarkDecode(b *testing.B) {
 		{"gkg/nested", schema.GKG, true, realGKGLines},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			lines := c.lines(b)
-			size := 0
-			for _, l := range lines {
-				size += len(l) + 1
+		for _, row := range []bool{false, true} {
+			name := c.name
+			if row {
+				name += "/row"
 			}
-			d := NewDecoder(c.table, c.nested)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
+			b.Run(name, func(b *testing.B) {
+				lines := c.lines(b)
+				size := 0
 				for _, l := range lines {
-					if _, err := d.Decode(l); err != nil {
-						b.Fatal(err)
+					size += len(l) + 1
+				}
+				d := NewDecoder(c.table, c.nested)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					for _, l := range lines {
+						var err error
+						if row {
+							_, err = d.DecodeRow(l)
+						} else {
+							_, err = d.Decode(l)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
 					}
 				}
-			}
-			reportRows(b, len(lines))
-		})
+				reportRows(b, len(lines))
+			})
+		}
 	}
 }
 
