@@ -68,7 +68,10 @@ func benchFiles(b *testing.B, table string) [][]byte {
 // MB/s is of the raw TSV bytes, comparable with DuckDB's COPY of the same rows
 // (tests/duckdb/bench_copy.mjs, run by tests/bench.sh). peak-heap-MB is the
 // peak live heap above the input the benchmark holds (the raw day): the
-// decoded batch being written plus the writer's row group and buffers.
+// decoded batch being written plus the writer's row group and buffers. The
+// /map cases hand the writer maps (delta.Row.Values); the /row ones the
+// decoder's rows in column order (delta.Row.Data: gdelt_decode's form: row,
+// as delta_lake passes them, no copy).
 func BenchmarkDeltaWrite(b *testing.B) {
 	var srv *miniotest.Server
 	if miniotest.Binary() != "" {
@@ -76,8 +79,9 @@ func BenchmarkDeltaWrite(b *testing.B) {
 		srv.Bucket(b, "bench")
 	}
 	for _, where := range []string{"local", "minio"} {
-		for _, table := range []string{"export", "mentions", "gkg"} {
-			b.Run(where+"/"+table, func(b *testing.B) {
+		for _, name := range []string{"export/map", "export/row", "mentions/map", "mentions/row", "gkg/map", "gkg/row"} {
+			table, form, _ := strings.Cut(name, "/")
+			b.Run(where+"/"+name, func(b *testing.B) {
 				if where == "minio" && srv == nil {
 					b.Skip("MinIO not installed (tests/minio.sh install)")
 				}
@@ -140,11 +144,20 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					for fi, f := range files {
 						b.StopTimer()
 						for line, l := range strings.Split(strings.TrimSuffix(string(f), "\n"), "\n") {
+							version := int64(fi)*1_000_000 + int64(line)
+							if form == "row" {
+								r, err := dec.DecodeRow([]byte(l))
+								if err != nil {
+									b.Fatal(err)
+								}
+								batch = append(batch, delta.Row{Data: r.Values, AppID: "bench", Version: version})
+								continue
+							}
 							m, err := dec.Decode([]byte(l))
 							if err != nil {
 								b.Fatal(err)
 							}
-							batch = append(batch, delta.Row{Values: m, AppID: "bench", Version: int64(fi)*1_000_000 + int64(line)})
+							batch = append(batch, delta.Row{Values: m, AppID: "bench", Version: version})
 						}
 						batchBytes += len(f)
 						b.StartTimer()
