@@ -119,7 +119,7 @@ func (d *Decoder) Malformed() map[string]int {
 // row as a map: the stages that take rows (the Delta writer) read DecodeRow's
 // form without the map.
 func (d *Decoder) Decode(line []byte) (map[string]any, error) {
-	vals, err := d.decodeValues(line)
+	vals, err := d.decodeValues(line, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -137,33 +137,61 @@ func (d *Decoder) Decode(line []byte) (map[string]any, error) {
 // values Decode's map holds, with no map built. A bad row fails with the
 // same *DecodeError.
 func (d *Decoder) DecodeRow(line []byte) (*schema.Row, error) {
-	vals, err := d.decodeValues(line)
+	return d.DecodeRowIn(line, nil)
+}
+
+// DecodeRowIn is DecodeRow with the row's memory taken from arena a (nil:
+// allocated for the row alone): the rows of a batch decoded in one arena
+// cost a few allocations in all.
+func (d *Decoder) DecodeRowIn(line []byte, a *RowArena) (*schema.Row, error) {
+	vals, err := d.decodeValues(line, a)
 	if err != nil {
 		return nil, err
 	}
-	return &schema.Row{Layout: d.layout, Values: vals}, nil
+	var r *schema.Row
+	if a != nil {
+		r = a.row()
+	} else {
+		r = new(schema.Row)
+	}
+	r.Layout, r.Values = d.layout, vals
+	return r, nil
 }
 
 // Layout is the layout of the rows DecodeRow returns.
 func (d *Decoder) Layout() *schema.Layout { return d.layout }
 
-// decodeValues is the decoder's core: the line's values in layout order.
-func (d *Decoder) decodeValues(line []byte) ([]any, error) {
+// decodeValues is the decoder's core: the line's values in layout order,
+// in memory from a (nil: allocated for this row).
+func (d *Decoder) decodeValues(line []byte, a *RowArena) ([]any, error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
 	if !utf8.Valid(line) {
 		return nil, d.utf8Error(line)
 	}
-	s := string(line) // the only copy: every value is a substring of s
-
 	cols := d.cols
 	last := len(cols) - 1
-	vals := make([]any, len(d.layout.Names)) // nil: null, the empty fields
 	// The row's scalars live in two slabs and the values point into them:
-	// three allocations per row instead of one per value.
-	strs := make([]string, d.nStr)
-	nums := make([]uint64, d.nNum)
+	// three allocations per row instead of one per value, or a share of an
+	// arena's chunks.
+	var (
+		s    string // the only copy: every value is a substring of s
+		vals []any  // nil: null, the empty fields
+		strs []string
+		nums []uint64
+	)
+	if a != nil {
+		s = a.line(line)
+		vals = take(&a.vals, len(d.layout.Names), 16)
+		strs = take(&a.strs, d.nStr, 16)
+		nums = take(&a.nums, d.nNum, 8)
+	} else {
+		s = string(line)
+		vals = make([]any, len(d.layout.Names))
+		strs = make([]string, d.nStr)
+		nums = make([]uint64, d.nNum)
+	}
 	si, ni := 0, 0
 	var slab gkgSlab  // nested values only
 	var pending []int // column, blocks pairs: malformed counts, kept until the row is known to be good

@@ -240,6 +240,10 @@ func (p *gdeltDecodeProcessor) decoderFor(msg *service.Message) (d *Decoder, i i
 // other: a rejected one is flagged and the rest go on.
 func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	var rows [3]int64
+	var arena *RowArena // form: row: the batch's rows share chunks of memory
+	if p.conf.Row {
+		arena = new(RowArena)
+	}
 	for _, msg := range batch {
 		if msg.GetError() != nil {
 			continue
@@ -253,7 +257,7 @@ func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.Mes
 			if raw, err = msg.AsBytes(); err == nil {
 				if p.conf.Row {
 					var row *schema.Row
-					if row, err = d.DecodeRow(raw); err == nil {
+					if row, err = d.DecodeRowIn(raw, arena); err == nil {
 						msg.MetaSetMut(contract.MetaRow, row)
 						rows[ti]++
 						continue

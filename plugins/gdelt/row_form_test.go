@@ -2,6 +2,7 @@ package gdelt
 
 import (
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -234,5 +235,55 @@ func TestGDELTFieldsDocumented(t *testing.T) {
 	}
 	if results < 2 {
 		t.Fatalf("%d example results checked", results)
+	}
+}
+
+// TestDecodeRowInArena: rows decoded in one arena equal rows decoded alone,
+// after the arena has moved on to new chunks (rows keep theirs) and a GC;
+// a bad row in the middle fails as it does alone and harms no other row.
+func TestDecodeRowInArena(t *testing.T) {
+	lines := realGKGLines(t)[:200] // ~12 KB rows: some lines get their own allocation
+	lines = append(lines, realExportLines(t)[0])
+	d := NewDecoder(schema.GKG, false)
+	var a RowArena
+	var rows []*schema.Row
+	for i, l := range lines {
+		r, err := d.DecodeRowIn(l, &a)
+		if i == len(lines)-1 {
+			if err == nil || !strings.Contains(err.Error(), "field_count") {
+				t.Fatalf("an export row as GKG: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	runtime.GC()
+	for i, r := range rows {
+		want, err := d.DecodeRow(lines[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(r, want) {
+			t.Fatalf("row %d differs from the row decoded alone", i)
+		}
+	}
+	ed := NewDecoder(schema.Events, false)
+	var ea RowArena
+	var erows []*schema.Row
+	for _, l := range realExportLines(t) {
+		r, err := ed.DecodeRowIn(l, &ea)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erows = append(erows, r)
+	}
+	runtime.GC()
+	for i, r := range erows {
+		if want, _ := ed.DecodeRow(realExportLines(t)[i]); !reflect.DeepEqual(r, want) {
+			t.Fatalf("export row %d differs from the row decoded alone", i)
+		}
 	}
 }
