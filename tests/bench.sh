@@ -46,22 +46,27 @@ part=${1:-all}
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
 # ratios GO_OUTPUT DUCKDB_JSONL PREFIX GOAL WHAT: each Go benchmark under PREFIX
-# beside DuckDB's rows/s of the same table, measured in the same run.
+# beside DuckDB's rows/s of the same table, measured in the same run: per wall
+# second, and per CPU second of the process (what a busy machine does not skew).
 ratios() {
   node -e '
 const fs = require("fs");
 const [goFile, duckFile, prefix, goal, what] = process.argv.slice(1);
 const duck = {};
 for (const l of fs.readFileSync(duckFile, "utf8").split("\n")) {
-  try { const r = JSON.parse(l); if (r.table && r.rows_per_s) duck[r.table] = r.rows_per_s; } catch {}
+  try { const r = JSON.parse(l); if (r.table && r.rows_per_s) duck[r.table] = r; } catch {}
 }
+const pad = (x, n) => String(Math.round(x)).padStart(n);
 for (const l of fs.readFileSync(goFile, "utf8").split("\n")) {
   const m = l.match(/^(Benchmark\S+)\s.*\s([\d.]+) rows\/s/);
   if (!m || !m[1].startsWith(prefix)) continue;
   const table = m[1].slice(prefix.length).split("/").find((p) => p in duck);
   if (!table) continue;
-  const go = +m[2];
-  console.log(`${m[1].padEnd(44)} ${String(Math.round(go)).padStart(8)} rows/s   DuckDB ${what} ${String(duck[table]).padStart(8)} rows/s   ${(go / duck[table]).toFixed(2)}x (goal ${goal}x)`);
+  const d = duck[table], go = +m[2];
+  const c = l.match(/\s([\d.]+) rows\/cpu-s/);
+  let line = `${m[1].padEnd(42)} wall: ${pad(go, 8)} vs DuckDB ${what} ${pad(d.rows_per_s, 8)} rows/s = ${(go / d.rows_per_s).toFixed(2)}x`;
+  if (c && d.rows_per_cpu_s) line += `   CPU: ${pad(+c[1], 8)} vs ${pad(d.rows_per_cpu_s, 8)} rows/cpu-s = ${(+c[1] / d.rows_per_cpu_s).toFixed(2)}x`;
+  console.log(line + `   (goal ${goal}x)`);
 }' "$@"
 }
 
