@@ -254,7 +254,14 @@ type partFiles struct {
 func (ap *Appender) writeFiles(ctx context.Context, rows []Row, keep []int, res *AppendResult) ([]Add, txnSet, error) {
 	groups := map[string]*partFiles{}
 	var order []string
+	var prev partitionKey // the previous row's partition: rows of a batch mostly share theirs
+	var prevGroup *partFiles
 	for _, i := range keep {
+		key, keyed := ap.partitionKeyOf(&rows[i])
+		if keyed && prevGroup != nil && key == prev {
+			prevGroup.rows = append(prevGroup.rows, i)
+			continue
+		}
 		values, dir, err := ap.partitionOf(&rows[i])
 		if err != nil {
 			ap.fail(rows[i], i, err, res)
@@ -267,6 +274,10 @@ func (ap *Appender) writeFiles(ctx context.Context, rows []Row, keep []int, res 
 			order = append(order, dir)
 		}
 		g.rows = append(g.rows, i)
+		prev, prevGroup = key, nil
+		if keyed {
+			prevGroup = g
+		}
 	}
 	sort.Strings(order)
 

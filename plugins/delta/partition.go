@@ -46,6 +46,44 @@ func (ap *Appender) partitionOf(r *Row) (map[string]*string, string, error) {
 	return pv, dir.String(), nil
 }
 
+// partitionKey identifies the partition values of a row with one or two
+// partition columns of scalar values, so that consecutive rows of the same
+// partition skip their serialisation (a map and a folder name per row).
+type partitionKey struct {
+	n    int
+	a, b any
+}
+
+// partitionKeyOf returns the row's key; false when it has none (more than
+// two partition columns, or a value that is not a plain scalar).
+func (ap *Appender) partitionKeyOf(r *Row) (partitionKey, bool) {
+	n := len(ap.cfg.PartitionColumns)
+	if n == 0 || n > 2 {
+		return partitionKey{}, n == 0
+	}
+	k := partitionKey{n: n}
+	for j, col := range ap.cfg.PartitionColumns {
+		var v any
+		switch {
+		case r.Data == nil:
+			v = r.Values[col]
+		case j < len(r.Partition):
+			v = r.Partition[j]
+		}
+		switch v.(type) {
+		case nil, string, int64, int, int32, bool:
+		default:
+			return partitionKey{}, false // time.Time and others: compared by ==, they might differ in form only
+		}
+		if j == 0 {
+			k.a = v
+		} else {
+			k.b = v
+		}
+	}
+	return k, true
+}
+
 // partitionString formats a partition value per the protocol's "Partition
 // Value Serialization".
 func partitionString(t schema.DataType, v any) (string, bool, error) {
