@@ -31,7 +31,9 @@ echo "== generating the day-sized load (cached in .cache/dayload)"
 # window's mentions (no real Mentions file exists).
 cp ../shared/testdata/gdelt/20191024143000.export.CSV "$out/"
 python3 -m zipfile -e ../shared/testdata/gdelt/20230702153000.gkg.csv.zip "$out/"
-first=$(ls .cache/dayload/*.mentions.CSV.zip | head -1)
+# (a glob, not ls | head: with pipefail, ls's SIGPIPE would end the script)
+mentionsZips=(.cache/dayload/*.mentions.CSV.zip)
+first=${mentionsZips[0]}
 python3 -m zipfile -e "$first" "$out/"
 mentions=$out/$(basename "${first%.zip}")
 # Eight windows of the day load, unzipped, as DuckDB's side of the feed benchmark.
@@ -43,12 +45,39 @@ done
 part=${1:-all}
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
+# ratios GO_OUTPUT DUCKDB_JSONL PREFIX GOAL WHAT: each Go benchmark under PREFIX
+# beside DuckDB's rows/s of the same table, measured in the same run: per wall
+# second, and per CPU second of the process (what a busy machine does not skew).
+ratios() {
+  node -e '
+const fs = require("fs");
+const [goFile, duckFile, prefix, goal, what] = process.argv.slice(1);
+const duck = {};
+for (const l of fs.readFileSync(duckFile, "utf8").split("\n")) {
+  try { const r = JSON.parse(l); if (r.table && r.rows_per_s) duck[r.table] = r; } catch {}
+}
+const pad = (x, n) => String(Math.round(x)).padStart(n);
+for (const l of fs.readFileSync(goFile, "utf8").split("\n")) {
+  const m = l.match(/^(Benchmark\S+)\s.*\s([\d.]+) rows\/s/);
+  if (!m || !m[1].startsWith(prefix)) continue;
+  const table = m[1].slice(prefix.length).split("/").find((p) => p in duck);
+  if (!table) continue;
+  const d = duck[table], go = +m[2];
+  const c = l.match(/\s([\d.]+) rows\/cpu-s/);
+  let line = `${m[1].padEnd(42)} wall: ${pad(go, 8)} vs DuckDB ${what} ${pad(d.rows_per_s, 8)} rows/s = ${(go / d.rows_per_s).toFixed(2)}x`;
+  if (c && d.rows_per_cpu_s) line += `   CPU: ${pad(+c[1], 8)} vs ${pad(d.rows_per_cpu_s, 8)} rows/cpu-s = ${(+c[1] / d.rows_per_cpu_s).toFixed(2)}x`;
+  console.log(line + `   (goal ${goal}x)`);
+}' "$@"
+}
+
 if want decode; then
 echo "== Go: decode (one core)"
 GDELT_BENCH_MENTIONS=$mentions \
   go test -run '^$' -bench 'BenchmarkDecode' -cpu 1 -benchtime 3s -count 1 ./plugins/gdelt/ | tee "$out/go-decode.txt"
 
 node tests/duckdb/bench_read_csv.mjs --runs 5 "$out/20191024143000.export.CSV" "$mentions" "$out/20230702153000.gkg.csv" | tee "$out/duckdb-decode.txt"
+echo "== decode beside DuckDB read_csv (/row: gdelt_decode form: row; the others build maps; gkg/nested parses what read_csv leaves raw)"
+ratios "$out/go-decode.txt" "$out/duckdb-decode.txt" BenchmarkDecode/ 1.5 read_csv
 fi
 
 if want feed; then
@@ -94,6 +123,8 @@ for t in export mentions gkg; do
   fi
   node tests/duckdb/bench_copy.mjs --runs 2 "$day" "$t"
 done | tee "$out/duckdb-copy.txt"
+echo "== Delta writes beside DuckDB COPY (/row: rows in column order, as delta_lake gets them from form: row; /map: maps)"
+ratios "$out/go-delta.txt" "$out/duckdb-copy.txt" BenchmarkDeltaWrite/ 1.0 COPY
 fi
 
 if want mem; then

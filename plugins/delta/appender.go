@@ -23,10 +23,20 @@ import (
 // and its position there (Version, e.g. the Kafka offset). A row whose
 // Version is at or below the table's txn version for its AppID was already
 // committed and is skipped. AppID "" means no tracking (at-least-once).
+//
+// The values come in one of two forms. Values holds them by column name (a
+// missing column is null, other keys are ignored). Data, when not nil, holds
+// them instead in column order, with no lookup by name: the values of the
+// data columns (Appender.DataSchema: the schema's fields other than the
+// partition columns) in schema order, as datafile.Writer.WriteValues takes
+// them, and Partition the partition columns' values in
+// AppendConfig.PartitionColumns order; Values is then not read.
 type Row struct {
-	Values  map[string]any
-	AppID   string
-	Version int64
+	Values    map[string]any
+	Data      []any
+	Partition []any
+	AppID     string
+	Version   int64
 }
 
 // AppendConfig shapes the data files and commits of an Appender.
@@ -127,6 +137,10 @@ func NewAppender(t *Table, cfg AppendConfig) (*Appender, error) {
 
 // Table returns the table written to.
 func (ap *Appender) Table() *Table { return ap.t }
+
+// DataSchema is the schema of the data files: the table's schema without
+// the partition columns, the order of Row.Data.
+func (ap *Appender) DataSchema() schema.StructType { return ap.dataSchema }
 
 // Append appends rows in one commit. Rows already committed are skipped;
 // rows that do not fit the schema are reported in Failed and the rest are
@@ -240,8 +254,15 @@ type partFiles struct {
 func (ap *Appender) writeFiles(ctx context.Context, rows []Row, keep []int, res *AppendResult) ([]Add, txnSet, error) {
 	groups := map[string]*partFiles{}
 	var order []string
+	var prev partitionKey // the previous row's partition: rows of a batch mostly share theirs
+	var prevGroup *partFiles
 	for _, i := range keep {
-		values, dir, err := ap.partitionOf(rows[i].Values)
+		key, keyed := ap.partitionKeyOf(&rows[i])
+		if keyed && prevGroup != nil && key == prev {
+			prevGroup.rows = append(prevGroup.rows, i)
+			continue
+		}
+		values, dir, err := ap.partitionOf(&rows[i])
 		if err != nil {
 			ap.fail(rows[i], i, err, res)
 			continue
@@ -253,6 +274,10 @@ func (ap *Appender) writeFiles(ctx context.Context, rows []Row, keep []int, res 
 			order = append(order, dir)
 		}
 		g.rows = append(g.rows, i)
+		prev, prevGroup = key, nil
+		if keyed {
+			prevGroup = g
+		}
 	}
 	sort.Strings(order)
 
@@ -340,7 +365,13 @@ func (ap *Appender) writePartition(ctx context.Context, rows []Row, g *partFiles
 				return adds, err
 			}
 		}
-		if err := cur.fw.Write(rows[i].Values); err != nil {
+		var err error
+		if r := &rows[i]; r.Data != nil {
+			err = cur.fw.WriteValues(r.Data)
+		} else {
+			err = cur.fw.Write(r.Values)
+		}
+		if err != nil {
 			var ve *datafile.ValueError
 			if errors.As(err, &ve) {
 				ap.fail(rows[i], i, err, res)

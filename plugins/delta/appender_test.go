@@ -2,6 +2,7 @@ package delta
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -458,5 +459,61 @@ func TestAppendersOverlappingRanges(t *testing.T) {
 	}
 	if n := liveRows(t, st); n != 101 {
 		t.Fatalf("%d rows, want 101: offsets 100-150 written twice", n)
+	}
+}
+
+// TestAppenderOrderedRows appends the same rows in both forms, by name
+// (Values) to one table and in column order (Data, Partition) to another:
+// the same partitions and files' rows and stats; a misfit and a bad
+// partition value fail alone with the same errors.
+func TestAppenderOrderedRows(t *testing.T) {
+	ctx := context.Background()
+	byName := wrRows("a", 1, 30)
+	byName[4].Values["score"] = "not a number"
+	byName[7].Values["id"] = nil
+	byName[9].Values["day"] = 42
+	ordered := make([]Row, len(byName))
+	for i, r := range byName {
+		ordered[i] = Row{AppID: r.AppID, Version: r.Version,
+			Data:      []any{r.Values["id"], r.Values["name"], r.Values["score"]},
+			Partition: []any{r.Values["day"]}}
+	}
+	var results []*AppendResult
+	var tables []*Table
+	for _, rows := range [][]Row{byName, ordered} {
+		st, _ := storage.NewLocal(t.TempDir())
+		tb := wrTable(t, st)
+		w := wrAppender(t, tb, AppendConfig{})
+		if got := w.DataSchema(); len(got.Fields) != 3 || got.Fields[2].Name != "score" {
+			t.Fatalf("data schema %v, want id, name, score", got)
+		}
+		res, err := w.Append(ctx, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results, tables = append(results, res), append(tables, tb)
+	}
+	if results[0].Written != 27 || results[1].Written != 27 || len(results[1].Failed) != 3 {
+		t.Fatalf("by name %+v, ordered %+v", results[0], results[1])
+	}
+	for i, e := range results[0].Failed {
+		if o := results[1].Failed[i]; o == nil || o.Error() != e.Error() {
+			t.Errorf("row %d: by name %v, ordered %v", i, e, o)
+		}
+	}
+	stats := func(tb *Table) map[string]string {
+		out := map[string]string{}
+		for _, a := range tb.Snapshot().SortedFiles() {
+			var st map[string]any
+			if err := json.Unmarshal([]byte(a.Stats), &st); err != nil {
+				t.Fatal(err)
+			}
+			out[*a.PartitionValues["day"]] = fmt.Sprint(st["numRecords"], st["minValues"], st["maxValues"], st["nullCount"])
+		}
+		return out
+	}
+	a, b := stats(tables[0]), stats(tables[1])
+	if len(a) != 3 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("by name %v\nordered %v", a, b)
 	}
 }

@@ -52,7 +52,9 @@
 // # Exactly once: the Appender
 //
 // Rows carry a progress key (Row.AppID, Row.Version: a source partition and a
-// position in it). Appender.Append skips the rows at or below their
+// position in it), and their values by name (Row.Values) or in column order
+// (Row.Data and Row.Partition: no lookup per value, what
+// datafile.Writer.WriteValues takes). Appender.Append skips the rows at or below their
 // partition's committed txn, writes the others as data files, and commits
 // them with one txn per partition holding the highest version written, in
 // the same commit: a replay after a crash adds nothing twice (the

@@ -3,6 +3,7 @@ package delta
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -22,21 +23,31 @@ func (s span) min() int64 { return s.runs[0].lo }
 func (s span) max() int64 { return s.runs[len(s.runs)-1].hi }
 
 func spansOf(rows []Row) []span {
-	byApp := map[string][]int64{}
+	byApp := map[string]*[]int64{}
 	var apps []string
+	var lastApp string
+	var last *[]int64 // the versions of lastApp: rows come in runs of one source partition
 	for _, r := range rows {
 		if r.AppID == "" {
 			continue
 		}
-		if _, ok := byApp[r.AppID]; !ok {
-			apps = append(apps, r.AppID)
+		if last == nil || r.AppID != lastApp {
+			vs, ok := byApp[r.AppID]
+			if !ok {
+				vs = new([]int64)
+				byApp[r.AppID] = vs
+				apps = append(apps, r.AppID)
+			}
+			lastApp, last = r.AppID, vs
 		}
-		byApp[r.AppID] = append(byApp[r.AppID], r.Version)
+		*last = append(*last, r.Version)
 	}
 	out := make([]span, 0, len(apps))
 	for _, app := range apps {
-		vs := byApp[app]
-		sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+		vs := *byApp[app]
+		if !slices.IsSorted(vs) { // usually they come in order
+			slices.Sort(vs)
+		}
 		var runs []run
 		for _, v := range vs {
 			if n := len(runs); n > 0 && v <= runs[n-1].hi+1 {

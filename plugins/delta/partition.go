@@ -14,14 +14,21 @@ import (
 
 // partitionOf serialises the partition values of a row as Delta does, and
 // returns them with the Hive-style folder of the data files.
-func (ap *Appender) partitionOf(values map[string]any) (map[string]*string, string, error) {
+func (ap *Appender) partitionOf(r *Row) (map[string]*string, string, error) {
 	if len(ap.cfg.PartitionColumns) == 0 {
 		return nil, "", nil
 	}
 	pv := make(map[string]*string, len(ap.cfg.PartitionColumns))
 	var dir strings.Builder
-	for _, col := range ap.cfg.PartitionColumns {
-		s, null, err := partitionString(ap.partTypes[col], values[col])
+	for k, col := range ap.cfg.PartitionColumns {
+		var v any
+		switch {
+		case r.Data == nil:
+			v = r.Values[col]
+		case k < len(r.Partition):
+			v = r.Partition[k]
+		}
+		s, null, err := partitionString(ap.partTypes[col], v)
 		if err != nil {
 			return nil, "", fmt.Errorf("partition column %s: %w", col, err)
 		}
@@ -39,6 +46,44 @@ func (ap *Appender) partitionOf(values map[string]any) (map[string]*string, stri
 		dir.WriteString(hiveEscape(s))
 	}
 	return pv, dir.String(), nil
+}
+
+// partitionKey identifies the partition values of a row with one or two
+// partition columns of scalar values, so that consecutive rows of the same
+// partition skip their serialisation (a map and a folder name per row).
+type partitionKey struct {
+	n    int
+	a, b any
+}
+
+// partitionKeyOf returns the row's key; false when it has none (more than
+// two partition columns, or a value that is not a plain scalar).
+func (ap *Appender) partitionKeyOf(r *Row) (partitionKey, bool) {
+	n := len(ap.cfg.PartitionColumns)
+	if n == 0 || n > 2 {
+		return partitionKey{}, n == 0
+	}
+	k := partitionKey{n: n}
+	for j, col := range ap.cfg.PartitionColumns {
+		var v any
+		switch {
+		case r.Data == nil:
+			v = r.Values[col]
+		case j < len(r.Partition):
+			v = r.Partition[j]
+		}
+		switch v.(type) {
+		case nil, string, int64, int, int32, bool:
+		default:
+			return partitionKey{}, false // time.Time and others: compared by ==, they might differ in form only
+		}
+		if j == 0 {
+			k.a = v
+		} else {
+			k.b = v
+		}
+	}
+	return k, true
 }
 
 // partitionString formats a partition value per the protocol's "Partition

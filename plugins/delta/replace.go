@@ -42,7 +42,7 @@ func (ap *Appender) ReplacePartitions(ctx context.Context, rows []map[string]any
 	}
 	dirs := map[string]bool{}
 	for _, p := range partitions {
-		_, dir, err := ap.partitionOf(p)
+		_, dir, err := ap.partitionOf(&Row{Values: p})
 		if err != nil {
 			return nil, fmt.Errorf("replacing partitions: %w", err)
 		}
@@ -55,7 +55,7 @@ func (ap *Appender) ReplacePartitions(ctx context.Context, rows []map[string]any
 	wrapped := make([]Row, len(rows))
 	for i, r := range rows {
 		wrapped[i] = Row{Values: r}
-		values, dir, err := ap.partitionOf(r)
+		values, dir, err := ap.partitionOf(&wrapped[i])
 		if err != nil {
 			return nil, fmt.Errorf("replacing partitions: row %d: %w", i, err)
 		}

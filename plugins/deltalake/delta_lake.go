@@ -21,6 +21,7 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
+	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/runstate"
 )
 
@@ -91,6 +92,13 @@ per-file statistics from the footer) under the table, then a commit adding them 
 created on first write (protocol 1/2, the schema, the partition columns, `+"`delta.parquet.compression.codec`"+`). A V1
 checkpoint is written every `+"`checkpoint_interval`"+` commits. Any engine that reads Delta (Spark, delta-rs, Trino, DuckDB)
 reads the table.
+
+### Rows in column order
+A message that carries a decoded row in the `+"`gdelt_row`"+` metadata (`+"`gdelt_decode`"+` with `+"`form: row`"+`) is written
+from that row, not from its content, with no map built: each column's value is taken by position, the positions worked
+out once per kind of row (for the GDELT tables of `+"`gdelt_table`"+` they are the row's own order). As with an object, a
+column the row lacks is null (a non-nullable one rejects the row), a column the table lacks is ignored, and a partition
+column without a `+"`value`"+` takes the row's value of that name. Messages without it are read as objects.
 
 ### Exactly-once
 Every message has a progress key: a source partition (the txn `+"`appId`"+`) and a position in it (the txn `+"`version`"+`).
@@ -498,6 +506,8 @@ type deltaLakeOutput struct {
 
 	mu sync.Mutex
 	w  *delta.Appender
+
+	layouts sync.Map // *gschema.Layout → *rowMapping: where rows in column order go
 }
 
 func newDeltaLakeFromParsed(conf deltaLakeConf, mgr *service.Resources) *deltaLakeOutput {
@@ -837,6 +847,31 @@ func (d *deltaLakeOutput) WriteBatch(ctx context.Context, batch service.MessageB
 	index := make([]int, 0, len(batch)) // rows[k] is batch[index[k]]
 	var windows windowSpan
 	for i, m := range batch {
+		if rv, isRow := m.MetaGetMut(contract.MetaRow); isRow {
+			// A row in column order (gdelt_decode's form: row): its values go
+			// to the writer by position, no map is built.
+			r, ok := rv.(*gschema.Row)
+			if !ok || r == nil || r.Layout == nil {
+				failMsg(i, fmt.Errorf("the %s metadata is %T, want a decoded row", contract.MetaRow, rv))
+				continue
+			}
+			app, ver, err := d.progressKey(m)
+			if err != nil {
+				failMsg(i, err)
+				continue
+			}
+			data, part, err := d.rowValues(w, m, r)
+			if err != nil {
+				failMsg(i, err)
+				continue
+			}
+			rows = append(rows, delta.Row{Data: data, Partition: part, AppID: app, Version: ver})
+			index = append(index, i)
+			if d.conf.progress == progressGDELTFeed || d.conf.progress == progressGDELTKafka {
+				windows.add(m)
+			}
+			continue
+		}
 		v, err := m.AsStructuredMut()
 		if err != nil {
 			failMsg(i, fmt.Errorf("the message is not structured data: %w", err))
@@ -981,28 +1016,104 @@ func (d *deltaLakeOutput) setPartitions(m *service.Message, obj map[string]any) 
 		if p.value == nil {
 			continue
 		}
-		s, err := p.value.TryString(m)
+		v, err := p.valueOf(m)
 		if err != nil {
-			return fmt.Errorf("partition %s: %w", p.column, err)
+			return err
 		}
-		switch p.typ {
-		case "long", "integer":
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return fmt.Errorf("partition %s: %q is not an integer", p.column, s)
-			}
-			obj[p.column] = n
-		case "boolean":
-			b, err := strconv.ParseBool(s)
-			if err != nil {
-				return fmt.Errorf("partition %s: %q is not a boolean", p.column, s)
-			}
-			obj[p.column] = b
-		default:
-			obj[p.column] = s
-		}
+		obj[p.column] = v
 	}
 	return nil
+}
+
+// valueOf is the partition's value for m, from its value interpolation.
+func (p *dlPartition) valueOf(m *service.Message) (any, error) {
+	s, err := p.value.TryString(m)
+	if err != nil {
+		return nil, fmt.Errorf("partition %s: %w", p.column, err)
+	}
+	switch p.typ {
+	case "long", "integer":
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("partition %s: %q is not an integer", p.column, s)
+		}
+		return n, nil
+	case "boolean":
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("partition %s: %q is not a boolean", p.column, s)
+		}
+		return b, nil
+	}
+	return s, nil
+}
+
+// rowMapping places the values of rows of one layout in the table: the
+// position in the row of each data column (the schema's columns but the
+// partition columns, in schema order) and of each partition column that
+// takes the row's own value, -1 when the layout lacks it (null, as a
+// missing key of a map). Columns of the layout that the table lacks are
+// ignored, as a map's unknown keys are.
+type rowMapping struct {
+	data     []int
+	identity bool // data[j] == j: the row's values are the data columns, in order
+	part     []int
+}
+
+// mappingOf returns the mapping of layout l, computed once per layout.
+func (d *deltaLakeOutput) mappingOf(w *delta.Appender, l *gschema.Layout) *rowMapping {
+	if rm, ok := d.layouts.Load(l); ok {
+		return rm.(*rowMapping)
+	}
+	ds := w.DataSchema()
+	rm := &rowMapping{data: make([]int, len(ds.Fields)), identity: true, part: make([]int, len(d.conf.partitions))}
+	for j, f := range ds.Fields {
+		rm.data[j] = l.Index(f.Name)
+		rm.identity = rm.identity && rm.data[j] == j
+	}
+	for k, p := range d.conf.partitions {
+		rm.part[k] = -1
+		if p.value == nil {
+			rm.part[k] = l.Index(p.column)
+		}
+	}
+	got, _ := d.layouts.LoadOrStore(l, rm)
+	return got.(*rowMapping)
+}
+
+// rowValues returns a row's data values in the data files' column order and
+// its partition values in partition order. With the catalogue's tables and
+// the decoder's layouts the data values are the row's own slice, not a copy.
+func (d *deltaLakeOutput) rowValues(w *delta.Appender, m *service.Message, r *gschema.Row) (data, part []any, err error) {
+	rm := d.mappingOf(w, r.Layout)
+	at := func(i int) any {
+		if i < 0 || i >= len(r.Values) {
+			return nil
+		}
+		return r.Values[i]
+	}
+	if rm.identity {
+		data = r.Values
+	} else {
+		data = make([]any, len(rm.data))
+		for j, i := range rm.data {
+			data[j] = at(i)
+		}
+	}
+	if len(d.conf.partitions) > 0 {
+		part = make([]any, len(d.conf.partitions))
+		for k := range d.conf.partitions {
+			p := &d.conf.partitions[k]
+			if p.value == nil {
+				part[k] = at(rm.part[k])
+				continue
+			}
+			if part[k], err = p.valueOf(m); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return data, part, nil
 }
 
 // Close has nothing to flush: every batch is committed or failed in WriteBatch.

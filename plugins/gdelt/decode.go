@@ -44,18 +44,19 @@ type decodeColumn struct {
 	nesting schema.Nesting // Flat unless nested parsing applies to this column
 }
 
-// Decoder turns raw GDELT TSV lines of one table into maps keyed by the
-// snake_case column names of package schema.
+// Decoder turns raw GDELT TSV lines of one table into rows of typed values:
+// in column order (DecodeRow) or as maps keyed by the snake_case column
+// names of package schema (Decode).
 //
 // A Decoder is safe for concurrent use once built (set OnMalformed before
 // sharing it).
 type Decoder struct {
-	table   *schema.Table
-	nested  bool
-	cols    []decodeColumn
-	mapSize int
-	nStr    int // flat string columns: the size of a row's string slab
-	nNum    int // int64 and float64 columns: the size of a row's number slab
+	table  *schema.Table
+	nested bool
+	cols   []decodeColumn
+	layout *schema.Layout // the columns, then with nested parsing the GKG's extras
+	nStr   int            // flat string columns: the size of a row's string slab
+	nNum   int            // int64 and float64 columns: the size of a row's number slab
 
 	// malformed counts skipped nested blocks per column index.
 	malformed   []atomic.Int64
@@ -70,7 +71,7 @@ func NewDecoder(t *schema.Table, nested bool) *Decoder {
 		table:     t,
 		nested:    nested,
 		cols:      make([]decodeColumn, len(t.Columns)),
-		mapSize:   len(t.Columns),
+		layout:    schema.LayoutOf(t, nested),
 		malformed: make([]atomic.Int64, len(t.Columns)),
 	}
 	for i, c := range t.Columns {
@@ -84,9 +85,6 @@ func NewDecoder(t *schema.Table, nested bool) *Decoder {
 		case d.cols[i].nesting == schema.Flat:
 			d.nStr++
 		}
-	}
-	if nested {
-		d.mapSize += len(schema.GKGExtrasColumns)
 	}
 	return d
 }
@@ -117,25 +115,83 @@ func (d *Decoder) Malformed() map[string]int {
 // Decode turns one raw line (without its newline; one trailing '\r' is
 // dropped) into a map holding every column of the table: int64, float64 or
 // string values, nil for empty fields, and with nested parsing the nested GKG
-// values. The returned strings share one copy of the line.
+// values. The returned strings share one copy of the line. It is DecodeRow's
+// row as a map: the stages that take rows (the Delta writer) read DecodeRow's
+// form without the map.
 func (d *Decoder) Decode(line []byte) (map[string]any, error) {
+	vals, err := d.decodeValues(line, nil)
+	if err != nil {
+		return nil, err
+	}
+	// (Cloning a template map with every key was tried: it saves the inserts
+	// of empty fields but its copy costs more under GC than it saves.)
+	m := make(map[string]any, len(vals))
+	for i, n := range d.layout.Names {
+		m[n] = vals[i]
+	}
+	return m, nil
+}
+
+// DecodeRow decodes one raw line as Decode does, into a row whose values are
+// in column order (Layout: schema.LayoutOf(table, nested)): the same typed
+// values Decode's map holds, with no map built. A bad row fails with the
+// same *DecodeError.
+func (d *Decoder) DecodeRow(line []byte) (*schema.Row, error) {
+	return d.DecodeRowIn(line, nil)
+}
+
+// DecodeRowIn is DecodeRow with the row's memory taken from arena a (nil:
+// allocated for the row alone): the rows of a batch decoded in one arena
+// cost a few allocations in all.
+func (d *Decoder) DecodeRowIn(line []byte, a *RowArena) (*schema.Row, error) {
+	vals, err := d.decodeValues(line, a)
+	if err != nil {
+		return nil, err
+	}
+	var r *schema.Row
+	if a != nil {
+		r = a.row()
+	} else {
+		r = new(schema.Row)
+	}
+	r.Layout, r.Values = d.layout, vals
+	return r, nil
+}
+
+// Layout is the layout of the rows DecodeRow returns.
+func (d *Decoder) Layout() *schema.Layout { return d.layout }
+
+// decodeValues is the decoder's core: the line's values in layout order,
+// in memory from a (nil: allocated for this row).
+func (d *Decoder) decodeValues(line []byte, a *RowArena) ([]any, error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
 	if !utf8.Valid(line) {
 		return nil, d.utf8Error(line)
 	}
-	s := string(line) // the only copy: every value is a substring of s
-
 	cols := d.cols
 	last := len(cols) - 1
-	// (Cloning a template map with every key was tried: it saves the inserts
-	// of empty fields but its copy costs more under GC than it saves.)
-	m := make(map[string]any, d.mapSize)
-	// The row's scalars live in two slabs and the map's interfaces point into
-	// them: three allocations per row instead of one per value.
-	strs := make([]string, d.nStr)
-	nums := make([]uint64, d.nNum)
+	// The row's scalars live in two slabs and the values point into them:
+	// three allocations per row instead of one per value, or a share of an
+	// arena's chunks.
+	var (
+		s    string // the only copy: every value is a substring of s
+		vals []any  // nil: null, the empty fields
+		strs []string
+		nums []uint64
+	)
+	if a != nil {
+		s = a.line(line)
+		vals = take(&a.vals, len(d.layout.Names), 16)
+		strs = take(&a.strs, d.nStr, 16)
+		nums = take(&a.nums, d.nNum, 8)
+	} else {
+		s = string(line)
+		vals = make([]any, len(d.layout.Names))
+		strs = make([]string, d.nStr)
+		nums = make([]uint64, d.nNum)
+	}
 	si, ni := 0, 0
 	var slab gkgSlab  // nested values only
 	var pending []int // column, blocks pairs: malformed counts, kept until the row is known to be good
@@ -155,7 +211,6 @@ func (d *Decoder) Decode(line []byte) (map[string]any, error) {
 			f = s
 		}
 		if len(f) == 0 {
-			m[c.name] = nil
 			continue
 		}
 		switch c.kind {
@@ -165,7 +220,7 @@ func (d *Decoder) Decode(line []byte) (map[string]any, error) {
 				return nil, d.valueError(ReasonBadInt, c.name, "not an integer", f)
 			}
 			nums[ni] = uint64(v)
-			m[c.name] = box.At(box.Int64, unsafe.Pointer(&nums[ni]))
+			vals[i] = box.At(box.Int64, unsafe.Pointer(&nums[ni]))
 			ni++
 		case schema.Float64:
 			v, ok := decodeFloat(f)
@@ -173,34 +228,26 @@ func (d *Decoder) Decode(line []byte) (map[string]any, error) {
 				return nil, d.valueError(ReasonBadFloat, c.name, "not a finite number", f)
 			}
 			nums[ni] = math.Float64bits(v)
-			m[c.name] = box.At(box.Float64, unsafe.Pointer(&nums[ni]))
+			vals[i] = box.At(box.Float64, unsafe.Pointer(&nums[ni]))
 			ni++
 		default:
 			if c.nesting == schema.Flat {
 				strs[si] = f
-				m[c.name] = box.At(box.String, unsafe.Pointer(&strs[si]))
+				vals[i] = box.At(box.String, unsafe.Pointer(&strs[si]))
 				si++
 				continue
 			}
-			v, bad := d.nestedValue(c.nesting, f, m, &slab)
-			m[c.name] = v
+			v, bad := d.nestedValue(c.nesting, f, vals[len(cols):], &slab)
+			vals[i] = v
 			if bad > 0 {
 				pending = append(pending, i, bad)
-			}
-		}
-	}
-	if d.nested && m[gkgExtrasColTitle] == nil {
-		// Every key is present even when V2EXTRASXML is empty.
-		for _, x := range schema.GKGExtrasColumns {
-			if _, ok := m[x.Name]; !ok {
-				m[x.Name] = nil
 			}
 		}
 	}
 	for k := 0; k < len(pending); k += 2 {
 		d.countMalformed(pending[k], pending[k+1])
 	}
-	return m, nil
+	return vals, nil
 }
 
 func (d *Decoder) countMalformed(col, blocks int) {

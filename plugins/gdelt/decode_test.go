@@ -438,6 +438,9 @@ func TestDecodeRejects(t *testing.T) {
 			if de.Table != "export" || de.Reason != c.reason || de.Column != c.column || err.Error() != c.text {
 				t.Errorf("got %+v %q, want reason %s column %q text %q", de, err.Error(), c.reason, c.column, c.text)
 			}
+			if r, rerr := d.DecodeRow(c.line); r != nil || rerr == nil || rerr.Error() != err.Error() {
+				t.Errorf("DecodeRow: got %v %v, want Decode's error %v", r, rerr, err)
+			}
 		})
 	}
 }

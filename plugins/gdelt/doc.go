@@ -23,11 +23,12 @@
 //	  feed_progress.go   the checkpoint: a window is done when it and every earlier one are acknowledged
 //	  feed_repair.go     mode repair: the incomplete files of the checkpoint read again
 //	  feed_consumers.go  ConsumerNeeds: how many windows a stateful consumer needs rewound and read ahead
-//	  decode.go, gkg.go  Decoder: a raw row → a typed row; the nested GKG fields
+//	  decode.go, gkg.go  Decoder: a raw row → a typed row (values in column order, or a map); the nested GKG fields
 //	  kafka_route.go     Kafka's default partitioner (murmur2) and the row keys that co-partition documents
 //	Components (adapters)
 //	  gdelt_feed.go         input gdelt_feed
-//	  gdelt_decode.go       processor gdelt_decode
+//	  gdelt_decode.go       processor gdelt_decode (form: map or row)
+//	  gdelt_fields.go       Bloblang method gdelt_fields: a row's named fields
 //	  gdelt_reject.go       processor gdelt_reject: one bounded record per failed row
 //	  gdelt_kafka_route.go  processor gdelt_kafka_route: topics, keys, partitions, markers to every partition
 //	Subpackages

@@ -15,6 +15,13 @@ import (
 const (
 	gdecFieldTable     = "table"
 	gdecFieldGKGNested = "gkg_nested"
+	gdecFieldForm      = "form"
+)
+
+// The forms of a decoded row (the form field).
+const (
+	gdecFormMap = "map" // the message's content becomes the row's object
+	gdecFormRow = "row" // a *schema.Row in the gdelt_row metadata; the content stays the raw line
 )
 
 // Metrics of the gdelt_decode processor.
@@ -101,6 +108,9 @@ carries an error (for example a row the feed cut at its size limit) passes throu
 			service.NewBoolField(gdecFieldGKGNested).
 				Description("Parse the nested GKG columns (counts, themes, locations, persons, organizations, tone, dates, GCAM, quotations, names, amounts, image lists) into arrays and objects, and add `page_title` and `page_precise_pub_timestamp` from the extras XML. Off: they stay raw strings, which is tens of times faster. Applies to GKG rows only.").
 				Default(false),
+			service.NewStringEnumField(gdecFieldForm, gdecFormMap, gdecFormRow).
+				Description("What a decoded row becomes. `map`: the message's content is the row's object (what Bloblang mappings and most outputs read). `row`: the row's values in column order are set, as one value, in the `"+contract.MetaRow+"` metadata (with `setMutMeta` semantics: it is not a string) and the content stays the raw line; `delta_lake` writes such rows without building a map (several times cheaper on both sides), and a mapping reads the row's named fields with `@"+contract.MetaRow+".gdelt_fields()`. Use `row` when the rows go straight to `delta_lake`; keep `map` when a mapping or another output reads the content (`gdelt_join` reads maps). A value in metadata is not serialised: drop the key (`meta "+contract.MetaRow+" = deleted()`) before an output that copies all metadata into headers.").
+				Default(gdecFormMap),
 		).
 		Example("Decode whatever the feed emits",
 			"Rows of all three tables arrive from `gdelt_feed`; the table comes from each message's metadata, and rejected rows go to a dead-letter file with their reason.",
@@ -128,6 +138,7 @@ output:
 type gdeltDecodeConfig struct {
 	Table     *schema.Table // nil: from the gdelt_table metadata
 	GKGNested bool
+	Row       bool // form: row
 }
 
 func gdeltDecodeConfigFromParsed(pConf *service.ParsedConfig) (conf gdeltDecodeConfig, err error) {
@@ -143,6 +154,11 @@ func gdeltDecodeConfigFromParsed(pConf *service.ParsedConfig) (conf gdeltDecodeC
 	if conf.GKGNested, err = pConf.FieldBool(gdecFieldGKGNested); err != nil {
 		return conf, err
 	}
+	form, err := pConf.FieldString(gdecFieldForm)
+	if err != nil {
+		return conf, err
+	}
+	conf.Row = form == gdecFormRow
 	return conf, nil
 }
 
@@ -224,6 +240,10 @@ func (p *gdeltDecodeProcessor) decoderFor(msg *service.Message) (d *Decoder, i i
 // other: a rejected one is flagged and the rest go on.
 func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	var rows [3]int64
+	var arena *RowArena // form: row: the batch's rows share chunks of memory
+	if p.conf.Row {
+		arena = new(RowArena)
+	}
 	for _, msg := range batch {
 		if msg.GetError() != nil {
 			continue
@@ -235,11 +255,20 @@ func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.Mes
 		if err == nil {
 			var raw []byte
 			if raw, err = msg.AsBytes(); err == nil {
-				var row map[string]any
-				if row, err = d.Decode(raw); err == nil {
-					msg.SetStructuredMut(row)
-					rows[ti]++
-					continue
+				if p.conf.Row {
+					var row *schema.Row
+					if row, err = d.DecodeRowIn(raw, arena); err == nil {
+						msg.MetaSetMut(contract.MetaRow, row)
+						rows[ti]++
+						continue
+					}
+				} else {
+					var row map[string]any
+					if row, err = d.Decode(raw); err == nil {
+						msg.SetStructuredMut(row)
+						rows[ti]++
+						continue
+					}
 				}
 			}
 		}

@@ -88,9 +88,10 @@ func (s *gkgSlab) num(typ unsafe.Pointer, bits uint64) any {
 	return box.At(typ, unsafe.Pointer(p))
 }
 
-// nestedValue parses the non-empty raw value f of a nested GKG column. row
-// receives the extra columns parsed out of V2EXTRASXML.
-func (d *Decoder) nestedValue(n schema.Nesting, f string, row map[string]any, slab *gkgSlab) (any, int) {
+// nestedValue parses the non-empty raw value f of a nested GKG column.
+// extras receives the extra columns parsed out of V2EXTRASXML (in
+// schema.GKGExtrasColumns order).
+func (d *Decoder) nestedValue(n schema.Nesting, f string, extras []any, slab *gkgSlab) (any, int) {
 	switch n {
 	case schema.Counts, schema.V2Counts, schema.Locations, schema.V2Locations, schema.Dates:
 		return gkgStructList(f, ';', gkgElems[n], gkgSplitHash, slab)
@@ -113,7 +114,7 @@ func (d *Decoder) nestedValue(n schema.Nesting, f string, row map[string]any, sl
 		}
 		return v, 0
 	case schema.Extras:
-		return f, gkgExtras(f, row)
+		return f, gkgExtras(f, extras)
 	}
 	return f, 0
 }
@@ -344,23 +345,22 @@ const (
 // page_precise_pub_timestamp (YYYYMMDDHHMMSS) from V2EXTRASXML. It returns 1
 // when a tag is present but unusable (unclosed, or a timestamp that is not an
 // integer); that value is then nil.
-func gkgExtras(f string, row map[string]any) int {
+func gkgExtras(f string, extras []any) int {
 	bad := 0
-	row[gkgExtrasColTitle] = nil
-	row[gkgExtrasColPubTimestamp] = nil
+	extras[0], extras[1] = nil, nil // gkgExtrasColTitle, gkgExtrasColPubTimestamp
 	if v, found, ok := gkgExtrasTag(f, gkgExtrasTitleOpen, gkgExtrasTitleClose); !ok {
 		bad++
 	} else if found && v != "" {
 		if strings.IndexByte(v, '&') >= 0 {
 			v = html.UnescapeString(v)
 		}
-		row[gkgExtrasColTitle] = v
+		extras[0] = v
 	}
 	if v, found, ok := gkgExtrasTag(f, gkgExtrasPubTimeOpen, gkgExtrasPubTimeClose); !ok {
 		bad++
 	} else if found && v != "" {
 		if ts, ok := decodeInt(v); ok {
-			row[gkgExtrasColPubTimestamp] = ts
+			extras[1] = ts
 		} else {
 			bad++
 		}

@@ -16,8 +16,9 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 )
 
-// The Parquet data-file writer. Rows arrive as map[string]any (what the GDELT
-// decoder and Benthos structured messages hold) and are shredded straight
+// The Parquet data-file writer. Rows arrive as values in schema order
+// (WriteValues: what gdeltflow's row form holds) or as map[string]any (Write:
+// what Benthos structured messages hold) and are shredded straight
 // into per-column data pages: plain-encoded values and RLE definition and
 // repetition levels computed from the Delta schema, compressed a page at a
 // time and kept per column until the row group is flushed. parquet-go
@@ -115,6 +116,7 @@ type Writer struct {
 	rowGroups []format.RowGroup
 	header    bytes.Buffer
 	thrift    *thrift.Encoder
+	ordered   []any  // Write's row in schema order, reused
 	scratch   []byte // a page body before compression
 	lv        []byte // RLE-encoded levels
 	comp      []byte // a compressed page body
@@ -253,8 +255,27 @@ func (f *Writer) BufferedBytes() int64 {
 // types: int64, int, float64, string, bool, time.Time, json.Number, []byte,
 // []any for arrays, map[string]any for structs and maps. A value that does
 // not fit fails with a *ValueError, nothing of the row is written, and the
-// writer stays usable.
+// writer stays usable. Rows that are already in column order go faster
+// through WriteValues.
 func (f *Writer) Write(row map[string]any) error {
+	vals := f.ordered[:0]
+	for _, n := range f.root.fields {
+		vals = append(vals, row[n.name])
+	}
+	f.ordered = vals
+	err := f.WriteValues(vals)
+	clear(vals) // the writer keeps no reference to the row's values
+	return err
+}
+
+// WriteValues adds one row given as the values of the schema's top-level
+// columns in schema order (vals[i] is Schema().Fields[i]'s; nil is null, a
+// shorter slice leaves the last columns null; values past the schema are
+// ignored), converted as Write converts them, with no lookup by name. A
+// value that does not fit fails with a *ValueError naming the column,
+// nothing of the row is written, and the writer stays usable. The writer
+// keeps no reference to vals.
+func (f *Writer) WriteValues(vals []any) error {
 	if f.closed {
 		return errors.New("parquet writer: write after close")
 	}
@@ -265,8 +286,11 @@ func (f *Writer) Write(row map[string]any) error {
 	for _, c := range f.repCols {
 		c.mark = rowMark{defs: len(c.defs), reps: len(c.reps), data: len(c.data), entries: c.entries, nulls: c.nulls}
 	}
-	for _, n := range f.root.fields {
-		v := row[n.name]
+	for i, n := range f.root.fields {
+		var v any
+		if i < len(vals) {
+			v = vals[i]
+		}
 		var err error
 		if n.kind == kindLeaf {
 			err = f.leaf(n, v, 0, 0)

@@ -8,7 +8,8 @@ import "sync"
 // value is an int64, a float64, a string, a nested value ([]any,
 // map[string]any) or nil for null. A Row is carried in a message's metadata
 // (contract.MetaRow); components that understand it read it, a Bloblang
-// mapping that wants named fields asks gdelt_decode for `form: map`.
+// mapping reads its named fields with `@gdelt_row.gdelt_fields()` (or asks
+// gdelt_decode for `form: map`).
 type Row struct {
 	Layout *Layout
 	Values []any
