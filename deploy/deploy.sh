@@ -49,7 +49,16 @@ CFG_SILVER=$(hash_of "$root/pipelines/silver.yaml")
 CFG_TOPICS=$(hash_of "$root/resources/topics.yaml")
 CFG_PROMETHEUS=$(hash_of "$here/prometheus/prometheus.yml")
 CFG_GRAFANA_DATASOURCES=$(hash_of "$here/grafana/provisioning/datasources/prometheus.yml")
-export CFG_INGEST CFG_BRONZE CFG_SILVER CFG_TOPICS CFG_PROMETHEUS CFG_GRAFANA_DATASOURCES
+CFG_PROMETHEUS_RULES=$(hash_of "$here/prometheus/rules/gdeltflow.yml")
+CFG_PROMETHEUS_SETTINGS=$(hash_of "$here/prometheus/rules/settings.yml")
+CFG_ALERTMANAGER=$(hash_of "$here/alertmanager/alertmanager.yml")
+CFG_GRAFANA_DASHBOARDS=$(hash_of "$here/grafana/provisioning/dashboards/gdeltflow.yml")
+CFG_GRAFANA_DATA_TRUST=$(hash_of "$here/grafana/dashboards/data-trust.json")
+CFG_GRAFANA_THROUGHPUT=$(hash_of "$here/grafana/dashboards/throughput.json")
+CFG_GRAFANA_GLOBAL_EVENTS=$(hash_of "$here/grafana/dashboards/global-events.json")
+export CFG_INGEST CFG_BRONZE CFG_SILVER CFG_TOPICS CFG_PROMETHEUS CFG_GRAFANA_DATASOURCES CFG_PROMETHEUS_RULES \
+  CFG_PROMETHEUS_SETTINGS CFG_ALERTMANAGER CFG_GRAFANA_DASHBOARDS CFG_GRAFANA_DATA_TRUST CFG_GRAFANA_THROUGHPUT \
+  CFG_GRAFANA_GLOBAL_EVENTS
 
 # 1. The stack must resolve (schema, variables) before anything is changed.
 resolved=$(docker stack config -c "$stack_file") || die "deploy/stack.yml does not resolve (see above)"

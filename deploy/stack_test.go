@@ -153,8 +153,8 @@ func TestConfigsAreRepoFilesNamedByHash(t *testing.T) {
 			t.Errorf("config %s: file %s: %v", name, file, err)
 		}
 		if !strings.HasPrefix(file, "../pipelines/") && !strings.HasPrefix(file, "../resources/") &&
-			!strings.HasPrefix(file, "prometheus/") && !strings.HasPrefix(file, "grafana/") {
-			t.Errorf("config %s: %s is outside pipelines/, resources/ and deploy/'s monitoring folders", name, file)
+			!strings.HasPrefix(file, "prometheus/") && !strings.HasPrefix(file, "grafana/") && !strings.HasPrefix(file, "alertmanager/") {
+			t.Errorf("config %s: %s is outside pipelines/, resources/ and deploy/'s monitoring folders (prometheus/, alertmanager/, grafana/)", name, file)
 		}
 	}
 }
