@@ -123,8 +123,11 @@ acknowledgement and its checkpoint, lands at new offsets with the same lines, an
 A message that does not fit the schema, or lacks its progress key, fails alone with an error that starts with
 `+"`delta_lake: rejected: `"+` and names the column and the reason; the rest of the batch is committed. Route those to a
 dead letter with a `+"`fallback`"+` output whose next step checks `+"`@fallback_error`"+` for that prefix and rejects anything else
-(see the examples): a storage failure must be retried, not dead-lettered. A rejected message retried fails again; it
-is never passed off as a duplicate. A commit that fails for a storage
+(see the examples): a storage failure must be retried, not dead-lettered. Behind a `+"`fallback`"+`, batch with a `+"`broker`"+`
+around it (pattern `+"`fan_out_fail_fast`"+`, see the examples), not with this output's `+"`batching`"+`: an output's batcher answers
+each input batch it gathered with one error, so every message of an input batch that held a rejected one would reach
+the dead letter, committed or not. A rejected message retried by the same process fails again; it is never passed off
+as a duplicate. A commit that fails for a storage
 error is attempted `+"`commit_attempts`"+` times, with the waits of `+"`backoff`"+` between them (as one logical commit: an attempt that
 finds an earlier one landed takes it), then the batch is nacked and the engine retries it. Data files are deleted only when no commit can reference
 them; after a storage error during the commit itself (its outcome unknown: it may have landed) they are kept, and if
@@ -214,26 +217,31 @@ output:
 `).
 		Example("A Kafka topic to MinIO, exactly once", "", `
 output:
-  fallback:
-    - delta_lake:
-        path: s3://lake/bronze/mentions
-        s3:
-          endpoint: http://127.0.0.1:9000
-          access_key_id: ${MINIO_ACCESS_KEY}
-          secret_access_key: ${MINIO_SECRET_KEY}
-        gdelt_table: mentions
-        progress: kafka
-        batching:
-          count: 50000
-          period: 10s
-    - switch:
-        cases:
-          - check: '@fallback_error.or("").has_prefix("delta_lake: rejected: ")'
-            output:
-              file:
-                path: ./dlq/mentions.jsonl
-          - output:
-              reject: '${! @fallback_error }'
+  # The batches are made above the fallback, so that only the rejected rows
+  # of a commit reach the dead letter (one output, no retries of its own).
+  broker:
+    pattern: fan_out_fail_fast
+    batching:
+      count: 50000
+      period: 10s
+    outputs:
+      - fallback:
+          - delta_lake:
+              path: s3://lake/bronze/mentions
+              s3:
+                endpoint: http://127.0.0.1:9000
+                access_key_id: ${MINIO_ACCESS_KEY}
+                secret_access_key: ${MINIO_SECRET_KEY}
+              gdelt_table: mentions
+              progress: kafka
+          - switch:
+              cases:
+                - check: '@fallback_error.or("").has_prefix("delta_lake: rejected: ")'
+                  output:
+                    file:
+                      path: ./dlq/mentions.jsonl
+                - output:
+                    reject: '${! @fallback_error }'
 `)
 }
 

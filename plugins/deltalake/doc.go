@@ -16,7 +16,9 @@
 //     repeat within a batch is skipped too.
 //   - Rejects: a message that does not fit the schema, or lacks its progress
 //     key, fails alone with an error starting "delta_lake: rejected: " (a
-//     fallback routes those, and only those, to a dead letter); a storage
+//     fallback routes those, and only those, to a dead letter, when the
+//     batches are made above it: the engine's batcher in this output would
+//     answer each input batch it gathered with one error); a storage
 //     failure fails the batch, to be retried.
 //   - Failures: logged at warn when they start and once a minute while they
 //     last; in a job (a backfill) a permanent one (delta.IsPermanent) fails
