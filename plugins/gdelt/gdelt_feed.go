@@ -529,6 +529,9 @@ func (g *gdeltFeedInput) saveCheckpoint(cp Checkpoint) error {
 	if err := g.storeCheckpoint(ctx, cp); err != nil {
 		return fmt.Errorf("saving checkpoint %s: %w", cp.Window, err)
 	}
+	if id, err := strconv.ParseInt(cp.Window, 10, 64); err == nil {
+		consumersAcknowledged(g.mgr, id)
+	}
 	return nil
 }
 
@@ -597,7 +600,14 @@ func (g *gdeltFeedInput) Connect(ctx context.Context) error {
 	cfg := g.conf.feed
 	cfg.Observer = g
 	needs, consumers := RegisteredNeeds(g.mgr)
-	rewind := max(g.conf.rewind, needs.Rewind)
+	var cpID int64
+	if cp.Window != "" && cfg.Mode != ModeRepair {
+		cpID, _ = strconv.ParseInt(cp.Window, 10, 64)
+	}
+	rewind := g.conf.rewind
+	if cfg.Mode != ModeRepair {
+		rewind = max(rewind, consumersRewind(ctx, g.mgr, cpID))
+	}
 	cfg.Lookahead = max(cfg.Lookahead, needs.Lookahead)
 	asked := "none registered"
 	if len(consumers) > 0 {

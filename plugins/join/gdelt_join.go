@@ -213,6 +213,7 @@ type gdeltJoinProc struct {
 	app    string
 	parts  [3][]int32 // declared partitions per table; nil: not partitioned
 
+	snap       snapshotState         // the events' snapshots in the state cache
 	partState  map[source]*partState // partitioned mode
 	flushes    int                   // end markers acted on (partitioned mode)
 	lastPos    map[source]int64      // last position taken per source
@@ -318,10 +319,16 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	// A gdelt_feed in this stream rewinds and reads ahead as the join needs:
 	// the state of the retention and the GKG slack rebuilt after a restart,
 	// and the window after a backfill's last one, which completes it.
-	gdelt.RegisterConsumer(mgr, "gdelt_join", gdelt.ConsumerNeeds{
+	// With a state cache, the join restores its events from snapshots and
+	// asks for less (gdelt_join_snapshot.go).
+	needs := gdelt.ConsumerNeeds{
 		Rewind:    cfg.EventRetentionWindows + cfg.GKGWindowSlack + 1,
 		Lookahead: cfg.GKGWindowSlack,
-	})
+	}
+	if p.cache != "" && !cfg.ExplicitCompletion {
+		needs.RewindFrom, needs.Acknowledged = p.rewindFrom, p.acknowledged
+	}
+	gdelt.RegisterConsumer(mgr, "gdelt_join", needs)
 	m := mgr.Metrics()
 	p.mRows = m.NewCounter("gdelt_join_rows", "status")
 	p.mInput = m.NewCounter("gdelt_join_input_rows", "table")
@@ -441,6 +448,7 @@ func (p *gdeltJoinProc) ProcessBatch(ctx context.Context, batch service.MessageB
 		}
 	}
 	p.persistIDs(ctx)
+	p.storeSnapshots(ctx)
 	// One batch out: with several, the engine's pipeline thread would wait
 	// for all of them to be acknowledged (a bronze commit period, a silver
 	// commit) before taking the next input batch. An output switch splits it
@@ -681,10 +689,11 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 	if !ok {
 		return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
 	}
-	if !p.loaded {
-		if w, ok := row[windowColumns[t]].(int64); ok {
+	if w, ok := row[windowColumns[t]].(int64); ok {
+		if !p.loaded {
 			p.loadIDs(ctx, w)
 		}
+		p.noteWindow(w)
 	}
 	if err := p.j.Add(tname, row); err != nil {
 		p.mRejected.Incr(1, schema.Tables()[t].Name)
