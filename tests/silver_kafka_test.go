@@ -236,8 +236,9 @@ func explainOrder(t *testing.T, reg map[string]int, lag map[string]int64) {
 func silverThrough(windows []string) string { return windows[len(windows)-1] }
 
 // TestSilverKafkaCrash kills silver.yaml with SIGKILL 20 times at random
-// points, restarting it each time (it re-reads the topics from the start and
-// skips the windows its Delta txn holds), then lets it catch up: DuckDB finds
+// points, restarting it each time (it resumes each partition at the point
+// gdelt_topics stored, rebuilds the join's state from there and skips the
+// windows its Delta txn holds), then lets it catch up: DuckDB finds
 // the SQL join's rows exactly once, and the same figures as an uninterrupted
 // run into another bucket.
 func TestSilverKafkaCrash(t *testing.T) {
@@ -249,7 +250,9 @@ func TestSilverKafkaCrash(t *testing.T) {
 	srv.Bucket(t, "lake")
 	srv.Bucket(t, "reference")
 	k := startKafkaDev(t)
-	mirror, windows := genMirror(t, 16, 31)
+	// Enough windows that with slowed commits the kills land while silver
+	// is still catching up, so that most restarts resume mid-way.
+	mirror, windows := genMirror(t, 40, 31)
 	through := silverThrough(windows)
 	ingestMirror(t, k, mirror)
 	reg, lag := topicOrder(t, k.Brokers)
@@ -261,8 +264,16 @@ func TestSilverKafkaCrash(t *testing.T) {
 
 	// Commits are slowed so that a full run takes longer than most lives
 	// and kills land between a window's data files and its commit.
-	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers)
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "SILVER_STATE="+t.TempDir(), "LOG_LEVEL=info")
 	slow := append(slices.Clip(env), "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=300ms")
+	// Restarts after the first stored resume point read from it (gdelt_topics
+	// logs it), not from the start of the topics.
+	resumed := 0
+	count := func(p *pipeline) {
+		if strings.Contains(p.log.String(), "gdelt_topics: resuming from the point stored at window") {
+			resumed++
+		}
+	}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 5))
 	t.Logf("kill times drawn with seed %d; through-window %s of %d windows", seed, through, len(windows))
@@ -273,6 +284,7 @@ func TestSilverKafkaCrash(t *testing.T) {
 		p := startPipeline(t, "pipelines/silver.yaml", slow...)
 		time.Sleep(time.Duration(300+rng.IntN(1501)) * time.Millisecond)
 		p.Kill()
+		count(p)
 		txns := silverTxns(t, srv, "lake", apps[0])
 		if !silverReached(txns, throughID) {
 			midway++
@@ -286,11 +298,16 @@ func TestSilverKafkaCrash(t *testing.T) {
 	final := startPipeline(t, "pipelines/silver.yaml", env...)
 	waitSilver(t, srv, "lake", apps, through, 2*time.Minute, final)
 	final.Stop()
+	count(final)
+	t.Logf("%d of 21 starts resumed from a stored point", resumed)
+	if resumed < 15 {
+		t.Errorf("only %d of 21 starts resumed from a stored resume point", resumed)
+	}
 	t.Logf("orphan data files left by the kills (uploaded, never committed): %v", silverOrphans(t, srv, "lake"))
 
 	// The reference: one uninterrupted run into another bucket.
 	refStart := time.Now()
-	ref := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "reference"), "KAFKA_BROKERS="+k.Brokers)...)
+	ref := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "reference"), "KAFKA_BROKERS="+k.Brokers, "SILVER_STATE="+t.TempDir())...)
 	waitSilver(t, srv, "reference", apps, through, 2*time.Minute, ref)
 	t.Logf("the uninterrupted reference reached %s in %s", through, time.Since(refStart).Round(time.Millisecond))
 	ref.Stop()
