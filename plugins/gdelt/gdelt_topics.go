@@ -497,5 +497,12 @@ func (g *gdeltTopicsInput) Close(ctx context.Context) error {
 	if closeFn == nil {
 		return nil
 	}
-	return closeFn(ctx)
+	// The wrapped input may hold a batch read ahead that nobody will take:
+	// wait a little for a clean close, then close it at once.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := closeFn(cctx); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
