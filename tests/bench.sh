@@ -20,7 +20,9 @@
 # then is started again: the time from process start to the first new window
 # read, with the join's state snapshots and without them (its manifest
 # removed: the state is rebuilt by reading the retention again), from copies
-# of the same state, in the same run.
+# of the same state, in the same run; then (with MinIO installed) the same
+# for silver.yaml on kafka-dev + MinIO: with its stored resume point, and
+# reading the topics from the start.
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
@@ -194,4 +196,8 @@ restart full "restart rebuilding the state (no snapshots)" "$rs/full" | tee -a "
 grep -h 'from the state snapshots' "$rs/snap.log" | sed 's/.*msg="//; s/" .*//' | head -1
 awk '{ for (i = 1; i <= NF; i++) if ($i == "s") t[NR] = $(i-1) } END { printf "ratio: the restart with snapshots reaches new windows %.1fx sooner\n", t[2] / t[1] }' "$rs/result.txt"
 rm -rf "$rs/snap" "$rs/full"
+if [ -x .cache/bin/minio ]; then
+  echo "== restart: silver.yaml on kafka-dev + MinIO with the day's join state (tests/silver_restart_bench_test.go)"
+  go test -run '^$' -bench 'BenchmarkSilverRestart' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$rs/silver.txt"
+fi
 fi
