@@ -270,10 +270,13 @@ func TestSilverKafkaCrash(t *testing.T) {
 	slow := append(slices.Clip(env), "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=300ms")
 	// Restarts after the first stored resume point read from it (gdelt_topics
 	// logs it), not from the start of the topics.
-	resumed := 0
+	resumed, restored := 0, 0
 	count := func(p *pipeline) {
 		if strings.Contains(p.log.String(), "gdelt_topics: resuming from the point stored at window") {
 			resumed++
+			if strings.Contains(p.log.String(), "the join restored its events from its snapshots") {
+				restored++
+			}
 		}
 	}
 	seed := time.Now().UnixNano()
@@ -313,9 +316,9 @@ func TestSilverKafkaCrash(t *testing.T) {
 	waitSilver(t, srv, "lake", apps, through, 2*time.Minute, final)
 	final.Stop()
 	count(final)
-	t.Logf("%d of 21 starts resumed from a stored point", resumed)
-	if resumed < 15 {
-		t.Errorf("only %d of 21 starts resumed from a stored resume point", resumed)
+	t.Logf("%d of 21 starts resumed from a stored point, %d of them with the join's events restored from its snapshots", resumed, restored)
+	if resumed < 15 || restored < resumed*3/4 {
+		t.Errorf("%d of 21 starts resumed from a stored resume point, %d restored the join's events: want most", resumed, restored)
 	}
 	t.Logf("orphan data files left by the kills (uploaded, never committed): %v", silverOrphans(t, srv, "lake"))
 

@@ -84,8 +84,13 @@ func (tp topicPart) String() string { return tp.topic + ":" + strconv.Itoa(int(t
 type resumePoint struct {
 	// Window is E: every window up to it was emitted and committed.
 	Window int64 `json:"window"`
-	// Offsets are, per "topic:partition", where a restart starts reading.
-	Offsets   map[string]int64 `json:"offsets"`
+	// Offsets are, per "topic:partition", where a restart starts reading
+	// when the join rebuilds its events from the topics: the export
+	// partitions at window Window+1-retention, the others at Window+1-slack.
+	Offsets map[string]int64 `json:"offsets"`
+	// Near are where every partition starts when the join restored its
+	// events from its snapshots: at window Window+1-slack.
+	Near      map[string]int64 `json:"near,omitempty"`
 	UpdatedAt time.Time        `json:"updated_at"`
 }
 
@@ -133,7 +138,8 @@ type gdeltTopicsInput struct {
 	stored   int64 // the window of the last stored point (index), -1: none
 	broken   bool
 	refused  error
-	prevOffs map[string]int64 // the point read at start
+	prevOffs map[string]int64 // the offsets started from (see resumePoint.Offsets)
+	prevNear map[string]int64 // and their near form
 }
 
 func newGDELTTopicsFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltTopicsInput, error) {
@@ -273,18 +279,33 @@ func (g *gdeltTopicsInput) Connect(ctx context.Context) error {
 		if strings.Join(have, ",") != g.layout() {
 			return fmt.Errorf("the resume point %q in cache %q is for the partitions %s, this input reads %s: delete the key to read from the start of the topics", g.key, g.cache, strings.Join(have, ","), g.layout())
 		}
+		idx, ok := contract.FromID(pt.Window)
+		if !ok {
+			return fmt.Errorf("resume point %q in cache %q: window %d is not a window id", g.key, g.cache, pt.Window)
+		}
+		e := int64(idx)
+		// The stateful consumers (gdelt_join) are told the windows through E
+		// are committed, as a feed's checkpoint E+slack+1 would: a join that
+		// restores its events from snapshots asks for 2 × slack + 1 windows,
+		// so every partition may start at E+1-slack.
+		offs, how := pt.Offsets, "the join rebuilds its events from the topics"
+		c := contract.Window(e + g.slack + 1)
+		if rewind := consumersRewind(ctx, g.mgr, c.ID()); pt.Near != nil && int64(c)+1-int64(rewind) >= e+1-g.slack {
+			offs, how = pt.Near, "the join restored its events from its snapshots"
+		}
 		var topics []any
 		for _, tp := range g.parts {
-			off := pt.Offsets[tp.String()]
+			off := offs[tp.String()]
 			topics = append(topics, fmt.Sprintf("%s:%d:%d", tp.topic, tp.part, off))
 			g.track[tp].expectNext = off
 		}
 		rp["topics"] = topics
-		g.prevOffs = pt.Offsets
-		if idx, ok := contract.FromID(pt.Window); ok {
-			g.stored = int64(idx)
-		}
-		g.log.Infof("gdelt_topics: resuming from the point stored at window %d (%q in cache %q): %s", pt.Window, g.key, g.cache, strings.Join(topicsStrings(topics), ", "))
+		g.prevOffs, g.prevNear = pt.Offsets, pt.Near
+		g.stored = e
+		g.log.Infof("gdelt_topics: resuming from the point stored at window %d (%q in cache %q; %s): %s", pt.Window, g.key, g.cache, how, strings.Join(topicsStrings(topics), ", "))
+	}
+	if errors.Is(gerr, service.ErrKeyNotFound) {
+		consumersRewind(ctx, g.mgr, 0) // a first start: the consumers start their state afresh
 	}
 	conf["label"] = g.label
 	yaml, err := json.Marshal(conf)
@@ -448,29 +469,31 @@ func (g *gdeltTopicsInput) acked(ctx context.Context, info *batchInfo, err error
 		g.mu.Unlock()
 		return
 	}
-	pt := resumePoint{Window: contract.Window(e).ID(), Offsets: map[string]int64{}, UpdatedAt: time.Now().UTC()}
+	pt := resumePoint{Window: contract.Window(e).ID(), Offsets: map[string]int64{}, Near: map[string]int64{}, UpdatedAt: time.Now().UTC()}
+	offsetAt := func(tr *partTrack, from int64, prev map[string]int64, tp topicPart) int64 {
+		for k, w := range tr.wins {
+			if w >= from {
+				return tr.offs[k]
+			}
+		}
+		if tr.lastAcked >= 0 {
+			// Nothing of those windows here yet: the last acknowledged
+			// record again, so that the partition tells its window.
+			return tr.lastAcked
+		}
+		if off, ok := prev[tp.String()]; ok {
+			return off // nothing read in this run: where it started
+		}
+		return g.prevOffs[tp.String()]
+	}
 	for _, tp := range g.parts {
 		tr := g.track[tp]
 		from := e + 1 - g.slack
+		pt.Near[tp.String()] = offsetAt(tr, from, g.prevNear, tp)
 		if tr.table == "export" || tr.table == "events" {
 			from = e + 1 - g.retention
 		}
-		off, found := int64(-1), false
-		for k, w := range tr.wins {
-			if w >= from {
-				off, found = tr.offs[k], true
-				break
-			}
-		}
-		if !found {
-			// Nothing of those windows here yet: the last acknowledged
-			// record again, so that the partition tells its window.
-			off = tr.lastAcked
-		}
-		if off < 0 {
-			off = g.prevOffs[tp.String()] // nothing read in this run: where it started
-		}
-		pt.Offsets[tp.String()] = off
+		pt.Offsets[tp.String()] = offsetAt(tr, from, g.prevOffs, tp)
 		// Forget the windows no later point needs.
 		k := 0
 		for k+1 < len(tr.wins) && tr.wins[k+1] <= from {
@@ -485,7 +508,11 @@ func (g *gdeltTopicsInput) acked(ctx context.Context, info *batchInfo, err error
 	var serr error
 	if aerr := g.mgr.AccessCache(ctx, g.cache, func(c service.Cache) { serr = c.Set(ctx, g.key, raw, nil) }); aerr != nil || serr != nil {
 		g.log.Warnf("gdelt_topics: storing the resume point of window %d: %v", pt.Window, errors.Join(aerr, serr))
+		return
 	}
+	// As a feed's checkpoint E+slack+1 would: the consumers may drop state
+	// no restart from here needs.
+	consumersAcknowledged(g.mgr, contract.Window(e+g.slack+1).ID())
 }
 
 // Close closes the wrapped input.

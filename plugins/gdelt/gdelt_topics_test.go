@@ -131,6 +131,9 @@ func TestGDELTTopicsResume(t *testing.T) {
 	produceWindows(t, cl, "mn", "mentions", 0, 9, 3)
 
 	mgr := service.MockResources(service.MockResourcesOptAddCache("state"))
+	// A join that rebuilds its state from the topics: retention 2 + slack 1 + 1.
+	var acked []int64
+	RegisterConsumer(mgr, "join", ConsumerNeeds{Rewind: 4, Acknowledged: func(c int64) { acked = append(acked, c) }})
 	in := newTopicsInput(t, mgr, brokers, "ev:0", "mn:0")
 	if err := in.Connect(context.Background()); err != nil {
 		t.Fatal(err)
@@ -139,8 +142,12 @@ func TestGDELTTopicsResume(t *testing.T) {
 	// Both partitions complete through window 9: E = 8; events from window
 	// E+1-R = 7 (offset 28), mentions from E+1-S = 8 (offset 32).
 	pt := storedPoint(t, mgr)
-	if pt.Window != topicsWindow(8) || pt.Offsets["ev:0"] != 28 || pt.Offsets["mn:0"] != 32 {
-		t.Fatalf("stored point %+v, want window %d, ev:0 at 28, mn:0 at 32", pt, topicsWindow(8))
+	if pt.Window != topicsWindow(8) || pt.Offsets["ev:0"] != 28 || pt.Offsets["mn:0"] != 32 || pt.Near["ev:0"] != 32 || pt.Near["mn:0"] != 32 {
+		t.Fatalf("stored point %+v, want window %d, ev:0 at 28 (near 32), mn:0 at 32", pt, topicsWindow(8))
+	}
+	// The consumers hear of it as of a feed's checkpoint E+slack+1.
+	if len(acked) == 0 || acked[len(acked)-1] != topicsWindow(10) {
+		t.Errorf("consumers told %v, want last %d", acked, topicsWindow(10))
 	}
 	_ = in.Close(context.Background())
 
@@ -159,6 +166,24 @@ func TestGDELTTopicsResume(t *testing.T) {
 		t.Errorf("after window 10: stored point %+v, want window %d, ev:0 at 32, mn:0 at 36", pt, topicsWindow(9))
 	}
 	_ = in2.Close(context.Background())
+
+	// A join that restored its events from snapshots (it asks for 2 × slack
+	// + 1 windows before E+slack+1): every partition starts at E+1-slack.
+	mgr2 := service.MockResources(service.MockResourcesOptAddCache("state"))
+	var asked int64
+	RegisterConsumer(mgr2, "join", ConsumerNeeds{Rewind: 4, RewindFrom: func(_ context.Context, c int64) int { asked = c; return 3 }})
+	raw, _ := json.Marshal(storedPoint(t, mgr))
+	if err := mgr2.AccessCache(context.Background(), "state", func(c service.Cache) { _ = c.Set(context.Background(), "point", raw, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	in5 := newTopicsInput(t, mgr2, brokers, "ev:0", "mn:0")
+	if err := in5.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, in5, 16); len(got["ev"]) == 0 || len(got["mn"]) == 0 || got["ev"][0] != 36 || got["mn"][0] != 36 || asked != topicsWindow(11) {
+		t.Errorf("after a restored join: read ev from %v, mn from %v, consumers asked with %d; want both at 36, asked with %d", got["ev"], got["mn"], asked, topicsWindow(11))
+	}
+	_ = in5.Close(context.Background())
 
 	// Another partition layout: refused at Connect.
 	in3 := newTopicsInput(t, mgr, brokers, "ev:0")

@@ -325,12 +325,13 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	// the state of the retention and the GKG slack rebuilt after a restart,
 	// and the window after a backfill's last one, which completes it.
 	// With a state cache, the join restores its events from snapshots and
-	// asks for less (gdelt_join_snapshot.go).
+	// asks for less (gdelt_join_snapshot.go): of a gdelt_feed, or of the
+	// gdelt_topics input that reads the Kafka topics.
 	needs := gdelt.ConsumerNeeds{
 		Rewind:    cfg.EventRetentionWindows + cfg.GKGWindowSlack + 1,
 		Lookahead: cfg.GKGWindowSlack,
 	}
-	if p.cache != "" && !cfg.ExplicitCompletion {
+	if p.cache != "" {
 		needs.RewindFrom, needs.Acknowledged = p.rewindFrom, p.acknowledged
 	}
 	gdelt.RegisterConsumer(mgr, "gdelt_join", needs)

@@ -283,10 +283,12 @@ func (p *gdeltJoinProc) storeSnapshots(ctx context.Context) {
 // noteWindow records the first window of a line of runs: the first window
 // a run that restored nothing receives a row of.
 func (p *gdeltJoinProc) noteWindow(w int64) {
-	if p.snap.hasFrom {
-		return
+	if p.snap.hasThrough {
+		return // fixed once the first snapshots are stored (or restored)
 	}
-	if idx, ok := windowIndex(w); ok {
+	// From Kafka the partitions interleave: the lowest window before the
+	// first emission (none of an earlier window can come after it).
+	if idx, ok := windowIndex(w); ok && (!p.snap.hasFrom || idx < p.snap.from) {
 		p.snap.hasFrom, p.snap.from, p.snap.low = true, idx, idx
 	}
 }
