@@ -36,11 +36,14 @@ the topics that `+"`gdelt_kafka_route`"+` wrote (rows and window markers in wind
 and `+"`gdelt_window`"+` headers). It follows what the engine acknowledges: once every partition's acknowledged records
 show it complete through window W (a row of a later window or W's `+"`window_end`"+` marker), the `+"`gdelt_join`"+` downstream
 has emitted, and its outputs have committed, every window up to E = W - `+"`gkg_slack_windows`"+`. It then stores in
-`+"`state_cache`"+` a resume point: per partition, the offset of its first record of the oldest window a restart still needs
-(E + 1 - `+"`event_retention_windows`"+` for the export topic, E + 1 - `+"`gkg_slack_windows`"+` for mentions and GKG).
+`+"`state_cache`"+` a resume point: per partition, the offset of its first record of the oldest window a restart still needs:
+E + 1 - `+"`gkg_slack_windows`"+`, or, for the export topic when the join cannot restore its events, E + 1 -
+`+"`event_retention_windows`"+`.
 
-On start it reads the stored point and rewrites the wrapped input's topics as `+"`topic:partition:offset`"+`, so a
-restart re-reads the events of the retention and a window of mentions and GKG, not the topics' whole retention.
+On start it reads the stored point, asks the stream's `+"`gdelt_join`"+` how many windows it needs (as a `+"`gdelt_feed`"+` does, with
+E + slack + 1 as the checkpoint: a join that restored its events from the snapshots in its `+"`state_cache`"+` needs no
+more events) and rewrites the wrapped input's topics as `+"`topic:partition:offset`"+`, so a restart re-reads a window or
+two of every partition (or the events of the retention), not the topics' whole retention.
 Windows the join emits again are skipped by their Delta txn. It refuses (an error at start, repeated while it lasts)
 a stored point of another set of partitions, and a partition whose first record read is not at its stored offset (the
 topic was recreated, or its retention deleted records still needed): delete the state key to read from the start.

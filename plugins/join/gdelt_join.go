@@ -102,14 +102,14 @@ warn level, at most once a minute while it lasts, naming the tables and partitio
 each has sent.
 
 ### Restarts and replays
-The state lives in memory. With a `+"`gdelt_feed`"+` in the stream and a `+"`state_cache`"+`, the join also stores in the cache, for
+The state lives in memory. With a `+"`gdelt_feed`"+` or a `+"`gdelt_topics`"+` input in the stream and a `+"`state_cache`"+`, the join also stores in the cache, for
 each window it emits, the events first sighted in it (`+"`<state_key>/events/<window>`"+`, deleted once no restart can
 need them) and a manifest (`+"`<state_key>/events/manifest`"+`). After a restart it restores the events of the windows the
 feed's checkpoint proves committed (a window's output travels with a row or marker at most `+"`gkg_slack_windows`"+` + 1
-windows later) and asks the feed to read again only the windows after them, less the GKG slack: 2 × slack + 1 windows
-(3) instead of the retention + slack + 1 (194). Without a usable manifest (none, another retention, slack or schema)
-it asks for the full rewind and rebuilds the state from the rows read again. From Kafka (`+"`partitions`"+`) the state is
-rebuilt by reading the topics from far enough back. Windows already committed are skipped by the Delta txn. A row whose source position (`+"`gdelt_window`"+`/`+"`gdelt_line`"+` within its table and `+"`kafka_partition`"+`, else `+"`kafka_offset`"+`) is not past the last one
+windows later; `+"`gdelt_topics`"+` tells the committed window from its stored resume point) and asks the input to read
+again only the windows after them, less the GKG slack: 2 × slack + 1 windows (3) instead of the retention + slack + 1
+(194). Without a usable manifest (none, another retention, slack or schema) it asks for the full rewind and rebuilds
+the state from the rows read again. Windows already committed are skipped by the Delta txn. A row whose source position (`+"`gdelt_window`"+`/`+"`gdelt_line`"+` within its table and `+"`kafka_partition`"+`, else `+"`kafka_offset`"+`) is not past the last one
 taken from its source is a redelivery and is dropped (`+"`gdelt_join_replayed_rows`"+`). Outputs should not nack (set
 `+"`delta_lake.commit_attempts: 0`"+`): a nacked window is only written again after a restart.
 
@@ -146,7 +146,7 @@ an alert on `+"`time() - gdelt_join_watermark`"+` fires even when no window was 
 				Description("How many windows after its own an event's GLOBALEVENTID is remembered: an export row with a remembered id is a re-export and is dropped, so the event keeps its first sighting (one row in `silver/events`, later mentions joined or expired by the first sighting's window). 2880 = 30 days; ids past the retention cost about one bit each (GDELT assigns them in sequence). Persist them across restarts with `state_cache`.").
 				Default(2880).Advanced(),
 			service.NewStringField(gjFieldStateCache).
-				Description("A cache resource that keeps the id memory (the ids of events that left the state, one item per window) across restarts, so a restarted replica treats re-exports as an uninterrupted one would; and, with a `gdelt_feed` in the stream, the snapshots of the events in state (one item per window, and a manifest), so that a restart restores them and the feed reads again 2 × `gkg_slack_windows` + 1 windows instead of the retention (see Restarts and replays). Empty: the memory and the state start empty at each start.").
+				Description("A cache resource that keeps the id memory (the ids of events that left the state, one item per window) across restarts, so a restarted replica treats re-exports as an uninterrupted one would; and, with a `gdelt_feed` or `gdelt_topics` input in the stream, the snapshots of the events in state (one item per window, and a manifest), so that a restart restores them and the input reads again 2 × `gkg_slack_windows` + 1 windows instead of the retention (see Restarts and replays). Empty: the memory and the state start empty at each start.").
 				Default("").Example("checkpoints"),
 			service.NewStringField(gjFieldStateKey).
 				Description("The key prefix of this replica's items in `state_cache`; empty: `gdelt_join/<txn app id>`.").
