@@ -3,7 +3,7 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem or day
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day or restart
 #
 # day: the embedded default (pipelines/local.yaml: bronze + silver + audit on
 # local disk) over the generated day, on every core, beside DuckDB doing the
@@ -16,6 +16,14 @@
 # export file (1.6 M rows in one window) and on the bundled mirror with one
 # row per batch (GDELT_BATCH_ROWS=1).
 #
+# restart: the embedded default reads the day load but its last five windows,
+# then is started again: the time from process start to the first new window
+# read, with the join's state snapshots and without them (its manifest
+# removed: the state is rebuilt by reading the retention again), from copies
+# of the same state, in the same run; then (with MinIO installed) the same
+# for silver.yaml on kafka-dev + MinIO: with its stored resume point, and
+# reading the topics from the start.
+#
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
 set -euo pipefail
@@ -27,6 +35,10 @@ mkdir -p "$out"
 echo "== generating the day-sized load (cached in .cache/dayload)"
 [ -f .cache/dayload/masterfilelist.txt ] || go run ./cmd/gdelt-gen -scale day -seed 1 -out .cache/dayload >/dev/null
 
+part=${1:-all}
+want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
+
+if [ "$part" != restart ]; then
 # The files both sides read: the two real samples, and one generated day
 # window's mentions (no real Mentions file exists).
 cp ../shared/testdata/gdelt/20191024143000.export.CSV "$out/"
@@ -41,9 +53,7 @@ mkdir -p "$out/day8"
 for z in $(ls .cache/dayload/*.zip | head -24); do
   [ -f "$out/day8/$(basename "${z%.zip}")" ] || python3 -m zipfile -e "$z" "$out/day8/"
 done
-
-part=${1:-all}
-want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
+fi
 
 # ratios GO_OUTPUT DUCKDB_JSONL PREFIX GOAL WHAT: each Go benchmark under PREFIX
 # beside DuckDB's rows/s of the same table, measured in the same run: per wall
@@ -172,4 +182,53 @@ console.log(`pipelines/local.yaml (bronze + silver + audit)  wall ${(+wall).toFi
 console.log(`DuckDB, the same work (threads=${d.threads})       wall ${d.total_s.toFixed(1)} s  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
 console.log(`ratio: the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB`);
 ' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss"
+fi
+
+if want restart; then
+echo "== restart: the embedded default with the day's join state, from process start to the first new window read"
+go build -o "$out/benthos" ./cmd/benthos
+rs=$out/restart
+rm -rf "$rs" && mkdir -p "$rs"
+mapfile -t ids < <(ls .cache/dayload/ | grep -o '^[0-9]\{14\}' | sort -u)
+to=${ids[${#ids[@]}-6]}
+# The state: the day read through $to (a backfill to T also reads T+1, the
+# join's GKG slack); the windows after it are the new ones.
+/usr/bin/time -f '%e' -o "$rs/first-time.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$rs/base" GDELT_TO="$to" LOG_LEVEL=warn \
+  "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$rs/first.log" || { echo "the first run failed"; tail -5 "$rs/first.log"; exit 1; }
+echo "first run: ${#ids[@]} windows listed, read through $to and one more, in $(cat "$rs/first-time.txt") s"
+restart() { # name, label, out dir: start the pipeline, wait for the first window after its checkpoint, stop it
+  local label=$2 dir=$3 log=$rs/$1.log
+  local t0 t1 resumed newest
+  t0=$(date +%s.%N)
+  GDELT_BASE_URL=.cache/dayload GDELT_OUT="$dir" LOG_LEVEL=info "$out/benthos" -c pipelines/local.yaml >"$log" 2>&1 &
+  local pid=$!
+  while :; do
+    resumed=$(grep -o 'resuming after window [0-9]\{14\}' "$log" | grep -o '[0-9]\{14\}' || true)
+    if [ -n "$resumed" ]; then
+      newest=$(grep -o 'gdelt_feed: window [0-9]\{14\} read' "$log" | grep -o '[0-9]\{14\}' | sort | tail -1 || true)
+      if [ -n "$newest" ] && [ "$newest" \> "$resumed" ]; then t1=$(date +%s.%N); break; fi
+    fi
+    kill -0 "$pid" 2>/dev/null || { echo "$label: the run ended before reading a new window"; tail -5 "$log"; return 1; }
+    sleep 0.05
+  done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  local rewind
+  rewind=$(grep -o 'rewind_windows [0-9]*' "$log" | head -1)
+  awk -v l="$label" -v a="$t0" -v b="$t1" -v r="$rewind" -v w="$newest" 'BEGIN { printf "%-44s %6.2f s to window %s (%s)\n", l, b - a, w, r }'
+}
+# The same state twice: as it is (snapshots), and without the join's
+# snapshot manifest, which makes it rebuild its state by reading the
+# retention again, as before the snapshots.
+cp -a "$rs/base" "$rs/snap"
+cp -a "$rs/base" "$rs/full"
+rm -f "$rs"/full/state/gdelt_join/*/events/manifest
+restart snap "restart with the join's snapshots" "$rs/snap" | tee "$rs/result.txt"
+restart full "restart rebuilding the state (no snapshots)" "$rs/full" | tee -a "$rs/result.txt"
+grep -h 'from the state snapshots' "$rs/snap.log" | sed 's/.*msg="//; s/" .*//' | head -1
+awk '{ for (i = 1; i <= NF; i++) if ($i == "s") t[NR] = $(i-1) } END { printf "ratio: the restart with snapshots reaches new windows %.1fx sooner\n", t[2] / t[1] }' "$rs/result.txt"
+rm -rf "$rs/snap" "$rs/full"
+if [ -x .cache/bin/minio ]; then
+  echo "== restart: silver.yaml on kafka-dev + MinIO with the day's join state (tests/silver_restart_bench_test.go)"
+  go test -run '^$' -bench 'BenchmarkSilverRestart' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$rs/silver.txt"
+fi
 fi

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -186,6 +187,11 @@ func (s *syncBuffer) String() string {
 
 func startPipeline(t testing.TB, file string, env ...string) *pipeline {
 	t.Helper()
+	if strings.HasSuffix(file, "silver.yaml") && !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "SILVER_STATE=") }) {
+		// The resume points and id memories of the test's replicas (one key
+		// per shard), kept across their restarts, never in the repository.
+		env = append(slices.Clip(env), "SILVER_STATE="+testStateDir(t))
+	}
 	p := &pipeline{t: t, name: file, log: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(benthosBin(t), "-c", file)
 	p.cmd.Dir = repoRoot(t)
@@ -197,6 +203,19 @@ func startPipeline(t testing.TB, file string, env ...string) *pipeline {
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(p.Kill)
 	return p
+}
+
+var stateDirs sync.Map // test name → its silver state folder
+
+// testStateDir is one folder per test, removed when it ends.
+func testStateDir(t testing.TB) string {
+	if d, ok := stateDirs.Load(t.Name()); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	stateDirs.Store(t.Name(), d)
+	t.Cleanup(func() { stateDirs.Delete(t.Name()) })
+	return d
 }
 
 // Kill sends SIGKILL (no shutdown, no flush) and waits.

@@ -236,8 +236,9 @@ func explainOrder(t *testing.T, reg map[string]int, lag map[string]int64) {
 func silverThrough(windows []string) string { return windows[len(windows)-1] }
 
 // TestSilverKafkaCrash kills silver.yaml with SIGKILL 20 times at random
-// points, restarting it each time (it re-reads the topics from the start and
-// skips the windows its Delta txn holds), then lets it catch up: DuckDB finds
+// points, restarting it each time (it resumes each partition at the point
+// gdelt_topics stored, rebuilds the join's state from there and skips the
+// windows its Delta txn holds), then lets it catch up: DuckDB finds
 // the SQL join's rows exactly once, and the same figures as an uninterrupted
 // run into another bucket.
 func TestSilverKafkaCrash(t *testing.T) {
@@ -249,20 +250,35 @@ func TestSilverKafkaCrash(t *testing.T) {
 	srv.Bucket(t, "lake")
 	srv.Bucket(t, "reference")
 	k := startKafkaDev(t)
-	mirror, windows := genMirror(t, 16, 31)
+	// The windows reach the topics in four parts, five kills after each, so
+	// that restarts find a stored resume point and new windows after it.
+	mirror, windows := genMirror(t, 32, 31)
 	through := silverThrough(windows)
-	ingestMirror(t, k, mirror)
-	reg, lag := topicOrder(t, k.Brokers)
-	if len(reg) > 0 {
-		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window or after their window's marker (up to %v windows); silver relies on that order", reg, lag)
+	ingestState := t.TempDir()
+	ingestPart := func(to string) {
+		env := []string{"KAFKA_BROKERS=" + k.Brokers, "GDELT_BASE_URL=" + mirror, "GDELT_MODE=backfill", "INGEST_STATE=" + ingestState}
+		if to != "" {
+			env = append(env, "GDELT_TO="+to)
+		}
+		startPipeline(t, "pipelines/ingest.yaml", env...).Wait(2 * time.Minute)
 	}
-	t.Logf("records older than a record before them in their partition: %v (max lag in windows %v)", reg, lag)
 	apps := []string{"silver-0-of-1"}
 
 	// Commits are slowed so that a full run takes longer than most lives
 	// and kills land between a window's data files and its commit.
-	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers)
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "SILVER_STATE="+t.TempDir(), "LOG_LEVEL=info")
 	slow := append(slices.Clip(env), "GDELTFLOW_TEST_DELTA_COMMIT_DELAY=300ms")
+	// Restarts after the first stored resume point read from it (gdelt_topics
+	// logs it), not from the start of the topics.
+	resumed, restored := 0, 0
+	count := func(p *pipeline) {
+		if strings.Contains(p.log.String(), "gdelt_topics: resuming from the point stored at window") {
+			resumed++
+			if strings.Contains(p.log.String(), "the join restored its events from its snapshots") {
+				restored++
+			}
+		}
+	}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 5))
 	t.Logf("kill times drawn with seed %d; through-window %s of %d windows", seed, through, len(windows))
@@ -270,9 +286,17 @@ func TestSilverKafkaCrash(t *testing.T) {
 	var progress []int64 // the events_detailed txn after each kill
 	midway := 0          // kills that landed before silver had caught up
 	for trial := 0; trial < 20; trial++ {
+		if trial%5 == 0 {
+			to := ""
+			if part := trial / 5; part < 3 {
+				to = windows[8*part+7]
+			}
+			ingestPart(to)
+		}
 		p := startPipeline(t, "pipelines/silver.yaml", slow...)
-		time.Sleep(time.Duration(300+rng.IntN(1501)) * time.Millisecond)
+		time.Sleep(time.Duration(300+rng.IntN(2501)) * time.Millisecond)
 		p.Kill()
+		count(p)
 		txns := silverTxns(t, srv, "lake", apps[0])
 		if !silverReached(txns, throughID) {
 			midway++
@@ -283,14 +307,24 @@ func TestSilverKafkaCrash(t *testing.T) {
 		}
 	}
 	t.Logf("events_detailed txn (HHMMSS) after each kill: %v; %d of 20 kills landed before the through-window was committed", progress, midway)
+	reg, lag := topicOrder(t, k.Brokers)
+	if len(reg) > 0 {
+		t.Errorf("ingest.yaml left partitions out of window order: %v records behind a newer window or after their window's marker (up to %v windows); silver relies on that order", reg, lag)
+	}
+	t.Logf("records older than a record before them in their partition: %v (max lag in windows %v)", reg, lag)
 	final := startPipeline(t, "pipelines/silver.yaml", env...)
 	waitSilver(t, srv, "lake", apps, through, 2*time.Minute, final)
 	final.Stop()
+	count(final)
+	t.Logf("%d of 21 starts resumed from a stored point, %d of them with the join's events restored from its snapshots", resumed, restored)
+	if resumed < 10 || restored < resumed*3/4 {
+		t.Errorf("%d of 21 starts resumed from a stored resume point, %d restored the join's events: want most", resumed, restored)
+	}
 	t.Logf("orphan data files left by the kills (uploaded, never committed): %v", silverOrphans(t, srv, "lake"))
 
 	// The reference: one uninterrupted run into another bucket.
 	refStart := time.Now()
-	ref := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "reference"), "KAFKA_BROKERS="+k.Brokers)...)
+	ref := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "reference"), "KAFKA_BROKERS="+k.Brokers, "SILVER_STATE="+t.TempDir())...)
 	waitSilver(t, srv, "reference", apps, through, 2*time.Minute, ref)
 	t.Logf("the uninterrupted reference reached %s in %s", through, time.Since(refStart).Round(time.Millisecond))
 	ref.Stop()

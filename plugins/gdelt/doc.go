@@ -22,7 +22,7 @@
 //	  feed_source.go     sources: a local directory or HTTP (bounded bodies, retries, same-host redirects)
 //	  feed_progress.go   the checkpoint: a window is done when it and every earlier one are acknowledged
 //	  feed_repair.go     mode repair: the incomplete files of the checkpoint read again
-//	  feed_consumers.go  ConsumerNeeds: how many windows a stateful consumer needs rewound and read ahead
+//	  feed_consumers.go  ConsumerNeeds: how many windows a stateful consumer needs rewound (asked at Connect) and read ahead
 //	  decode.go, gkg.go  Decoder: a raw row → a typed row (values in column order, or a map); the nested GKG fields
 //	  kafka_route.go     Kafka's default partitioner (murmur2) and the row keys that co-partition documents
 //	Components (adapters)
@@ -31,6 +31,7 @@
 //	  gdelt_fields.go       Bloblang method gdelt_fields: a row's named fields
 //	  gdelt_reject.go       processor gdelt_reject: one bounded record per failed row
 //	  gdelt_kafka_route.go  processor gdelt_kafka_route: topics, keys, partitions, markers to every partition
+//	  gdelt_topics.go       input gdelt_topics: a redpanda input resumed at a stored point per partition (silver restarts)
 //	Subpackages
 //	  contract  the window, the metadata keys, the markers
 //	  schema    the three tables' columns and types

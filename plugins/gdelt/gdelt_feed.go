@@ -211,7 +211,7 @@ its rows per table and how far it is behind the newest window listed.
 				Description("After the last row of each window, emit a marker message: no content, metadata `gdelt_marker: window_end` and `gdelt_window`. When a backfill has read the last window of the list, i.e. the data ends there, one more with `gdelt_marker: end`; a backfill that stopped at `to` (after its `lookahead_windows`) emits none, so a stateful consumer keeps its last windows pending and the next run's `rewind_windows` rebuilds them. Mode `repair` emits no markers. `gdelt_join` uses them to close windows without waiting for the next one; `gdelt_decode` passes them through; drop them before other outputs (`check: '@gdelt_marker != null'`).").
 				Default(false).Advanced(),
 			service.NewIntField(gfFieldRewind).
-				Description("On resuming from a checkpoint, start this many windows before it: a stateful consumer (`gdelt_join`) rebuilds its state from the windows read again, which an exactly-once output skips. The checkpoint itself never moves back. The value used is the larger of this and what the stream's consumers register (`gdelt_join` registers its retention + GKG slack + 1), logged at start. Rows of the windows read again carry metadata `gdelt_replay: \"true\"` (`gdelt_reject` skips them: their rejects were recorded when first read).").
+				Description("On resuming from a checkpoint, start this many windows before it: a stateful consumer (`gdelt_join`) rebuilds its state from the windows read again, which an exactly-once output skips. The checkpoint itself never moves back. The value used is the larger of this and what the stream's consumers ask for when the feed connects (`gdelt_join`: its retention + GKG slack + 1, or, when it restored its events from the snapshots in its `state_cache`, 2 × GKG slack + 1), logged at start. Rows of the windows read again carry metadata `gdelt_replay: \"true\"` (`gdelt_reject` skips them: their rejects were recorded when first read).").
 				Default(0).Advanced(),
 			service.NewIntField(gfFieldLookahead).
 				Description("Backfill with `to`: read this many windows of the list after `to` as well (whole windows, every table; the checkpoint moves through them), so that a stateful consumer completes window `to` with the rows that follow it, as a longer run would. The value used is the larger of this and what the stream's consumers register, logged at start.").
@@ -529,6 +529,9 @@ func (g *gdeltFeedInput) saveCheckpoint(cp Checkpoint) error {
 	if err := g.storeCheckpoint(ctx, cp); err != nil {
 		return fmt.Errorf("saving checkpoint %s: %w", cp.Window, err)
 	}
+	if id, err := strconv.ParseInt(cp.Window, 10, 64); err == nil {
+		consumersAcknowledged(g.mgr, id)
+	}
 	return nil
 }
 
@@ -597,7 +600,14 @@ func (g *gdeltFeedInput) Connect(ctx context.Context) error {
 	cfg := g.conf.feed
 	cfg.Observer = g
 	needs, consumers := RegisteredNeeds(g.mgr)
-	rewind := max(g.conf.rewind, needs.Rewind)
+	var cpID int64
+	if cp.Window != "" && cfg.Mode != ModeRepair {
+		cpID, _ = strconv.ParseInt(cp.Window, 10, 64)
+	}
+	rewind := g.conf.rewind
+	if cfg.Mode != ModeRepair {
+		rewind = max(rewind, consumersRewind(ctx, g.mgr, cpID))
+	}
 	cfg.Lookahead = max(cfg.Lookahead, needs.Lookahead)
 	asked := "none registered"
 	if len(consumers) > 0 {

@@ -102,9 +102,14 @@ warn level, at most once a minute while it lasts, naming the tables and partitio
 each has sent.
 
 ### Restarts and replays
-The state lives in memory. After a restart it is rebuilt by reading the input again from far enough back (the Kafka
-topics from their start, or `+"`gdelt_feed`"+` with `+"`rewind_windows`"+`); windows already committed are skipped by the Delta
-txn. A row whose source position (`+"`gdelt_window`"+`/`+"`gdelt_line`"+` within its table and `+"`kafka_partition`"+`, else `+"`kafka_offset`"+`) is not past the last one
+The state lives in memory. With a `+"`gdelt_feed`"+` or a `+"`gdelt_topics`"+` input in the stream and a `+"`state_cache`"+`, the join also stores in the cache, for
+each window it emits, the events first sighted in it (`+"`<state_key>/events/<window>`"+`, deleted once no restart can
+need them) and a manifest (`+"`<state_key>/events/manifest`"+`). After a restart it restores the events of the windows the
+feed's checkpoint proves committed (a window's output travels with a row or marker at most `+"`gkg_slack_windows`"+` + 1
+windows later; `+"`gdelt_topics`"+` tells the committed window from its stored resume point) and asks the input to read
+again only the windows after them, less the GKG slack: 2 × slack + 1 windows (3) instead of the retention + slack + 1
+(194). Without a usable manifest (none, another retention, slack or schema) it asks for the full rewind and rebuilds
+the state from the rows read again. Windows already committed are skipped by the Delta txn. A row whose source position (`+"`gdelt_window`"+`/`+"`gdelt_line`"+` within its table and `+"`kafka_partition`"+`, else `+"`kafka_offset`"+`) is not past the last one
 taken from its source is a redelivery and is dropped (`+"`gdelt_join_replayed_rows`"+`). Outputs should not nack (set
 `+"`delta_lake.commit_attempts: 0`"+`): a nacked window is only written again after a restart.
 
@@ -141,7 +146,7 @@ an alert on `+"`time() - gdelt_join_watermark`"+` fires even when no window was 
 				Description("How many windows after its own an event's GLOBALEVENTID is remembered: an export row with a remembered id is a re-export and is dropped, so the event keeps its first sighting (one row in `silver/events`, later mentions joined or expired by the first sighting's window). 2880 = 30 days; ids past the retention cost about one bit each (GDELT assigns them in sequence). Persist them across restarts with `state_cache`.").
 				Default(2880).Advanced(),
 			service.NewStringField(gjFieldStateCache).
-				Description("A cache resource that keeps the id memory (the ids of events that left the state, one item per window) across restarts, so a restarted replica treats re-exports as an uninterrupted one would. Empty: the memory starts empty at each start.").
+				Description("A cache resource that keeps the id memory (the ids of events that left the state, one item per window) across restarts, so a restarted replica treats re-exports as an uninterrupted one would; and, with a `gdelt_feed` or `gdelt_topics` input in the stream, the snapshots of the events in state (one item per window, and a manifest), so that a restart restores them and the input reads again 2 × `gkg_slack_windows` + 1 windows instead of the retention (see Restarts and replays). Empty: the memory and the state start empty at each start.").
 				Default("").Example("checkpoints"),
 			service.NewStringField(gjFieldStateKey).
 				Description("The key prefix of this replica's items in `state_cache`; empty: `gdelt_join/<txn app id>`.").
@@ -216,6 +221,7 @@ type gdeltJoinProc struct {
 	app     string
 	parts   [3][]int32 // declared partitions per table; nil: not partitioned
 
+	snap       snapshotState         // the events' snapshots in the state cache
 	partState  map[source]*partState // partitioned mode
 	flushes    int                   // end markers acted on (partitioned mode)
 	lastPos    map[source]int64      // last position taken per source
@@ -321,10 +327,17 @@ func newGDELTJoinFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	// A gdelt_feed in this stream rewinds and reads ahead as the join needs:
 	// the state of the retention and the GKG slack rebuilt after a restart,
 	// and the window after a backfill's last one, which completes it.
-	gdelt.RegisterConsumer(mgr, "gdelt_join", gdelt.ConsumerNeeds{
+	// With a state cache, the join restores its events from snapshots and
+	// asks for less (gdelt_join_snapshot.go): of a gdelt_feed, or of the
+	// gdelt_topics input that reads the Kafka topics.
+	needs := gdelt.ConsumerNeeds{
 		Rewind:    cfg.EventRetentionWindows + cfg.GKGWindowSlack + 1,
 		Lookahead: cfg.GKGWindowSlack,
-	})
+	}
+	if p.cache != "" {
+		needs.RewindFrom, needs.Acknowledged = p.rewindFrom, p.acknowledged
+	}
+	gdelt.RegisterConsumer(mgr, "gdelt_join", needs)
 	m := mgr.Metrics()
 	p.mRows = m.NewCounter("gdelt_join_rows", "status")
 	p.mInput = m.NewCounter("gdelt_join_input_rows", "table")
@@ -444,6 +457,7 @@ func (p *gdeltJoinProc) ProcessBatch(ctx context.Context, batch service.MessageB
 		}
 	}
 	p.persistIDs(ctx)
+	p.storeSnapshots(ctx)
 	// One batch out: with several, the engine's pipeline thread would wait
 	// for all of them to be acknowledged (a bronze commit period, a silver
 	// commit) before taking the next input batch. An output switch splits it
@@ -688,8 +702,11 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 		if i := r.Layout.Index(windowColumns[t]); i >= 0 && i < len(r.Values) {
 			window, _ = r.Values[i].(int64)
 		}
-		if !p.loaded && window != 0 {
-			p.loadIDs(ctx, window)
+		if window != 0 {
+			if !p.loaded {
+				p.loadIDs(ctx, window)
+			}
+			p.noteWindow(window)
 		}
 		if err := p.j.AddRow(tname, r.Layout, r.Values); err != nil {
 			p.mRejected.Incr(1, schema.Tables()[t].Name)
@@ -705,8 +722,11 @@ func (p *gdeltJoinProc) add(ctx context.Context, m *service.Message) error {
 			return fmt.Errorf("gdelt_join: %s row: want an object, got %T", tname, v)
 		}
 		window, _ = row[windowColumns[t]].(int64)
-		if !p.loaded && window != 0 {
-			p.loadIDs(ctx, window)
+		if window != 0 {
+			if !p.loaded {
+				p.loadIDs(ctx, window)
+			}
+			p.noteWindow(window)
 		}
 		if err := p.j.Add(tname, row); err != nil {
 			p.mRejected.Incr(1, schema.Tables()[t].Name)

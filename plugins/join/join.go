@@ -88,10 +88,13 @@
 //	join.go         Joiner: state, the watermark, emission, eviction (the core, no Benthos types)
 //	columns.go      the silver row's columns, the compact event record
 //	idmemory.go     the ids of events past the retention (re-exports), and their encoding for a cache
+//	snapshot.go     a window's events in state as bytes, and back (a restart without replaying the retention)
 //	audit.go        the audit/windows row of a window
 //	window.go       window ids as indexes (contract.Window)
 //	gdelt_join.go   processor gdelt_join: the adapter (sources and positions, Kafka partitions and markers,
 //	                pass-through, the id memory in a cache, metrics, the stall warning)
+//	gdelt_join_snapshot.go  the events' snapshots in the state cache: what a restart may trust, and the
+//	                feed's rewind it then asks for
 package join
 
 import (
