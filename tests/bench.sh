@@ -3,7 +3,7 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem or day
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day or kafka (kafka: only by name)
 #
 # day: the embedded default (pipelines/local.yaml: bronze + silver + audit on
 # local disk) over the generated day, on every core, beside DuckDB doing the
@@ -15,6 +15,19 @@
 # embedded default (pipelines/local.yaml) on the day load, on one 560 MB
 # export file (1.6 M rows in one window) and on the bundled mirror with one
 # row per batch (GDELT_BATCH_ROWS=1).
+#
+# kafka: the Kafka path on kfake (cmd/kafka-dev) and MinIO, every process on
+# this machine's cores. First the latency (BenchmarkKafkaLatency): a followed
+# mirror publishes a window of the day load's size every 3 s
+# (GDELT_BENCH_EVERY); it prints p50, p99 and max over 23 windows of
+# "published → in bronze" and "the next window published → in silver", for
+# bronze.yaml with its former output batching (before) and as it is (after).
+# Then the scale (BenchmarkKafkaDay): a burst (ingest backfills the load into
+# the topics, then bronze and silver drain them); it prints the consumer lag
+# every 2 s, per load and topology the wall time of each stage, rows/s and CPU
+# seconds, the speed-up of two bronze replicas and two silver shards on the
+# day, and how cost grows at 0.5, 1 and 2 days (GDELT_BENCH_DAYS). About 30
+# minutes; the loads are generated once into .cache.
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
@@ -141,4 +154,11 @@ console.log(`pipelines/local.yaml (bronze + silver + audit)  wall ${(+wall).toFi
 console.log(`DuckDB, the same work (threads=${d.threads})       wall ${d.total_s.toFixed(1)} s  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
 console.log(`ratio: the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB`);
 ' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss"
+fi
+
+if [ "$part" = kafka ]; then  # only when asked: about 30 minutes
+echo "== the Kafka path: latency of a followed mirror, then a burst at 0.5, 1 and 2 days and with two replicas (kfake + MinIO, every core)"
+bash tests/minio.sh install >/dev/null
+go test -run '^$' -bench 'BenchmarkKafkaLatency' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$out/go-kafka-latency.txt"
+go test -run '^$' -bench 'BenchmarkKafkaDay' -benchtime 1x -count 1 -timeout 180m ./tests/ | tee "$out/go-kafka-day.txt"
 fi
