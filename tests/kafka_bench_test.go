@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // topics into Delta on MinIO while silver.yaml joins them, both at once.
 // Every 2 s it prints bronze's consumer lag (records not yet committed by its
 // group, kadm) and silver's (windows not yet in silver); it reports the wall
-// time of each stage, rows/s, and the CPU seconds each stage used.
+// time of each stage, rows/s, the CPU seconds each stage used and the peak
+// resident memory of bronze and silver.
 //
 // The same burst runs with one bronze and one silver, then with two bronze
 // replicas (one consumer group) and two silver shards (SILVER_SHARD,
@@ -103,12 +105,13 @@ func BenchmarkKafkaDay(b *testing.B) {
 		}
 	}
 	benchf("the Kafka path on a burst (wall seconds; CPU seconds of each stage's processes; the machine's %d cores shared by all):", runtime.NumCPU())
-	benchf("  %-22s %-20s %10s %7s %7s %7s %7s %10s %28s", "load", "topology", "rows", "ingest", "bronze", "silver", "total", "rows/s", "CPU s: ingest/bronze/silver/kafka")
+	benchf("  %-22s %-20s %10s %7s %7s %7s %7s %10s %34s %s", "load", "topology", "rows", "ingest", "bronze", "silver", "total", "rows/s", "CPU s: ingest/bronze/silver/kafka", "peak RSS MiB: bronze/silver")
 	for _, r := range rows {
-		benchf("  %-22s %-20s %10d %7.1f %7.1f %7.1f %7.1f %10.0f %28s", r.load, r.topology, r.res.rows,
+		benchf("  %-22s %-20s %10d %7.1f %7.1f %7.1f %7.1f %10.0f %34s %.0f/%.0f", r.load, r.topology, r.res.rows,
 			r.res.ingest.Seconds(), r.res.bronze.Seconds(), r.res.silver.Seconds(), r.res.total().Seconds(),
 			float64(r.res.rows)/r.res.total().Seconds(),
-			fmt.Sprintf("%.1f/%.1f/%.1f/%.1f", r.res.cpuIngest, r.res.cpuBronze, r.res.cpuSilver, r.res.cpuKafka))
+			fmt.Sprintf("%.1f/%.1f/%.1f/%.1f", r.res.cpuIngest, r.res.cpuBronze, r.res.cpuSilver, r.res.cpuKafka),
+			r.res.rssBronze, r.res.rssSilver)
 	}
 	var one, two *row
 	for i := range rows {
@@ -154,12 +157,24 @@ type kafkaDayResult struct {
 	rows, records                             int64
 	ingest, bronze, silver                    time.Duration // silver and bronze from the moment both start
 	cpuIngest, cpuBronze, cpuSilver, cpuKafka float64       // user + system seconds of the processes
+	rssBronze, rssSilver                      float64       // peak resident MiB of one replica (the largest)
 }
 
 func (r kafkaDayResult) drain() time.Duration { return max(r.bronze, r.silver) }
 func (r kafkaDayResult) total() time.Duration { return r.ingest + r.drain() }
 func (r kafkaDayResult) cpuPipelines() float64 {
 	return r.cpuIngest + r.cpuBronze + r.cpuSilver
+}
+
+// peakRSS is the peak resident memory of an exited process, in MiB.
+func peakRSS(ps *os.ProcessState) float64 {
+	if ps == nil {
+		return 0
+	}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	return 0
 }
 
 // cpuSeconds is the user + system time of an exited process.
@@ -255,10 +270,12 @@ func runKafkaDay(b *testing.B, mirror string, windows []string, bronzes, silvers
 	for _, p := range bronze {
 		p.Stop()
 		res.cpuBronze += cpuSeconds(p.cmd.ProcessState)
+		res.rssBronze = max(res.rssBronze, peakRSS(p.cmd.ProcessState))
 	}
 	for _, p := range silver {
 		p.Stop()
 		res.cpuSilver += cpuSeconds(p.cmd.ProcessState)
+		res.rssSilver = max(res.rssSilver, peakRSS(p.cmd.ProcessState))
 	}
 	k.Stop()
 	if k.cmd != nil {

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,10 +46,13 @@ import (
 //
 // It runs twice in the same run, with a fresh broker and MinIO each time:
 // "before" is bronze.yaml with the output batching it had (commits of 50,000
-// rows, 1,500 GKG rows, or every 10 s), "after" is bronze.yaml as it is (one
-// commit per input batch). The first window is a warm-up (the processes
-// start); p50, p99 and max are over the others. Every process shares this
-// machine's cores.
+// rows, 1,500 GKG rows, or every 10 s) and both consumers' inputs with the
+// 1 MB partition buffer they had; "after" is the YAML as it is (one commit
+// per input batch, 32 MiB buffers). The first window is a warm-up (the
+// processes start); p50, p99 and max are over the others. It also prints the
+// CPU seconds per window of each pipeline. Every process shares this
+// machine's cores. GDELT_BENCH_LOGS=<folder> keeps each process's log there
+// (at info level: one line per commit).
 //
 // The load: 24 windows of the day load's volume (~1,750 events, ~4,500
 // mentions, ~1,130 GKG rows of ~12 KB each), generated once into
@@ -75,25 +79,36 @@ func BenchmarkKafkaLatency(b *testing.B) {
 		}
 		every = d
 	}
-	bronzeNow, err := os.ReadFile(filepath.Join(repoRoot(b), "pipelines", "bronze.yaml"))
-	if err != nil {
-		b.Fatal(err)
+	// The before run: today's bronze.yaml and silver.yaml with what this
+	// measurement changed put back: bronze's output batching, and the inputs'
+	// partition buffers at their 1 MB default.
+	dir := b.TempDir()
+	revert := func(file string, edits ...string) string {
+		text, err := os.ReadFile(filepath.Join(repoRoot(b), "pipelines", file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := string(text)
+		for i := 0; i < len(edits); i += 2 {
+			if !strings.Contains(s, edits[i]) {
+				b.Fatalf("pipelines/%s has no %q to put back for the before run", file, edits[i])
+			}
+			s = strings.Replace(s, edits[i], edits[i+1], 1)
+		}
+		out := filepath.Join(dir, file)
+		if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return out
 	}
-	// Today's bronze.yaml with the output batching it had before the input's
-	// yield size became its one commit-size knob.
-	const noBatching = "    batch_rows: 0\n    gkg_batch_rows: 0\n    batch_period: \"\"\n"
-	if !strings.Contains(string(bronzeNow), noBatching) {
-		b.Fatalf("pipelines/bronze.yaml has no %q to replace for the before run", noBatching)
-	}
-	bronzeBefore := filepath.Join(b.TempDir(), "bronze-before.yaml")
-	before := strings.Replace(string(bronzeNow), noBatching, "    batch_rows: 50000\n    gkg_batch_rows: 1500\n    batch_period: 10s\n", 1)
-	if err := os.WriteFile(bronzeBefore, []byte(before), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	bronzeBefore := revert("bronze.yaml",
+		"    batch_rows: 0\n    gkg_batch_rows: 0\n    batch_period: \"\"\n", "    batch_rows: 50000\n    gkg_batch_rows: 1500\n    batch_period: 10s\n",
+		"    partition_buffer_bytes: ${BRONZE_YIELD_BYTES:32MiB}\n", "")
+	silverBefore := revert("silver.yaml", "    partition_buffer_bytes: 32MiB\n", "")
 
-	runs := []struct{ name, bronze string }{
-		{"before (output batching: 50,000 / 1,500 rows or 10 s)", bronzeBefore},
-		{"after (one commit per input batch, BRONZE_YIELD_BYTES)", "pipelines/bronze.yaml"},
+	runs := []struct{ name, bronze, silver string }{
+		{"before (output batching 50,000 / 1,500 rows or 10 s; 1 MB partition buffers)", bronzeBefore, silverBefore},
+		{"after (one commit per input batch; partition buffers of 32 MiB)", "pipelines/bronze.yaml", "pipelines/silver.yaml"},
 	}
 	benthosBin(b) // built before anything is timed
 	kafkaDevBin(b)
@@ -101,15 +116,18 @@ func BenchmarkKafkaLatency(b *testing.B) {
 	for b.Loop() {
 		results = results[:0]
 		for _, r := range runs {
-			res := runLatency(b, mirror, windows, every, r.bronze)
+			res := runLatency(b, mirror, windows, every, r.bronze, r.silver)
 			res.name = r.name
 			results = append(results, res)
 		}
 	}
 	benchf("%d windows published every %s (the first is a warm-up), ingest polls every 200 ms; latencies in seconds:", len(windows), every)
-	benchf("  %-56s %-36s %-36s %-36s %s", "bronze.yaml", "in Kafka (W published)", "in bronze (W published)", "in silver (W+1 published)", "in silver (W published)")
+	benchf("  %-80s %-36s %-36s %-36s %s", "bronze.yaml", "in Kafka (W published)", "in bronze (W published)", "in silver (W+1 published)", "in silver (W published)")
 	for _, r := range results {
-		benchf("  %-56s %-36s %-36s %-36s %s", r.name, r.kafka, r.bronze, r.silverNext, r.silverOwn)
+		benchf("  %-80s %-36s %-36s %-36s %s", r.name, r.kafka, r.bronze, r.silverNext, r.silverOwn)
+	}
+	for _, r := range results {
+		benchf("  %-80s CPU seconds per window: ingest %.2f, bronze %.2f, silver %.2f", r.name, r.cpuIngest, r.cpuBronze, r.cpuSilver)
 	}
 	after := results[len(results)-1]
 	b.ReportMetric(after.bronze.p99, "bronze-p99-s")
@@ -120,6 +138,7 @@ func BenchmarkKafkaLatency(b *testing.B) {
 type latencyResult struct {
 	name                                 string
 	kafka, bronze, silverNext, silverOwn quantiles
+	cpuIngest, cpuBronze, cpuSilver      float64 // CPU seconds per window
 }
 
 type quantiles struct {
@@ -144,7 +163,7 @@ func quantilesOf(xs []float64) quantiles {
 
 // runLatency runs the followed mirror through ingest, the given bronze
 // config and silver.yaml, on a fresh broker and MinIO, and measures it.
-func runLatency(b *testing.B, mirror string, windows []string, every time.Duration, bronzeConf string) latencyResult {
+func runLatency(b *testing.B, mirror string, windows []string, every time.Duration, bronzeConf, silverConf string) latencyResult {
 	b.Helper()
 	srv := miniotest.Start(b)
 	srv.Bucket(b, "lake")
@@ -156,10 +175,13 @@ func runLatency(b *testing.B, mirror string, windows []string, every time.Durati
 	setLastUpdate(b, mirror, windows[0])
 	published[windows[0]] = time.Now()
 	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers)
-	ingest := startPipeline(b, "pipelines/ingest.yaml", "KAFKA_BROKERS="+k.Brokers, "GDELT_BASE_URL="+mirror,
-		"GDELT_MODE=follow", "GDELT_POLL_INTERVAL=200ms", "INGEST_STATE="+b.TempDir())
+	if os.Getenv("GDELT_BENCH_LOGS") != "" {
+		env = append(env, "LOG_LEVEL=info")
+	}
+	ingest := startPipeline(b, "pipelines/ingest.yaml", append(slices.Clip(env), "GDELT_BASE_URL="+mirror,
+		"GDELT_MODE=follow", "GDELT_POLL_INTERVAL=200ms", "INGEST_STATE="+b.TempDir())...)
 	bronze := startPipeline(b, bronzeConf, append(env, "BRONZE_GROUP=latency")...)
-	silver := startPipeline(b, "pipelines/silver.yaml", env...)
+	silver := startPipeline(b, silverConf, env...)
 	defer func() { ingest.Stop(); bronze.Stop(); silver.Stop() }()
 
 	// The warm-up window: every process is up and has written it to bronze.
@@ -185,6 +207,20 @@ func runLatency(b *testing.B, mirror string, windows []string, every time.Durati
 	ingest.Stop()
 	bronze.Stop()
 	silver.Stop()
+	if dir := os.Getenv("GDELT_BENCH_LOGS"); dir != "" { // each process's log, for a closer look
+		tag := "after"
+		if bronzeConf != "pipelines/bronze.yaml" {
+			tag = "before"
+		}
+		for _, p := range []*pipeline{ingest, bronze, silver} {
+			name := filepath.Join(dir, tag+"-"+strings.TrimSuffix(filepath.Base(p.name), ".yaml")+".log")
+			if err := os.WriteFile(name, []byte(p.log.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	cpu := func(p *pipeline) float64 { return cpuSeconds(p.cmd.ProcessState) / float64(len(windows)) }
+	res := latencyResult{cpuIngest: cpu(ingest), cpuBronze: cpu(bronze), cpuSilver: cpu(silver)}
 
 	local := downloadPrefixes(b, srv, "lake", "bronze/", "silver/events_detailed/", "audit/")
 	bronzeAt := map[string]time.Time{} // window → its last bronze commit
@@ -246,7 +282,8 @@ func runLatency(b *testing.B, mirror string, windows []string, every time.Durati
 			so = append(so, at.Sub(published[w]).Seconds())
 		}
 	}
-	return latencyResult{kafka: quantilesOf(kf), bronze: quantilesOf(br), silverNext: quantilesOf(sn), silverOwn: quantilesOf(so)}
+	res.kafka, res.bronze, res.silverNext, res.silverOwn = quantilesOf(kf), quantilesOf(br), quantilesOf(sn), quantilesOf(so)
+	return res
 }
 
 // kafkaWindowTimes reads the table topics whole and returns, per window, when
