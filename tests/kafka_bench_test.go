@@ -68,8 +68,11 @@ func BenchmarkKafkaDay(b *testing.B) {
 			}
 			n := int(f * 96)
 			name := fmt.Sprintf("load-%dw", n)
-			if n == 96 {
+			switch n {
+			case 96:
 				name = "dayload" // gdeltgen.WriteDayLoad's, the other benchmarks' day
+			case 24:
+				name = "latencyload" // BenchmarkKafkaLatency's
 			}
 			m, ws := cachedLoad(b, name, n)
 			if scaleAt < 0 && f >= 1 {
