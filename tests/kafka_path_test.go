@@ -223,8 +223,7 @@ func TestBronzeTwoReplicas(t *testing.T) {
 	_, published := followIngest(t, k, mirror, half, 200*time.Millisecond)
 	<-published
 
-	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=scale", "BRONZE_SESSION_TIMEOUT=6s",
-		"BRONZE_YIELD_BYTES=64KiB")
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=scale", "BRONZE_SESSION_TIMEOUT=6s")
 	a := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
 	b := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
 
