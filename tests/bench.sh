@@ -3,7 +3,7 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day or restart
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day, restart or kafka (kafka: only by name)
 #
 # day: the embedded default (pipelines/local.yaml: bronze + silver + audit on
 # local disk) over the generated day, on every core, beside DuckDB doing the
@@ -23,6 +23,19 @@
 # of the same state, in the same run; then (with MinIO installed) the same
 # for silver.yaml on kafka-dev + MinIO: with its stored resume point, and
 # reading the topics from the start.
+#
+# kafka: the Kafka path on kfake (cmd/kafka-dev) and MinIO, every process on
+# this machine's cores. First the latency (BenchmarkKafkaLatency): a followed
+# mirror publishes a window of the day load's size every 3 s
+# (GDELT_BENCH_EVERY); it prints p50, p99 and max over 23 windows of
+# "published → in bronze" and "the next window published → in silver", for
+# bronze.yaml with its former output batching (before) and as it is (after).
+# Then the scale (BenchmarkKafkaDay): a burst (ingest backfills the load into
+# the topics, then bronze and silver drain them); it prints the consumer lag
+# every 2 s, per load and topology the wall time of each stage, rows/s and CPU
+# seconds, the speed-up of two bronze replicas and two silver shards on the
+# day, and how cost grows at 0.5, 1 and 2 days (GDELT_BENCH_DAYS). About 30
+# minutes; the loads are generated once into .cache.
 #
 # Go side: go test -bench with -cpu 1 (GOMAXPROCS=1). DuckDB side: read_csv with
 # SET threads=1 over the same unzipped files (tests/duckdb/bench_read_csv.mjs).
@@ -231,4 +244,11 @@ if [ -x .cache/bin/minio ]; then
   echo "== restart: silver.yaml on kafka-dev + MinIO with the day's join state (tests/silver_restart_bench_test.go)"
   go test -run '^$' -bench 'BenchmarkSilverRestart' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$rs/silver.txt"
 fi
+fi
+
+if [ "$part" = kafka ]; then  # only when asked: about 30 minutes
+echo "== the Kafka path: latency of a followed mirror, then a burst at 0.5, 1 and 2 days and with two replicas (kfake + MinIO, every core)"
+bash tests/minio.sh install >/dev/null
+go test -run '^$' -bench 'BenchmarkKafkaLatency' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$out/go-kafka-latency.txt"
+go test -run '^$' -bench 'BenchmarkKafkaDay' -benchtime 1x -count 1 -timeout 180m ./tests/ | tee "$out/go-kafka-day.txt"
 fi

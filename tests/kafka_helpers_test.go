@@ -348,7 +348,7 @@ func s3Snapshot(t testing.TB, srv *miniotest.Server, bucket, table string) (*del
 
 // downloadPrefixes copies the bucket's objects under the prefixes into a
 // new local folder, keeping their keys as paths, for DuckDB to read.
-func downloadPrefixes(t *testing.T, srv *miniotest.Server, bucket string, prefixes ...string) string {
+func downloadPrefixes(t testing.TB, srv *miniotest.Server, bucket string, prefixes ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	c := srv.Client(t)

@@ -130,7 +130,7 @@ func TestKafkaPathEndToEnd(t *testing.T) {
 		want, len(windows), shared)
 
 	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
-		"BRONZE_GROUP=e2e", "DELTA_BATCH_PERIOD=500ms")...)
+		"BRONZE_GROUP=e2e")...)
 	waitRows(t, srv, "lake", want, 2*time.Minute, bronze)
 	// The group's offsets pass the markers too: nothing is left to read.
 	records, _ := topicTotals(t, k.Brokers)
@@ -186,7 +186,7 @@ func TestBronzeCrashWhileIngesting(t *testing.T) {
 	_, published := followIngest(t, k, mirror, windows, 550*time.Millisecond)
 
 	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=crash", "BRONZE_INSTANCE_ID=bronze-1",
-		"BRONZE_SESSION_TIMEOUT=10s", "DELTA_BATCH_ROWS=50", "DELTA_BATCH_PERIOD=200ms")
+		"BRONZE_SESSION_TIMEOUT=10s", "BRONZE_YIELD_BYTES=32KiB")
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 3))
 	t.Logf("kill times drawn with seed %d", seed)
@@ -223,8 +223,7 @@ func TestBronzeTwoReplicas(t *testing.T) {
 	_, published := followIngest(t, k, mirror, half, 200*time.Millisecond)
 	<-published
 
-	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=scale", "BRONZE_SESSION_TIMEOUT=6s",
-		"DELTA_BATCH_ROWS=100", "DELTA_BATCH_PERIOD=300ms")
+	env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "BRONZE_GROUP=scale", "BRONZE_SESSION_TIMEOUT=6s")
 	a := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
 	b := startPipeline(t, "pipelines/bronze.yaml", append(env, "BRONZE_APP_ID_PREFIX=gdeltflow-bronze-")...)
 
@@ -279,7 +278,7 @@ func TestBrokerDownThirtySeconds(t *testing.T) {
 	want := mirrorCounts(t, mirror)
 	ingest, published := followIngest(t, k, mirror, windows, 500*time.Millisecond)
 	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
-		"BRONZE_GROUP=outage", "BRONZE_INSTANCE_ID=bronze-1", "DELTA_BATCH_ROWS=100", "DELTA_BATCH_PERIOD=300ms")...)
+		"BRONZE_GROUP=outage", "BRONZE_INSTANCE_ID=bronze-1", "BRONZE_YIELD_BYTES=64KiB")...)
 
 	time.Sleep(4 * time.Second)
 	before := s3Rows(t, srv, "lake")
@@ -371,7 +370,7 @@ func TestIngestCrash(t *testing.T) {
 	}
 
 	bronze := startPipeline(t, "pipelines/bronze.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers,
-		"BRONZE_GROUP=ingest-crash", "DELTA_BATCH_PERIOD=300ms")...)
+		"BRONZE_GROUP=ingest-crash")...)
 	silver := startPipeline(t, "pipelines/silver.yaml", append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers)...)
 	waitRows(t, srv, "lake", want, 3*time.Minute, bronze)
 	waitSilver(t, srv, "lake", []string{"silver-0-of-1"}, windows[len(windows)-1], 3*time.Minute, silver)
