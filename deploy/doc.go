@@ -6,5 +6,6 @@
 // its pipeline reads, `benthos lint` of each stage with that environment,
 // health checks, update and restart policies, pinned images, no credential in
 // an environment, the Prometheus config (promtool), the Dockerfile's
-// structure and deploy.sh (shellcheck).
+// structure, deploy.sh and build.sh (shellcheck; build.sh's steps against a
+// stub docker). The stack's rehearsal on loopback is tests.TestStackRehearsal.
 package deploy

@@ -72,6 +72,7 @@ type kafkaDev struct {
 	t       testing.TB
 	ports   []int
 	data    string
+	spec    string // the topic spec applied at start; "" creates no topic
 	Brokers string
 	cmd     *exec.Cmd
 	done    chan struct{}
@@ -79,7 +80,14 @@ type kafkaDev struct {
 
 func startKafkaDev(t testing.TB) *kafkaDev {
 	t.Helper()
-	k := &kafkaDev{t: t, ports: freePorts(t, 3), data: t.TempDir()}
+	return startKafkaDevSpec(t, filepath.Join(repoRoot(t), "resources", "topics.yaml"))
+}
+
+// startKafkaDevSpec is startKafkaDev with another topic spec ("" for none:
+// the topics are left to a client, e.g. the stack's topics job).
+func startKafkaDevSpec(t testing.TB, spec string) *kafkaDev {
+	t.Helper()
+	k := &kafkaDev{t: t, ports: freePorts(t, 3), data: t.TempDir(), spec: spec}
 	k.Start()
 	t.Cleanup(k.Stop)
 	return k
@@ -92,7 +100,7 @@ func (k *kafkaDev) Start() {
 	os.Remove(bf)
 	ports := fmt.Sprintf("%d,%d,%d", k.ports[0], k.ports[1], k.ports[2])
 	k.cmd = exec.Command(kafkaDevBin(k.t), "-data", filepath.Join(k.data, "kfake"), "-ports", ports,
-		"-spec", filepath.Join(repoRoot(k.t), "resources", "topics.yaml"), "-brokers-file", bf)
+		"-spec", k.spec, "-brokers-file", bf)
 	logf, err := os.OpenFile(filepath.Join(k.data, "kafka-dev.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		k.t.Fatal(err)

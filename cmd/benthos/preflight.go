@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -123,6 +125,13 @@ func onConfigParse(pConf *service.ParsedConfig) error {
 // checkHTTPAddress refuses to start when the HTTP server (metrics, /ready)
 // cannot bind: the engine would log the error and run on without metrics,
 // and a second replica on the same host would go unwatched.
+//
+// The engine starts its server in a goroutine before this hook runs, so the
+// check must not bind the address itself: under load the engine may already
+// hold it (binding again would refuse a healthy start) or may not yet (the
+// engine's own bind would then fail). It waits instead, up to httpBindWait,
+// for a listening socket of this process on the port (ownListener); where
+// that cannot be told (not Linux or macOS), it does not check.
 func checkHTTPAddress(pConf *service.ParsedConfig) error {
 	if !pConf.Contains("http") {
 		return nil
@@ -135,9 +144,28 @@ func checkHTTPAddress(pConf *service.ParsedConfig) error {
 	if err != nil || addr == "" {
 		return nil
 	}
+	_, portS, err := net.SplitHostPort(addr)
+	port, perr := strconv.Atoi(portS)
+	if err != nil || perr != nil || port == 0 {
+		return nil // the engine reports a malformed address; port 0 is any port
+	}
+	for deadline := time.Now().Add(httpBindWait); ; time.Sleep(10 * time.Millisecond) {
+		ours, known := ownListener(port)
+		if ours || !known {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	// The engine has given up on the address by now: binding it here tells why.
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http.address %s: %w; another process (a second replica?) holds it: give this one its own HTTP_ADDRESS", addr, errors.Unwrap(err))
 	}
-	return l.Close()
+	l.Close()
+	return fmt.Errorf("http.address %s: the HTTP server is not listening after %s", addr, httpBindWait)
 }
+
+// httpBindWait bounds the wait for the engine's HTTP server to bind.
+const httpBindWait = 5 * time.Second

@@ -22,6 +22,19 @@
 // checkpoint that cannot be read is skipped for an older one or the JSON log,
 // and Snapshot.Warnings says so.
 //
+// # Reading rows: Scan and Change
+//
+// A reader of the table's rows takes its files from a Snapshot (every live
+// file) or from one commit at a time (ReadChange: the files it added with
+// dataChange, the files it removed, its txns, a new schema), and reads each
+// with a Scan: the data columns from the Parquet file (datafile.Reader, one
+// row group at a time, over storage.OpenFile's ranged reads), the partition
+// columns from the add action (PartitionValue), in the order of the columns
+// asked for. A file the log lists that is missing or unreadable is
+// ErrDataFile, naming it; a storage failure is returned as it is, to be
+// retried. CheckReadRows refuses tables whose rows cannot be read right from
+// the files (column mapping); a file with a deletion vector is refused.
+//
 // # Writing: commits
 //
 // Table.Commit puts the next version with put-if-absent. A writer that loses
@@ -72,6 +85,8 @@
 //   - actions.go: the actions (protocol, metaData, add, remove, txn,
 //     commitInfo) and their JSON, commit files, log paths, path encoding
 //   - snapshot.go: log replay (Snapshot, Apply, Load, LoadVersion, Update)
+//   - scan.go: reading rows (Scan, FileRows), commits as changes (Change,
+//     ReadChange), CheckReadRows
 //   - checkpoint.go: V1 checkpoints, read and written; table properties
 //   - table.go: Table (Create, Commit with its conflict checks, the landed
 //     attempts it recognises), protocol and feature checks

@@ -46,7 +46,7 @@ var ErrOutcomeUnknown = errors.New("the commit may have landed")
 var ErrOutOfOrder = errors.New("an earlier batch of the same source partition is not committed yet")
 
 // IsPermanent reports whether err is one that no retry can mend without a
-// person: a damaged table (an unreadable log, a protocol or features this
+// person: a damaged table (an unreadable log or data file, a protocol or features this
 // package cannot honour, a schema or partitioning other than the writer's)
 // or a local path that cannot hold a table (not a directory, no permission,
 // a read-only file system). Storage that is down, slow or full is not
@@ -55,7 +55,7 @@ func IsPermanent(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, target := range []error{ErrCorruptLog, ErrUnsupportedProtocol, ErrMetadataMismatch, storage.ErrNotADirectory,
+	for _, target := range []error{ErrCorruptLog, ErrDataFile, ErrUnsupportedProtocol, ErrMetadataMismatch, storage.ErrNotADirectory,
 		syscall.ENOTDIR, syscall.EISDIR, syscall.EACCES, syscall.EPERM, syscall.EROFS} {
 		if errors.Is(err, target) {
 			return true

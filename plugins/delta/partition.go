@@ -1,7 +1,9 @@
 package delta
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -78,8 +80,9 @@ func partitionString(t schema.DataType, v any) (string, bool, error) {
 // PartitionValue reads a partition value of an add action (partitionValues:
 // a string, or nil for null) as a value of the column's type t: the inverse
 // of the serialization above, and the Go types datafile.Reader gives the
-// same types (string, int64 for long, int32, int16, int8, bool, time.Time
-// for date and timestamp, in UTC). Partition columns are not in the data
+// same types (string, int64 for long, int32, int16, int8, bool, float64
+// for double, float32 for float, json.Number for decimal, time.Time for date,
+// timestamp and timestamp_ntz, in UTC). Partition columns are not in the data
 // files: a reader of the table adds their values to each row of a file.
 // An empty string is null but for a string column.
 func PartitionValue(t schema.DataType, s *string) (any, error) {
@@ -110,7 +113,13 @@ func PartitionValue(t schema.DataType, s *string) (any, error) {
 		out, err = strconv.ParseBool(v)
 	case schema.TypeDate:
 		out, err = time.Parse(time.DateOnly, v)
-	case schema.TypeTimestamp:
+	case schema.TypeDouble:
+		out, err = strconv.ParseFloat(v, 64)
+	case schema.TypeFloat:
+		var f float64
+		f, err = strconv.ParseFloat(v, 32)
+		out = float32(f)
+	case schema.TypeTimestamp, schema.TypeTimestampNTZ:
 		// Delta writes "2006-01-02 15:04:05.000000" (UTC); readers meet ISO 8601 too.
 		var ts time.Time
 		for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
@@ -120,6 +129,10 @@ func PartitionValue(t schema.DataType, s *string) (any, error) {
 		}
 		out = ts.UTC()
 	default:
+		if strings.HasPrefix(t.Primitive, "decimal") {
+			out, err = decimalPartition(t.Primitive, v)
+			break
+		}
 		return nil, fmt.Errorf("partition values of type %s are not supported", t)
 	}
 	if err != nil {
@@ -140,4 +153,18 @@ func hiveEscape(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// decimalPartition reads a decimal partition value as the data file reader
+// gives decimals: a json.Number with the scale's fractional digits.
+func decimalPartition(typ, v string) (any, error) {
+	_, scale, err := schema.ParseDecimal(typ)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := new(big.Rat).SetString(v)
+	if !ok {
+		return nil, fmt.Errorf("not a decimal")
+	}
+	return json.Number(r.FloatString(scale)), nil
 }

@@ -1,5 +1,5 @@
-// Package deltalake is the Benthos component of the Delta library: the
-// delta_lake output, and the table catalogue that says which Delta schema a
+// Package deltalake is the Benthos components of the Delta library: the
+// delta_lake output and input, and the table catalogue that says which Delta schema a
 // gdelt_table name means. It depends on the library (plugins/delta and the
 // packages under it), on the GDELT table definitions (plugins/gdelt/schema)
 // and on the join's columns (plugins/join); the library depends on none of
@@ -30,6 +30,22 @@
 //     them, and are checked again when the output is built.
 //   - Metrics (delta_lake_*, labelled by table) and one log line per commit.
 //
+// # The input
+//
+// The delta_lake input reads a table (ours or any engine's) through
+// delta.Scan: the snapshot at a version, then (mode follow) each new
+// commit's added files, version after version. What it adds to the library
+// is what a stream needs: batches of at most batch_rows rows of one file,
+// the row as a map or as a gdelt schema.Row (form: row), metadata (table,
+// version, file, partition values), a Bloblang partition filter that skips
+// files unread, commit markers, and progress by version in a cache resource:
+// a version is stored once every batch of it, and of every earlier version,
+// is acknowledged, so a restart continues after it (at-least-once per
+// version). A snapshot run is a job (plugins/runstate): a missing table, a
+// damaged log or data file fails it at once, storage down after
+// give_up_after; follow retries with the backoff field and warns once a
+// minute.
+//
 // # The catalogue
 //
 // TableSchema maps a gdelt_table to its schema: export (also called events),
@@ -40,6 +56,10 @@
 //
 //   - delta_lake.go: the delta_lake output: its spec, lint rules, config,
 //     registration, and the adapter over delta.Appender
+//   - delta_lake_input.go: the delta_lake input: its spec, lint rule,
+//     config, registration, reading and progress (tracker)
+//   - s3_fields.go: the `s3` block (the input's; the same fields as the
+//     output's)
 //   - catalogue.go: the table catalogue (TableSchema, GDELTSchema,
 //     AuditWindowsSchema)
 package deltalake

@@ -16,6 +16,10 @@
 //     become visible only when completed. Credentials never appear in
 //     errors or in Location.
 //
+// OpenFile opens a file for ranged reads (a data file is read a row group at
+// a time): a local file, or an S3 object read in 1 MiB blocks with ranged
+// GETs, a few blocks cached.
+//
 // A missing file is ErrNotExist, a lost race ErrExist, a local path under a
 // regular file ErrNotADirectory (wrapped, for errors.Is).
 //
@@ -24,4 +28,5 @@
 //   - storage.go: the Storage interface and its contract, Open, ListAfter
 //   - local.go: the local file system
 //   - s3.go: S3 and S3-compatible stores
+//   - file.go: File and OpenFile, ranged reads of both storages
 package storage
