@@ -40,7 +40,9 @@ echo "== generating the day-sized load (cached in .cache/dayload)"
 # window's mentions (no real Mentions file exists).
 cp ../shared/testdata/gdelt/20191024143000.export.CSV "$out/"
 python3 -m zipfile -e ../shared/testdata/gdelt/20230702153000.gkg.csv.zip "$out/"
-first=$(ls .cache/dayload/*.mentions.CSV.zip | head -1)
+# (a glob, not ls | head: with pipefail, ls killed by SIGPIPE would end the script)
+mz=(.cache/dayload/*.mentions.CSV.zip)
+first=${mz[0]}
 python3 -m zipfile -e "$first" "$out/"
 mentions=$out/$(basename "${first%.zip}")
 # Eight windows of the day load, unzipped, as DuckDB's side of the feed benchmark.
