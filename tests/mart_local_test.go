@@ -144,11 +144,17 @@ func sameValue(a, b any) bool {
 // client's printing). It returns the rows compared per table.
 func compareMart(t *testing.T, lake, martFile string) map[string]int {
 	t.Helper()
+	return compareMartWith(t, lake, func(table string) []map[string]any { return sqliteRows(t, martFile, "SELECT * FROM "+table) })
+}
+
+// compareMartWith is compareMart with the mart's rows of a table from read.
+func compareMartWith(t *testing.T, lake string, read func(table string) []map[string]any) map[string]int {
+	t.Helper()
 	counts := map[string]int{}
 	for _, table := range gold.GoldTables() {
 		keys := martKeys[table]
 		goldRows := duckdbtest.Query(t, "SELECT * FROM "+liveParquet(t, filepath.Join(lake, "gold", table), true))
-		martRows := sqliteRows(t, martFile, "SELECT * FROM "+table)
+		martRows := read(table)
 		index := func(rows []map[string]any, who string) map[string]map[string]any {
 			m := map[string]map[string]any{}
 			for _, r := range rows {
