@@ -20,19 +20,19 @@ func gdeltSilverWindowSpec() *service.ConfigSpec {
 		Categories("Integration").
 		Summary("Turns the `SILVER_COMPLETE` rows of `audit/windows` (from the `delta_lake` input) into what `gdelt_gold` takes: each window's silver rows read back from the lake, then its audit rows.").
 		Description(`
-For a gold stage that does not run after the join (` + "`pipelines/gold.yaml`" + `). Takes rows of ` + "`audit/windows`" + `
-as structured messages; drops every status but ` + "`SILVER_COMPLETE`" + ` (` + "`WAITING`" + `, and the ` + "`GOLD_COMPLETE`" + ` and
-` + "`MART_COMPLETE`" + ` rows the gold stage writes itself). Once a window's ` + "`SILVER_COMPLETE`" + ` rows of all its join
-shards (` + "`shards`" + `) have come, it reads from ` + "`<lake>/silver/events`" + ` the window's first sightings
-(DATEADDED = the window) and from ` + "`<lake>/silver/events_detailed`" + ` its rows (column ` + "`window`" + `), in the
-partition of the window's date, and emits one batch: the events (metadata ` + "`silver_table: events`" + `), the rows
-(` + "`events_detailed`" + `), then the audit rows (` + "`audit_windows`" + `), each with ` + "`silver_window`" + `.
+For a gold stage that does not run after the join (`+"`pipelines/gold.yaml`"+`). Takes rows of `+"`audit/windows`"+`
+as structured messages; drops every status but `+"`SILVER_COMPLETE`"+` (`+"`WAITING`"+`, and the `+"`GOLD_COMPLETE`"+` and
+`+"`MART_COMPLETE`"+` rows the gold stage writes itself). Once a window's `+"`SILVER_COMPLETE`"+` rows of all its join
+shards (`+"`shards`"+`) have come, it reads from `+"`<lake>/silver/events`"+` the window's first sightings
+(DATEADDED = the window) and from `+"`<lake>/silver/events_detailed`"+` its rows (column `+"`window`"+`), in the
+partition of the window's date, and emits one batch: the events (metadata `+"`silver_table: events`"+`), the rows
+(`+"`events_detailed`"+`), then the audit rows (`+"`audit_windows`"+`), each with `+"`silver_window`"+`.
 
 The silver tables and the audit are written by separate outputs, so a window's audit row may be committed before its
-silver rows: the window is emitted once the tables hold as many rows as its audit rows say (` + "`events_rows`" + `;
-` + "`complete_rows`" + ` + ` + "`no_gkg_rows`" + ` + ` + "`expired_rows`" + `), read again every ` + "`poll_interval`" + ` until then
+silver rows: the window is emitted once the tables hold as many rows as its audit rows say (`+"`events_rows`"+`;
+`+"`complete_rows`"+` + `+"`no_gkg_rows`"+` + `+"`expired_rows`"+`), read again every `+"`poll_interval`"+` until then
 (a warning once a minute). A replayed audit row (the input read a version again after a restart) emits its window again,
-which ` + "`gdelt_gold`" + ` skips by its txn (and re-emits its mart batch).`).
+which `+"`gdelt_gold`"+` skips by its txn (and re-emits its mart batch).`).
 		Fields(
 			service.NewStringField(ggFieldLake).
 				Description("The lake's root, a folder or `s3://bucket/prefix`, holding `silver/events` and `silver/events_detailed`.").
