@@ -32,7 +32,8 @@ The silver tables and the audit are written by separate outputs, so a window's a
 silver rows: the window is emitted once the tables hold as many rows as its audit rows say (`+"`events_rows`"+`;
 `+"`complete_rows`"+` + `+"`no_gkg_rows`"+` + `+"`expired_rows`"+`), read again every `+"`poll_interval`"+` until then
 (a warning once a minute). A replayed audit row (the input read a version again after a restart) emits its window again,
-which `+"`gdelt_gold`"+` skips by its txn (and re-emits its mart batch).`).
+which `+"`gdelt_gold`"+` skips by its txn (and re-emits its mart batch). Limit: with several shards a window's rows
+are gathered across input batches, and a crash between them loses the window (the first rows were acknowledged).`).
 		Fields(
 			service.NewStringField(ggFieldLake).
 				Description("The lake's root, a folder or `s3://bucket/prefix`, holding `silver/events` and `silver/events_detailed`.").
