@@ -3,13 +3,22 @@
 # measured in the same run on one core.
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
-#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day, restart or kafka (kafka: only by name)
+#   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day, gold, restart or kafka (kafka: only by name)
 #
 # day: the embedded default (pipelines/local.yaml: bronze + silver + audit on
 # local disk) over the generated day, on every core, beside DuckDB doing the
 # same work in one script (tests/duckdb/bench_day.mjs: typed read_csv of the
 # unzipped files → zstd Parquet per table, then the three-way join → zstd
 # Parquet), in the same run; prints wall times, CPU, peak RSS and the ratio.
+#
+# gold: the embedded default (bronze, silver, gold, the SQLite mart) over the
+# generated day; from audit/windows, gold's and the mart's time per window and
+# each window's update latency (its GOLD_COMPLETE and MART_COMPLETE rows'
+# recorded_at minus its SILVER_COMPLETE row's silver_completed: the silver
+# rows handed to the tables); beside DuckDB computing the same gold tables with
+# the oracle's SQL over the same silver, once for the whole day (SET
+# threads=1, tests/duckdb/bench_gold.mjs), in the same run; and the oracle's
+# check of gold on the day.
 #
 # mem: peak resident memory (from the OS: /usr/bin/time's maximum RSS) of the
 # embedded default (pipelines/local.yaml) on the day load, on one 560 MB
@@ -195,6 +204,39 @@ console.log(`pipelines/local.yaml (bronze + silver + audit)  wall ${(+wall).toFi
 console.log(`DuckDB, the same work (threads=${d.threads})       wall ${d.total_s.toFixed(1)} s  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
 console.log(`ratio: the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB`);
 ' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss"
+fi
+
+if want gold; then
+echo "== gold: the embedded default over the day load (bronze, silver, gold, SQLite mart); DuckDB computing the gold SQL over the same silver"
+go build -o "$out/benthos" ./cmd/benthos
+rm -rf "$out/gold-out"
+/usr/bin/time -f '%e %P %M' -o "$out/gold-time.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$out/gold-out" LOG_LEVEL=warn \
+  "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$out/gold-log.txt" || { echo "the pipeline failed"; tail -5 "$out/gold-log.txt"; exit 1; }
+read -r pwall pcpu prss < "$out/gold-time.txt"
+echo "pipelines/local.yaml over the day: wall ${pwall} s, CPU ${pcpu}, peak RSS $((prss / 1024)) MiB"
+node tests/duckdb/query.mjs "
+  CREATE TABLE audit AS SELECT * FROM read_parquet('$out/gold-out/audit/windows/*.parquet', union_by_name = true);
+  WITH s AS (SELECT \"window\", max(silver_completed) AS sc FROM audit WHERE status = 'SILVER_COMPLETE' GROUP BY ALL),
+       g AS (SELECT \"window\", max(recorded_at) AS gt, sum(gold_seconds) AS gs, sum(gold_rows) AS gr FROM audit WHERE status = 'GOLD_COMPLETE' GROUP BY ALL),
+       m AS (SELECT \"window\", max(recorded_at) AS mt, sum(mart_seconds) AS ms, bool_and(mart_in_sync) AS ok FROM audit WHERE status = 'MART_COMPLETE' GROUP BY ALL),
+       l AS (SELECT s.\"window\", gs, ms, gr, ok, epoch(gt - sc) AS gold_lat, epoch(mt - sc) AS mart_lat FROM s JOIN g USING (\"window\") JOIN m USING (\"window\"))
+  SELECT count(*) AS windows, sum(gr) AS gold_rows, round(sum(gs), 2) AS gold_s, round(sum(ms), 2) AS mart_s,
+    round(quantile_cont(gold_lat, 0.5), 3) AS gold_latency_p50_s, round(quantile_cont(gold_lat, 0.95), 3) AS gold_latency_p95_s, round(max(gold_lat), 3) AS gold_latency_max_s,
+    round(quantile_cont(mart_lat, 0.5), 3) AS mart_latency_p50_s, round(quantile_cont(mart_lat, 0.95), 3) AS mart_latency_p95_s, round(max(mart_lat), 3) AS mart_latency_max_s,
+    count(*) FILTER (WHERE mart_lat <= 2) AS windows_within_2s, bool_and(ok) AS mart_in_sync
+  FROM l" | tee "$out/gold-latency.json"
+node tests/duckdb/bench_gold.mjs --threads 1 "$out/gold-out" resources/lookups | tee "$out/gold-duckdb.json"
+node -e '
+const fs = require("fs");
+const l = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+const d = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+console.log(`gdelt_gold, window by window: ${l.gold_s} s in all over ${l.windows} windows (${l.gold_rows} gold rows written); the SQLite mart: ${l.mart_s} s`);
+console.log(`DuckDB, the gold SQL once over the day (threads=1): ${d.gold_s} s (+ ${d.read_s} s reading silver)`);
+console.log(`ratio: gold in all is ${(l.gold_s / d.gold_s).toFixed(2)}x DuckDB computing the day once`);
+console.log(`latency after silver: gold p50 ${l.gold_latency_p50_s} s, p95 ${l.gold_latency_p95_s} s, max ${l.gold_latency_max_s} s; mart p50 ${l.mart_latency_p50_s} s, p95 ${l.mart_latency_p95_s} s, max ${l.mart_latency_max_s} s; ${l.windows_within_2s} of ${l.windows} windows in the mart within 2 s`);
+' "$out/gold-latency.json" "$out/gold-duckdb.json"
+echo "== the oracle's check of gold on the day"
+node tests/duckdb/gold_oracle.mjs "$out/gold-out" resources/lookups | cut -c1-200
 fi
 
 if want restart; then

@@ -160,7 +160,8 @@ func equalVersions(a, b map[string]int64) bool {
 // TestGoldLocalCrash kills the offline default with SIGKILL at 20 random
 // points (between and inside gold's seven commits of a window among them)
 // and restarts it; at the end gold equals the SQL oracle and an
-// uninterrupted run's gold, row for row.
+// uninterrupted run's gold, row for row; the SQLite mart equals gold and the
+// audit has one SILVER, GOLD and MART_COMPLETE row per window.
 func TestGoldLocalCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 kill -9 trials")
@@ -192,6 +193,9 @@ func TestGoldLocalCrash(t *testing.T) {
 	t.Logf("after %d kill -9 trials in %d runs over %d windows", kills, runs, len(windows))
 	compareGold(t, out)
 	sameGold(t, ref, out)
+	// The mart (SQLite) and the audit lifecycle survived the kills too.
+	compareMart(t, out, filepath.Join(out, "mart.sqlite"))
+	checkLifecycle(t, out)
 	if _, err := os.Stat(filepath.Join(out, "rejects.jsonl")); err == nil {
 		t.Errorf("rejects.jsonl exists: %s", readFile(t, filepath.Join(out, "rejects.jsonl")))
 	}

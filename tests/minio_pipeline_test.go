@@ -40,7 +40,7 @@ func TestLocalMinIOPipeline(t *testing.T) {
 		t.Error("tables were written locally as well")
 	}
 
-	local := downloadPrefixes(t, srv, "lake", "bronze/", "silver/", "audit/")
+	local := downloadPrefixes(t, srv, "lake", "bronze/", "silver/", "audit/", "gold/")
 	want := mirrorRows(t)
 	src := t.TempDir()
 	mirror := filepath.Join(repoRoot(t), "resources", "mirror")
@@ -56,6 +56,9 @@ func TestLocalMinIOPipeline(t *testing.T) {
 	if !got.exact() || got.DetailedRows != int64(want["mentions"]) {
 		t.Errorf("silver on MinIO differs from the SQL join: %+v", got)
 	}
+	// Gold on MinIO, the SQLite mart in GDELT_OUT equal to it, and the audit's lifecycle.
+	compareMart(t, local, filepath.Join(out, "mart.sqlite"))
+	checkLifecycle(t, local)
 }
 
 // TestMinIOOutage stops MinIO for several seconds while the pipeline writes

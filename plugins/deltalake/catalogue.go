@@ -45,7 +45,11 @@ func TableSchema(name string, nested bool) (schema.StructType, error) {
 func AuditWindowsSchema() schema.StructType {
 	var st schema.StructType
 	for _, c := range join.AuditColumns() {
-		st.Fields = append(st.Fields, schema.StructField{Name: c.Name, Type: schema.DataType{Primitive: c.Type}, Nullable: true, Metadata: map[string]any{"comment": c.Doc}})
+		t := schema.DataType{Primitive: c.Type}
+		if c.Type == "array<string>" {
+			t = schema.ArrayOf(schema.StringType, true)
+		}
+		st.Fields = append(st.Fields, schema.StructField{Name: c.Name, Type: t, Nullable: true, Metadata: map[string]any{"comment": c.Doc}})
 	}
 	return st
 }

@@ -53,6 +53,7 @@ const (
 	dlFieldCommitAttempts = "commit_attempts"
 	dlFieldBackOff        = "backoff"
 	dlFieldTableName      = "table_name"
+	dlFieldAddColumns     = "add_columns"
 	dlFieldBatching       = "batching"
 	dlFieldMaxInFlight    = "max_in_flight"
 )
@@ -197,6 +198,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 				Description("The one retry policy of the output: the waits between attempts at opening the table, at a commit (`commit_attempts`), and at a whole write with `commit_attempts: 0`. The wait doubles from `initial_interval` up to `max_interval`. `max_elapsed_time` ends a run of retries: the open error goes to the engine (which retries it), the batch is nacked; 0 (the default) retries until the attempts are spent, the stream stops or a job gives up.").
 				Advanced(),
 			service.NewStringField(dlFieldTableName).Description("The table's name in its metadata.").Default("").Advanced(),
+			service.NewBoolField(dlFieldAddColumns).Description("When the table exists with a schema the configured one extends only by nullable columns at the end (same columns, types and order first, same partitioning), add them in one commit (`ADD COLUMNS`, a new metaData) instead of refusing the table: its older files read the new columns as null. Every writer of the table must then have the new schema (a writer still on the old one has its commits refused). Off: any other schema is refused.").Default(false).Advanced(),
 			service.NewOutputMaxInFlightField().Default(1),
 			service.NewBatchPolicyField(dlFieldBatching),
 		).
@@ -310,6 +312,7 @@ type deltaLakeConf struct {
 	table        delta.TableConfig
 	tableName    string
 	compression  string
+	addColumns   bool
 }
 
 func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err error) {
@@ -471,6 +474,9 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	if c.tableName, err = pc.FieldString(dlFieldTableName); err != nil {
 		return
 	}
+	if c.addColumns, err = pc.FieldBool(dlFieldAddColumns); err != nil {
+		return
+	}
 	c.table.EngineInfo = "gdeltflow delta_lake"
 	if d := os.Getenv(testCommitDelayEnv); d != "" {
 		delay, err := time.ParseDuration(d)
@@ -623,7 +629,14 @@ func (d *deltaLakeOutput) open(ctx context.Context) (*delta.Appender, error) {
 	if d.conf.table.CheckpointInterval > 0 {
 		meta.Configuration["delta.checkpointInterval"] = strconv.Itoa(d.conf.table.CheckpointInterval)
 	}
-	if err := t.Create(ctx, meta, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+	err = t.Create(ctx, meta, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2})
+	if errors.Is(err, delta.ErrMetadataMismatch) && d.conf.addColumns {
+		var added []string
+		if added, err = t.AddColumns(ctx, meta); err == nil && len(added) > 0 {
+			d.log.Infof("delta_lake: %s: columns added: %s", st.Location(), strings.Join(added, ", "))
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("creating table %s: %w", st.Location(), err)
 	}
 	for _, warning := range t.Snapshot().Warnings {

@@ -65,6 +65,12 @@ per table and affected date a message with metadata `+"`gold_op: replace_day`"+`
 restart) emits the same batch read from the gold tables as they are (`+"`replay_mart`"+`), for a mart that may have
 missed it; the mart skips windows it has applied.
 
+With each window's batch it also emits, as a batch of its own, the window's `+"`GOLD_COMPLETE`"+` row for `+"`audit/windows`"+`
+(shard `+"`gold`"+`: rows written in all and per gold table, days recomputed, seconds from the `+"`SILVER_COMPLETE`"+` row's
+arrival to the commits' end), with metadata `+"`silver_table: audit_windows`"+`, `+"`silver_window`"+` and `+"`silver_txn_app`"+`
+(`+"`app_id`"+`), so that `+"`gdelt_lake`"+` writes it to the audit table exactly once (again for a replayed window: its txn
+skips it when it is there already).
+
 With several `+"`gdelt_join`"+` shards the window is committed once the `+"`SILVER_COMPLETE`"+` rows of all of them (their
 `+"`shards`"+` column) have come through this processor, so every shard's output must reach the same `+"`gdelt_gold`"+`.
 Storage failures are retried with `+"`backoff`"+` until they succeed (the processor never fails a message for them); in a
@@ -245,12 +251,15 @@ func (p *gdeltGoldProc) ProcessBatch(ctx context.Context, batch service.MessageB
 			if int64(len(pw.shards)) < shards {
 				continue
 			}
-			mart, err := p.commit(ctx, pw.w)
+			mart, audit, err := p.commit(ctx, pw.w)
 			if err != nil {
 				return nil, err
 			}
 			if len(mart) > 0 {
 				out = append(out, mart)
+			}
+			if audit != nil {
+				out = append(out, service.MessageBatch{audit})
 			}
 		}
 	}
@@ -303,8 +312,9 @@ func (p *gdeltGoldProc) failing(err error) error {
 }
 
 // commit applies window w, retrying storage failures, and returns its mart
-// batch (nil when gold had the window already).
-func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageBatch, error) {
+// batch and its GOLD_COMPLETE audit row (nil when gold had the window
+// already and replay_mart is off).
+func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageBatch, *service.Message, error) {
 	t0 := time.Now()
 	var res *Result
 	err := backoff.Retry(func() error {
@@ -326,7 +336,7 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		return nil
 	}, backoff.WithContext(p.backOff(), ctx))
 	if err != nil {
-		return nil, p.stopped(ctx, fmt.Errorf("gdelt_gold: window %d: %w", w.ID, err))
+		return nil, nil, p.stopped(ctx, fmt.Errorf("gdelt_gold: window %d: %w", w.ID, err))
 	}
 	p.clock.OK()
 	for k := range p.pending {
@@ -340,15 +350,18 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 	}
 	if res.Done && !p.replay {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
-		return nil, nil
+		return nil, nil, nil
 	}
 	batch, rows, err := martBatch(res)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// Also for a replayed window: a crash may have come before its row
+	// reached audit/windows, whose txn (appId as gold's) skips it otherwise.
+	audit := p.auditRow(res, time.Since(t0))
 	if res.Done {
 		p.log.Debugf("gdelt_gold: window %d is in gold already: its mart batch again, %d rows", w.ID, rows)
-		return batch, nil
+		return batch, audit, nil
 	}
 	p.mWindows.Incr(1)
 	days := map[string]bool{}
@@ -359,7 +372,43 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 	ev, me := w.Rows()
 	p.log.Infof("gdelt_gold: window %d: %d events, %d mentions; %d days recomputed, %d gold rows, %d commits in %v",
 		w.ID, ev, me, len(days), rows, res.Commits, time.Since(t0).Round(time.Millisecond))
-	return batch, nil
+	return batch, audit, nil
+}
+
+// auditRow is the window's GOLD_COMPLETE row for audit/windows (join's
+// AuditColumns), with the metadata gdelt_lake routes by: silver_table
+// audit_windows, silver_window W, silver_txn_app gold's appId.
+func (p *gdeltGoldProc) auditRow(res *Result, took time.Duration) *service.Message {
+	row := map[string]any{
+		"window":       res.Window,
+		"window_start": nil,
+		"status":       join.StatusGoldComplete,
+		"shard":        "gold",
+		"shards":       int64(1),
+		"recorded_at":  time.Now().UTC(),
+		"gold_seconds": took.Seconds(),
+	}
+	if wt, err := WindowTime(res.Window); err == nil {
+		row["window_start"] = wt.UTC()
+	}
+	perTable := map[string]int64{}
+	days := map[string]bool{}
+	var total int64
+	for _, u := range res.Updates {
+		perTable[u.Table] += int64(len(u.Rows))
+		total += int64(len(u.Rows))
+		days[u.Date] = true
+	}
+	for _, t := range GoldTables() {
+		row["gold_"+t+"_rows"] = perTable[t]
+	}
+	row["gold_rows"], row["gold_days"] = total, int64(len(days))
+	m := service.NewMessage(nil)
+	m.SetStructuredMut(row)
+	m.MetaSetMut(contract.MetaSilverTable, join.AuditWindows)
+	m.MetaSetMut(contract.MetaSilverWindow, strconv.FormatInt(res.Window, 10))
+	m.MetaSetMut(contract.MetaSilverTxnApp, p.cfg.AppID)
+	return m
 }
 
 // martBatch is the batch the mart applies in one transaction (the

@@ -186,10 +186,31 @@ func TestProcessorMartBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 2 || len(out[0]) != 3 {
+	if len(out) != 3 || len(out[0]) != 3 || len(out[2]) != 1 {
 		t.Fatalf("got %d batches", len(out))
 	}
 	mart := out[1]
+	// The window's GOLD_COMPLETE row for audit/windows, routed like silver's audit rows.
+	audit := out[2][0]
+	if tb, _ := audit.MetaGet(contract.MetaSilverTable); tb != join.AuditWindows {
+		t.Errorf("the audit row's silver_table %q", tb)
+	}
+	if app, _ := audit.MetaGet(contract.MetaSilverTxnApp); app != DefaultAppID {
+		t.Errorf("the audit row's silver_txn_app %q", app)
+	}
+	if win, _ := audit.MetaGet(contract.MetaSilverWindow); win != "20230702150000" {
+		t.Errorf("the audit row's silver_window %q", win)
+	}
+	av, _ := audit.AsStructured()
+	ar := av.(map[string]any)
+	perTable := int64(0)
+	for _, tb := range GoldTables() {
+		perTable += ar["gold_"+tb+"_rows"].(int64)
+	}
+	if ar["status"] != join.StatusGoldComplete || ar["window"] != int64(w) || ar["shard"] != "gold" || ar["gold_days"] != int64(2) ||
+		ar["gold_rows"] != perTable || ar["gold_country_daily_rows"] != int64(1) {
+		t.Errorf("GOLD_COMPLETE row %v", ar)
+	}
 	last := mart[len(mart)-1]
 	if op, _ := last.MetaGet(MetaOp); op != OpProgress {
 		t.Fatalf("the last message is %q, want progress", op)
@@ -219,13 +240,13 @@ func TestProcessorMartBatch(t *testing.T) {
 			t.Errorf("op %q", op)
 		}
 	}
-	if !days["country_daily 2023-07-01"] || !days["source_daily 2023-07-02"] || float64(rows) != prog["rows"] {
-		t.Errorf("days %v, rows %d, progress %v", days, rows, prog)
+	if !days["country_daily 2023-07-01"] || !days["source_daily 2023-07-02"] || float64(rows) != prog["rows"] || int64(rows) != ar["gold_rows"] {
+		t.Errorf("days %v, rows %d, progress %v, audit %v", days, rows, prog, ar)
 	}
 	// The window again (a replay after a restart): the same batch, read
 	// from the gold tables; with replay_mart off, nothing.
 	out, err = p.ProcessBatch(context.Background(), batch)
-	if err != nil || len(out) != 2 {
+	if err != nil || len(out) != 3 {
 		t.Fatalf("a replayed window: %d batches, %v", len(out), err)
 	}
 	if a, b := batchText(t, mart), batchText(t, out[1]); a != b {
@@ -238,7 +259,7 @@ func TestProcessorMartBatch(t *testing.T) {
 	if p, err = newGDELTGoldFromParsed(pc, service.MockResources()); err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []int{2, 1} {
+	for i, want := range []int{3, 1} {
 		if out, err = p.ProcessBatch(context.Background(), batch); err != nil || len(out) != want {
 			t.Fatalf("replay_mart off, pass %d: %d batches, %v", i, len(out), err)
 		}

@@ -8,6 +8,8 @@ import "time"
 const (
 	StatusWaiting        = "WAITING"         // the window received its first row; its mentions wait for the watermark
 	StatusSilverComplete = "SILVER_COMPLETE" // its mentions are joined and handed to silver
+	StatusGoldComplete   = "GOLD_COMPLETE"   // gdelt_gold committed the window's gold (row by gdelt_gold, shard "gold")
+	StatusMartComplete   = "MART_COMPLETE"   // the mart applied the window's gold batch (row by gdelt_mart_check, shard "mart")
 )
 
 // AuditColumn is a column of audit/windows, with its Delta type name.
@@ -33,6 +35,24 @@ func AuditColumns() []AuditColumn {
 		{"first_arrival", "timestamp", "when the window's first row reached the shard"},
 		{"silver_completed", "timestamp", "when its silver rows were handed on (null while WAITING)"},
 		{"recorded_at", "timestamp", "when this row was made"},
+		// Added later (nullable: the table gains them, delta_lake add_columns);
+		// null in the rows of the other statuses.
+		{"gold_rows", "long", "GOLD_COMPLETE: gold rows written for the window (the five daily tables, the days it touched)"},
+		{"gold_days", "long", "GOLD_COMPLETE: distinct days recomputed"},
+		{"gold_seconds", "double", "GOLD_COMPLETE: from the window's SILVER_COMPLETE reaching gdelt_gold to its gold commits done"},
+		{"gold_country_daily_rows", "long", "GOLD_COMPLETE: rows of gold/country_daily written"},
+		{"gold_country_daily_category_rows", "long", "GOLD_COMPLETE: rows of gold/country_daily_category written"},
+		{"gold_actor_network_daily_rows", "long", "GOLD_COMPLETE: rows of gold/actor_network_daily written"},
+		{"gold_top_events_daily_rows", "long", "GOLD_COMPLETE: rows of gold/top_events_daily written"},
+		{"gold_source_daily_rows", "long", "GOLD_COMPLETE: rows of gold/source_daily written"},
+		{"mart_rows", "long", "MART_COMPLETE: rows the mart's transaction wrote"},
+		{"mart_days", "long", "MART_COMPLETE: table days replaced"},
+		{"mart_seconds", "double", "MART_COMPLETE: from the batch reaching gdelt_mart to the end of its check"},
+		{"mart_last_window", "long", "MART_COMPLETE: the window the mart's progress row held at the check"},
+		{"mart_checked", "boolean", "MART_COMPLETE: whether mart and gold were compared (false: the mart was past the window, or unreadable)"},
+		{"mart_in_sync", "boolean", "MART_COMPLETE: the comparison agreed"},
+		{"mart_mismatches", "array<string>", "MART_COMPLETE: the figures that disagreed"},
+		{"mart_error", "string", "MART_COMPLETE: why the check could not compare (null when it could)"},
 	}
 }
 

@@ -17,7 +17,10 @@
 //
 // The DDL is data (resources/mart/postgres.sql and sqlite.sql, embedded); the
 // Bloblang function gdelt_mart_ddl hands it to the template, which makes it
-// sql_raw's init_statement.
+// sql_raw's init_statement, and the gdelt_mart_init processor applies it
+// before the first batch until it succeeds (init_statement runs once and
+// only logs a failure: a database down at the start, a SQLite folder not
+// made yet).
 //
 // # Reconciliation
 //
@@ -31,5 +34,6 @@
 // seconds) and the window's MART_COMPLETE audit row.
 //
 // Files: check.go (the comparison, no Benthos types), gdelt_mart_check.go
-// (the processor), gdelt_mart_ddl.go (the Bloblang function).
+// (the processor), gdelt_mart_ddl.go (the Bloblang function),
+// gdelt_mart_init.go (the DDL before the first batch).
 package mart

@@ -956,3 +956,41 @@ gdelt_mart_check:
 		t.Fatalf("row %v", r)
 	}
 }
+
+// TestMartSQLiteFolderLater: the SQLite file's folder does not exist when
+// the stream starts (sql_raw's init_statement fails then, once): the first
+// batch waits in gdelt_mart_init, which applies the DDL once the folder is
+// there, and every window lands, in sync.
+func TestMartSQLiteFolderLater(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	file := filepath.Join(dir, "mart.sqlite")
+	ms := newMartStream(t, "sqlite", sqliteDSN(file), 0)
+	batches := makeBatches(3, start, 3)
+	errs := make(chan error, 1)
+	go func() { errs <- ms.write(t, batches[0]) }()
+	select {
+	case err := <-errs:
+		t.Fatalf("the first window was written (%v) before its folder existed", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatalf("window %d: %v", batches[0].window, err)
+	}
+	g := gold{}
+	g.apply(batches[0])
+	for _, b := range batches[1:] {
+		if err := ms.write(t, b); err != nil {
+			t.Fatalf("window %d: %v", b.window, err)
+		}
+		g.apply(b)
+	}
+	sqliteReader(t, file).assertEquals(t, g, batches[2].window)
+	for i, a := range ms.auditRows(t) {
+		if a["mart_in_sync"] != true || a["mart_checked"] != true {
+			t.Errorf("audit row %d: %v", i, a)
+		}
+	}
+}

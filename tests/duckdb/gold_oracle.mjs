@@ -38,7 +38,7 @@ import { pathToFileURL } from 'node:url';
 
 const sqlString = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
-async function readDelta(conn, name, dir, hive) {
+export async function readDelta(conn, name, dir, hive) {
   const { files } = await deltaLiveFiles(conn, dir);
   if (!files.length) {
     return false;
