@@ -103,6 +103,10 @@ type Config struct {
 	// CommitAttempts bounds the attempts at one commit on storage errors
 	// (the caller retries the whole window after that); default 3.
 	CommitAttempts int
+	// CacheBytes bounds the day cache (cache.go), an estimate of its heap
+	// bytes; 0: no cache (every recomputation reads its partitions, and
+	// every update replaces its day).
+	CacheBytes int64
 }
 
 type table struct {
@@ -118,6 +122,7 @@ type Gold struct {
 	cfg    Config
 	books  *lookups.Books
 	tables map[string]*table
+	cache  *dayCache
 }
 
 // Open opens (creating when absent) every table gold writes.
@@ -125,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = DefaultAppID
 	}
-	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}}
+	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}, cache: newDayCache(cfg.CacheBytes)}
 	if g.books == nil {
 		b, err := lookups.Default()
 		if err != nil {
@@ -242,6 +247,13 @@ type DayUpdate struct {
 	Table string
 	Date  string // YYYY-MM-DD
 	Rows  []map[string]any
+	// Diff: the rows gold computed for the day before (the last window
+	// that touched it, in this Gold's life) are known, and Changed and
+	// Deleted say how Rows differ from them: the rows new or changed, and
+	// the key columns of the rows gone. Without Diff, Rows replace the day.
+	Diff    bool
+	Changed []map[string]any
+	Deleted []map[string]any
 }
 
 // Result is what Apply did for a window.
@@ -263,6 +275,15 @@ type Result struct {
 // gathered from the same rows, or the same one): what was committed is
 // skipped.
 func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
+	res, err := g.apply(ctx, w)
+	if err != nil {
+		// The tables are the truth: the days are read from them again.
+		g.cache.clear()
+	}
+	return res, err
+}
+
+func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 	res := &Result{Window: w.ID}
 	if g.Committed() >= w.ID {
 		res.Done = true
@@ -282,6 +303,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		eventDates[w.events[i].Date] = true
 	}
 	mentionDates := map[string]bool{}
+	appended := map[string]bool{}
 	for _, src := range sortedKeys(w.sources) {
 		p := w.sources[src]
 		srcRows = append(srcRows, delta.Row{Values: p.Row(), AppID: g.cfg.AppID, Version: w.ID})
@@ -295,6 +317,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		if tx, ok := tb.t.Txn(g.cfg.AppID); ok && tx.Version >= w.ID {
 			continue
 		}
+		appended[a.name] = true
 		if len(a.rows) == 0 {
 			// Nothing to add: record the window's progress alone.
 			if _, err := tb.ap.ReplacePartitions(ctx, nil, nil, delta.Txn{AppID: g.cfg.AppID, Version: w.ID}); err != nil {
@@ -317,7 +340,8 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		}
 	}
 
-	// The affected days, recomputed whole from the partitions just written.
+	// The affected days, recomputed whole: from the cache (the day as it
+	// was, plus the window's rows) or else from the partitions just written.
 	days := func(m map[string]bool) []string {
 		out := make([]string, 0, len(m))
 		for d := range m {
@@ -326,23 +350,82 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		sort.Strings(out)
 		return out
 	}
-	byTable := map[string][]DayUpdate{}
-	for _, d := range days(eventDates) {
-		evs, err := g.readEvents(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+	if appended[TableEventsEnriched] {
+		for i := range w.events {
+			e := &w.events[i]
+			if st := g.cache.get(dayKey{date: e.Date}); st != nil {
+				n := eventFromRow(e.Date, e.Row())
+				st.events = append(st.events, n)
+				st.dataBytes += eventBytes(&n)
+			}
 		}
-		rows := DayRows(d, evs, g.books)
-		for _, name := range GoldTables()[:4] {
-			byTable[name] = append(byTable[name], DayUpdate{Table: name, Date: d, Rows: rows[name]})
+	} else {
+		for d := range eventDates {
+			g.cache.drop(dayKey{date: d})
 		}
 	}
-	for _, d := range days(mentionDates) {
-		parts, err := g.readPartials(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+	if appended[TableSourceWindow] {
+		for _, src := range sortedKeys(w.sources) {
+			p := w.sources[src]
+			if st := g.cache.get(dayKey{mention: true, date: p.Date}); st != nil {
+				st.parts = append(st.parts, partialFromRow(p.Date, p.Row()))
+				st.dataBytes += int64(96 + len(p.Source))
+			}
 		}
-		byTable[TableSourceDaily] = append(byTable[TableSourceDaily], DayUpdate{Table: TableSourceDaily, Date: d, Rows: SourceDayRows(d, parts)})
+	} else {
+		for d := range mentionDates {
+			g.cache.drop(dayKey{mention: true, date: d})
+		}
+	}
+	byTable := map[string][]DayUpdate{}
+	touched := map[dayKey]*dayState{}
+	update := func(name, d string, st *dayState, rows []map[string]any) DayUpdate {
+		u := DayUpdate{Table: name, Date: d, Rows: rows}
+		if prev, ok := st.rows[name]; ok {
+			u.Diff = true
+			u.Changed, u.Deleted = diffRows(prev, rows, g.tables[name].def.Key)
+		}
+		return u
+	}
+	for _, d := range days(eventDates) {
+		k := dayKey{date: d}
+		st := g.cache.get(k)
+		if st == nil {
+			evs, err := g.readEvents(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			st = &dayState{events: evs}
+			for i := range evs {
+				st.dataBytes += eventBytes(&evs[i])
+			}
+		}
+		rows := DayRows(d, st.events, g.books)
+		next := map[string][]map[string]any{}
+		for _, name := range GoldTables()[:4] {
+			byTable[name] = append(byTable[name], update(name, d, st, rows[name]))
+			next[name] = rows[name]
+		}
+		st.rows = next
+		touched[k] = st
+	}
+	for _, d := range days(mentionDates) {
+		k := dayKey{mention: true, date: d}
+		st := g.cache.get(k)
+		if st == nil {
+			parts, err := g.readPartials(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			st = &dayState{parts: parts}
+			for i := range parts {
+				st.dataBytes += int64(96 + len(parts[i].Source))
+			}
+		}
+		rows := SourceDayRows(d, st.parts)
+		byTable[TableSourceDaily] = append(byTable[TableSourceDaily], update(TableSourceDaily, d, st, rows))
+		st.rows = map[string][]map[string]any{TableSourceDaily: rows}
+		touched[k] = st
 	}
 	for _, name := range GoldTables() {
 		ups := byTable[name]
@@ -364,6 +447,10 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 			res.Commits++
 		}
 	}
+	for k, st := range touched {
+		g.cache.put(k, st, w.ID)
+	}
+	g.cache.evict()
 	return res, nil
 }
 
