@@ -2,6 +2,7 @@ package gold
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 )
@@ -136,6 +137,42 @@ func rowBytes(r map[string]any) int64 {
 	return n
 }
 
+// sameRow compares two gold rows value for value (floats bit for bit).
+func sameRow(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok {
+			return false
+		}
+		switch xv := x.(type) {
+		case nil:
+			if y != nil {
+				return false
+			}
+		case string:
+			if yv, ok := y.(string); !ok || xv != yv {
+				return false
+			}
+		case int64:
+			if yv, ok := y.(int64); !ok || xv != yv {
+				return false
+			}
+		case float64:
+			if yv, ok := y.(float64); !ok || math.Float64bits(xv) != math.Float64bits(yv) {
+				return false
+			}
+		default:
+			if !reflect.DeepEqual(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // rowKey names a row by its key columns.
 func rowKey(r map[string]any, key []string) string {
 	var b strings.Builder
@@ -165,7 +202,7 @@ func diffRows(prev, rows []map[string]any, key []string) (changed, deleted []map
 		k := rowKey(r, key)
 		o, ok := old[k]
 		delete(old, k)
-		if ok && reflect.DeepEqual(o, r) {
+		if ok && sameRow(o, r) {
 			continue
 		}
 		changed = append(changed, r)
