@@ -92,8 +92,8 @@ job (a backfill) a damaged gold table fails the run at once and a storage failur
 `+"`delta_lake`"+` does (exit 2).
 Rows of a window gold has committed (a replay after a restart, a join's late supplement) are skipped.
 
-Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+`), `+"`gdelt_gold_retries`"+`, gauge `+"`gdelt_gold_window`"+`
-(the last window committed).`).
+Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+`), `+"`gdelt_gold_retries`"+`, gauges `+"`gdelt_gold_window`"+`
+(the last window committed) and `+"`gdelt_gold_cache_bytes`"+` (the day cache's estimate).`).
 		Fields(
 			service.NewStringField(ggFieldLake).
 				Description("The lake's root, a folder or `s3://bucket/prefix`: the tables are `<lake>/gold/country_daily`, ...").
@@ -159,6 +159,7 @@ type gdeltGoldProc struct {
 	mWindows, mRetries *service.MetricCounter
 	mRows              *service.MetricCounter
 	gWindow            *service.MetricGauge
+	gCache             *service.MetricGauge
 }
 
 func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltGoldProc, error) {
@@ -204,6 +205,7 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	p.mRetries = m.NewCounter("gdelt_gold_retries")
 	p.mRows = m.NewCounter("gdelt_gold_rows", "table")
 	p.gWindow = m.NewGauge("gdelt_gold_window")
+	p.gCache = m.NewGauge("gdelt_gold_cache_bytes")
 	return p, nil
 }
 
@@ -371,6 +373,7 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		p.done = w.ID
 		p.gWindow.Set(w.ID)
 	}
+	p.gCache.Set(p.g.CacheBytes())
 	if res.Done && !p.replay {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
 		return nil, nil, nil

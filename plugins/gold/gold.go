@@ -173,6 +173,14 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 	return g, nil
 }
 
+// CacheBytes is the day cache's estimate of the bytes it holds.
+func (g *Gold) CacheBytes() int64 {
+	if g.cache == nil {
+		return 0
+	}
+	return g.cache.size
+}
+
 // Books are the code books gold labels with.
 func (g *Gold) Books() *lookups.Books { return g.books }
 
