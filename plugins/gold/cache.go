@@ -105,10 +105,28 @@ func (c *dayCache) clear() {
 	}
 }
 
+// cloned is the event with its own copies of its strings: a string read
+// from a silver row or a Parquet page may share the memory of the whole row
+// or page, which the cache would otherwise keep alive.
+func (e Event) cloned() Event {
+	for _, p := range []*string{&e.Date, &e.CountryFIPS, &e.GeoFullName, &e.Actor1Name, &e.Actor1Country, &e.Actor2Name,
+		&e.Actor2Country, &e.EventCode, &e.RootCode, &e.SourceURL, &e.Description} {
+		*p = strings.Clone(*p)
+	}
+	for _, l := range []*[]string{&e.Themes, &e.Persons, &e.Orgs} {
+		c := make([]string, len(*l))
+		for i, s := range *l {
+			c[i] = strings.Clone(s)
+		}
+		*l = c
+	}
+	return e
+}
+
 // eventBytes estimates an Event's heap bytes: the struct, its strings and
 // its tag lists.
 func eventBytes(e *Event) int64 {
-	n := int64(320 + len(e.Date) + len(e.CountryFIPS) + len(e.GeoFullName) + len(e.Actor1Name) + len(e.Actor1Country) +
+	n := int64(384 + len(e.Date) + len(e.CountryFIPS) + len(e.GeoFullName) + len(e.Actor1Name) + len(e.Actor1Country) +
 		len(e.Actor2Name) + len(e.Actor2Country) + len(e.EventCode) + len(e.RootCode) + len(e.SourceURL) + len(e.Description))
 	for _, l := range [][]string{e.Themes, e.Persons, e.Orgs} {
 		for _, s := range l {

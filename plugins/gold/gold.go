@@ -78,6 +78,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
@@ -362,7 +363,7 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 		for i := range w.events {
 			e := &w.events[i]
 			if st := g.cache.get(dayKey{date: e.Date}); st != nil {
-				n := eventFromRow(e.Date, e.Row())
+				n := eventFromRow(e.Date, e.Row()).cloned()
 				st.events = append(st.events, n)
 				st.dataBytes += eventBytes(&n)
 			}
@@ -376,7 +377,9 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 		for _, src := range sortedKeys(w.sources) {
 			p := w.sources[src]
 			if st := g.cache.get(dayKey{mention: true, date: p.Date}); st != nil {
-				st.parts = append(st.parts, partialFromRow(p.Date, p.Row()))
+				q := partialFromRow(p.Date, p.Row())
+				q.Date, q.Source = strings.Clone(q.Date), strings.Clone(q.Source)
+				st.parts = append(st.parts, q)
 				st.dataBytes += int64(96 + len(p.Source))
 			}
 		}
@@ -403,6 +406,11 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
 			}
+			if g.cache.enabled() {
+				for i := range evs {
+					evs[i] = evs[i].cloned()
+				}
+			}
 			st = &dayState{events: evs}
 			for i := range evs {
 				st.dataBytes += eventBytes(&evs[i])
@@ -424,6 +432,9 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 			parts, err := g.readPartials(ctx, d)
 			if err != nil {
 				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			for i := range parts {
+				parts[i].Source = strings.Clone(parts[i].Source)
 			}
 			st = &dayState{parts: parts}
 			for i := range parts {
