@@ -110,7 +110,7 @@ Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+
 				Default(true).Advanced(),
 			service.NewStringField(ggFieldAppID).Description("The txn appId of gold's commits.").Default(DefaultAppID).Advanced(),
 			service.NewIntField(ggFieldCacheMB).
-				Description("The day cache's bound, in MiB (an estimate of the heap it holds: ~0.7 KB per cached event, ~1 KB per gold row): the days recently recomputed, kept so that a window reads nothing from storage and the mart gets only the rows that changed. 0: no cache (each window reads its days' partitions and replaces them whole in the mart).").
+				Description("The day cache's bound, in MiB (an estimate of the heap it holds: ~0.9 KB per cached event, ~1 KB per gold row): the days recently recomputed, kept so that a window reads nothing from storage and the mart gets only the rows that changed. 0: no cache (each window reads its days' partitions and replaces them whole in the mart).").
 				Default(256).
 				LintRule(`root = if this < 0 { "day_cache_mb is negative" }`).Advanced(),
 			service.NewBackOffField(ggFieldBackOff, true, delta.DefaultBackOff().(*backoff.ExponentialBackOff)).

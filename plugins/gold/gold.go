@@ -57,14 +57,18 @@
 //
 // # State and memory
 //
-// Nothing is kept between windows but the open tables (their snapshots).
-// A window holds its own events, its mentions' tag counts and source
-// partials; a recomputation holds one day's events of events_enriched
-// (about 170,000 real events a day) at a time.
+// Between windows gold keeps the open tables (their snapshots) and the day
+// cache (cache.go, Config.CacheBytes): the recently recomputed days' events
+// (or partials) and gold rows, so that a window reads nothing from storage
+// and the mart batch carries only what changed (DayUpdate.Diff). A window
+// holds its own events, its mentions' tag counts and source partials; a
+// recomputation of a day not cached reads that day's events_enriched
+// partition (about 170,000 real events a day).
 //
 // # Files
 //
 //	gold.go         Gold: the tables, Window, Apply (the commits), reading a partition back
+//	cache.go        the day cache, and the diff of a day's rows against the previous ones
 //	tables.go       the tables' names, partitions and columns
 //	compute.go      events_enriched rows from silver, a day's gold rows, source_daily from its partials
 //	gdelt_gold.go   processor gdelt_gold: the adapter (silver messages in, the mart batch out)
