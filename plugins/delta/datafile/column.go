@@ -38,6 +38,7 @@ type column struct {
 	mark       rowMark // repeated columns: the page at the start of the current row
 	seq        uint64  // flat columns: the row (Writer.seq) of the last value
 	rowData    int     // flat columns: len(data) before the last value
+	pageHint   int     // the size of the last page's values: what a new page buffer starts with
 
 	// The row group's column chunk.
 	chunk             []byte
@@ -74,6 +75,14 @@ func (c *column) release() {
 	c.defs, c.reps, c.data, c.chunk = nil, nil, nil, nil
 }
 
+// room makes room for n more bytes of values: a page buffer grows to the
+// last page's size at once, then doubles.
+func (c *column) room(n int) {
+	if cap(c.data)-len(c.data) < n {
+		c.data = grown(c.data, n, c.pageHint)
+	}
+}
+
 // null appends a null entry of row seq.
 func (c *column) null(rep, def int, seq uint64) {
 	if c.maxDef > 0 {
@@ -103,6 +112,11 @@ func (c *column) levels(rep, def int, seq uint64, start int) {
 
 // value appends a converted value in its PLAIN form.
 func (c *column) value(v scalar) {
+	if c.phys == parquet.ByteArray || c.phys == parquet.FixedLenByteArray {
+		c.room(int(v.u64) + 4)
+	} else {
+		c.room(8)
+	}
 	switch c.phys {
 	case parquet.Boolean:
 		c.data = append(c.data, byte(v.u64&1))

@@ -30,6 +30,7 @@ func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 	case fastString:
 		if s, ok := v.(string); ok {
 			f.checkBytes += len(s)
+			c.room(len(s) + 4)
 			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(len(s)))
 			c.data = append(c.data, s...)
 			c.levels(rep, n.def, f.seq, start)
@@ -37,12 +38,14 @@ func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 		}
 	case fastLong:
 		if x, ok := v.(int64); ok {
+			c.room(8)
 			c.data = binary.LittleEndian.AppendUint64(c.data, uint64(x))
 			c.levels(rep, n.def, f.seq, start)
 			return nil
 		}
 	case fastDouble:
 		if x, ok := v.(float64); ok {
+			c.room(8)
 			c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(x))
 			c.levels(rep, n.def, f.seq, start)
 			return nil

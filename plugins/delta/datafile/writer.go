@@ -552,12 +552,16 @@ func (f *Writer) flushPage(c *column) error {
 	if err := f.thrift.Encode(&header); err != nil {
 		return fmt.Errorf("parquet writer: encoding a page header: %w", err)
 	}
+	if need := f.header.Len() + len(compressed); cap(c.chunk)-len(c.chunk) < need {
+		c.chunk = grown(c.chunk, need, 0)
+	}
 	c.chunk = append(c.chunk, f.header.Bytes()...)
 	c.chunk = append(c.chunk, compressed...)
 	c.chunkUncompressed += int64(f.header.Len() + len(body))
 	c.chunkValues += int64(c.entries)
 	c.chunkNulls += int64(nulls)
 	c.pages++
+	c.pageHint = len(c.data) + len(c.data)/8
 	c.resetPage()
 	if cap(c.data) > keepPageBuf {
 		// A big page buffer goes back to the pool rather than staying with
