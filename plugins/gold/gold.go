@@ -57,10 +57,15 @@
 //
 // # State and memory
 //
-// Nothing is kept between windows but the open tables (their snapshots).
-// A window holds its own events, its mentions' tag counts and source
-// partials; a recomputation holds one day's events of events_enriched
-// (about 170,000 real events a day) at a time.
+// Between windows gold keeps the open tables (their snapshots) and, for
+// each event_date the last window touched, that partition's events as read
+// from events_enriched with the names of the files they came from: the next
+// window's recomputation of the day reads only the files added since (each
+// file is read once, not once per window: re-reading the growing day was
+// two fifths of a day's CPU). A cached file no longer live (a vacuum, a
+// rewrite by another tool) makes the day read again whole. A window holds
+// its own events, its mentions' tag counts and source partials; the cache
+// holds the days it touched (about 170,000 real events a day).
 //
 // # Files
 //
@@ -118,6 +123,15 @@ type Gold struct {
 	cfg    Config
 	books  *lookups.Books
 	tables map[string]*table
+	// days caches events_enriched partitions by event_date (readEvents).
+	days map[string]*dayEvents
+}
+
+// dayEvents is one events_enriched partition as read: its events and the
+// files they came from.
+type dayEvents struct {
+	files  map[string]bool
+	events []Event
 }
 
 // Open opens (creating when absent) every table gold writes.
@@ -125,7 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = DefaultAppID
 	}
-	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}}
+	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}, days: map[string]*dayEvents{}}
 	if g.books == nil {
 		b, err := lookups.Default()
 		if err != nil {
@@ -327,6 +341,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		return out
 	}
 	byTable := map[string][]DayUpdate{}
+	g.keepDays(eventDates)
 	for _, d := range days(eventDates) {
 		evs, err := g.readEvents(ctx, d)
 		if err != nil {
@@ -417,34 +432,79 @@ func (tb *table) partitionFiles(date string) []*delta.Add {
 func (g *Gold) readPartition(ctx context.Context, name, date string, fn func(map[string]any)) error {
 	tb := g.tables[name]
 	for _, a := range tb.partitionFiles(date) {
-		p := delta.DecodePath(a.Path)
-		data, err := tb.t.Storage().Read(ctx, p)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, p, err)
-		}
-		r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-		}
-		for {
-			row, err := r.Read()
-			if err != nil {
-				r.Close()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-			}
-			fn(row)
+		if err := g.readFile(ctx, tb, name, a, fn); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// readFile calls fn with every row of one data file of a table.
+func (g *Gold) readFile(ctx context.Context, tb *table, name string, a *delta.Add, fn func(map[string]any)) error {
+	p := delta.DecodePath(a.Path)
+	data, err := tb.t.Storage().Read(ctx, p)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, p, err)
+	}
+	r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+	}
+	for {
+		row, err := r.Read()
+		if err != nil {
+			r.Close()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+		}
+		fn(row)
+	}
+}
+
+// readEvents returns every event of one events_enriched partition, reading
+// only the files the cached day lacks (see "State and memory"). The slice is
+// the cache's: the caller may reorder it, not change its events.
 func (g *Gold) readEvents(ctx context.Context, date string) ([]Event, error) {
-	var evs []Event
-	err := g.readPartition(ctx, TableEventsEnriched, date, func(r map[string]any) { evs = append(evs, eventFromRow(date, r)) })
-	return evs, err
+	tb := g.tables[TableEventsEnriched]
+	files := tb.partitionFiles(date)
+	day := g.days[date]
+	if day != nil {
+		live := 0
+		for _, a := range files {
+			if day.files[a.Path] {
+				live++
+			}
+		}
+		if live != len(day.files) {
+			day = nil // a file was removed: read the day again
+		}
+	}
+	if day == nil {
+		day = &dayEvents{files: map[string]bool{}}
+	}
+	delete(g.days, date)
+	for _, a := range files {
+		if day.files[a.Path] {
+			continue
+		}
+		if err := g.readFile(ctx, tb, TableEventsEnriched, a, func(r map[string]any) { day.events = append(day.events, eventFromRow(date, r)) }); err != nil {
+			return nil, err
+		}
+		day.files[a.Path] = true
+	}
+	g.days[date] = day
+	return day.events, nil
+}
+
+// keepDays drops the cached days but those of dates.
+func (g *Gold) keepDays(dates map[string]bool) {
+	for d := range g.days {
+		if !dates[d] {
+			delete(g.days, d)
+		}
+	}
 }
 
 func (g *Gold) readPartials(ctx context.Context, date string) ([]SourcePartial, error) {
