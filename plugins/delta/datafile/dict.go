@@ -30,13 +30,15 @@ var (
 
 // dictionary is one column chunk's dictionary.
 type dictionary struct {
-	index map[string]int32
-	data  []byte  // PLAIN values (4-byte length, bytes), the dictionary page's body
-	offs  []int32 // offset in data of each entry
-	idx   []int32 // the page's values, as entries
-	pages int32   // RLE_DICTIONARY pages of the chunk
-	plain bool    // the chunk went on PLAIN after dictionary pages
-	off   bool    // given up for the file: the column is PLAIN
+	index   map[string]int32
+	entries []string // the values, in blocks: the index's keys point into them
+	blocks  [][]byte // the values' bytes, filled one after another, never moved or pooled
+	block   int      // the block being filled
+	bytes   int      // the dictionary page's size: 4 + len(value) per entry
+	idx     []int32  // the page's values, as entries
+	pages   int32    // RLE_DICTIONARY pages of the chunk
+	plain   bool     // the chunk went on PLAIN after dictionary pages
+	off     bool     // given up for the file: the column is PLAIN
 }
 
 func newDictionary() *dictionary { return &dictionary{index: map[string]int32{}} }
@@ -44,25 +46,40 @@ func newDictionary() *dictionary { return &dictionary{index: map[string]int32{}}
 // active tells whether values go into the dictionary.
 func (d *dictionary) active() bool { return d != nil && !d.off && !d.plain }
 
+// dictBlock is the size of the blocks that hold a dictionary's values.
+const dictBlock = 64 << 10
+
 // add appends s's entry to the page; new tells whether the entry is new.
 func (d *dictionary) add(s string) (new bool) {
 	i, ok := d.index[s]
 	if !ok {
 		new = true
-		off := len(d.data)
-		// data is appended to, never pooled: the index's keys point into it.
-		d.data = binary.LittleEndian.AppendUint32(d.data, uint32(len(s)))
-		d.data = append(d.data, s...)
-		key := ""
-		if len(s) > 0 {
-			key = unsafe.String(&d.data[off+4], len(s))
-		}
-		i = int32(len(d.offs))
-		d.offs = append(d.offs, int32(off))
+		key := d.keep(s)
+		i = int32(len(d.entries))
+		d.entries = append(d.entries, key)
 		d.index[key] = i
+		d.bytes += 4 + len(s)
 	}
 	d.idx = append(d.idx, i)
 	return new
+}
+
+// keep copies s into the blocks (the caller's row is not kept).
+func (d *dictionary) keep(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	for d.block < len(d.blocks) && cap(d.blocks[d.block])-len(d.blocks[d.block]) < len(s) {
+		d.block++
+	}
+	if d.block == len(d.blocks) {
+		d.blocks = append(d.blocks, make([]byte, 0, max(dictBlock, len(s))))
+	}
+	b := d.blocks[d.block]
+	off := len(b)
+	b = append(b, s...)
+	d.blocks[d.block] = b
+	return unsafe.String(&b[off], len(s))
 }
 
 // drop removes the last entry of the page, and of the dictionary when new
@@ -70,29 +87,42 @@ func (d *dictionary) add(s string) (new bool) {
 func (d *dictionary) drop(new bool) {
 	d.idx = d.idx[:len(d.idx)-1]
 	if new {
-		last := len(d.offs) - 1
-		off := int(d.offs[last])
-		n := int(binary.LittleEndian.Uint32(d.data[off:]))
-		delete(d.index, string(d.data[off+4:off+4+n]))
-		d.data, d.offs = d.data[:off], d.offs[:last]
+		last := len(d.entries) - 1
+		delete(d.index, d.entries[last])
+		d.bytes -= 4 + len(d.entries[last])
+		d.entries = d.entries[:last]
 	}
 }
 
 // plainOf appends the PLAIN form of the page's values to dst.
 func (d *dictionary) plainOf(dst []byte) []byte {
 	for _, i := range d.idx {
-		off := int(d.offs[i])
-		n := int(binary.LittleEndian.Uint32(d.data[off:]))
-		dst = append(dst, d.data[off:off+4+n]...)
+		s := d.entries[i]
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+		dst = append(dst, s...)
 	}
 	return dst
 }
 
-// reset empties the dictionary for the next column chunk.
+// page appends the dictionary page's body (the values, PLAIN) to dst.
+func (d *dictionary) page(dst []byte) []byte {
+	for _, s := range d.entries {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+		dst = append(dst, s...)
+	}
+	return dst
+}
+
+// reset empties the dictionary for the next column chunk; its blocks are
+// filled again.
 func (d *dictionary) reset() {
 	clear(d.index)
-	d.data, d.offs, d.idx = d.data[:0], d.offs[:0], d.idx[:0]
-	d.pages, d.plain = 0, false
+	clear(d.entries)
+	d.entries, d.idx = d.entries[:0], d.idx[:0]
+	for i := range d.blocks {
+		d.blocks[i] = d.blocks[i][:0]
+	}
+	d.block, d.bytes, d.pages, d.plain = 0, 0, 0, false
 }
 
 // decide, before a page of a dictionary column is written, whether it goes
@@ -105,14 +135,14 @@ func (f *Writer) decide(c *column) {
 	if !d.active() || len(d.idx) == 0 {
 		return
 	}
-	if d.pages == 0 && len(d.idx) >= dictMinEntries && 2*len(d.offs) > len(d.idx) {
-		c.room(len(d.data))
+	if d.pages == 0 && len(d.idx) >= dictMinEntries && 2*len(d.entries) > len(d.idx) {
+		c.room(d.bytes)
 		c.data = d.plainOf(c.data)
 		d.off = true
 		d.reset()
 		return
 	}
-	if len(d.data) > dictMaxBytes {
+	if d.bytes > dictMaxBytes {
 		d.plain = true // this page still uses it
 	}
 }
@@ -131,25 +161,28 @@ func (f *Writer) appendIndices(dst []byte, d *dictionary) ([]byte, error) {
 
 // writeDictPage compresses the chunk's dictionary into a dictionary page:
 // header and body, returned in f.dictPage; the uncompressed size is added to
-// the chunk's.
+// the chunk's. Its values' bounds are merged into the chunk's.
 func (f *Writer) writeDictPage(c *column) error {
 	d := c.dict
-	compressed, err := f.codec.Encode(f.comp[:0], d.data)
+	body := d.page(f.scratch[:0])
+	f.scratch = body
+	c.boundsOf(body)
+	compressed, err := f.codec.Encode(f.comp[:0], body)
 	if err != nil {
 		return fmt.Errorf("parquet writer: compressing the dictionary of column %s: %w", c.n.path, err)
 	}
 	f.comp = compressed
 	header := format.PageHeader{
 		Type:                 format.DictionaryPage,
-		UncompressedPageSize: int32(len(d.data)),
+		UncompressedPageSize: int32(len(body)),
 		CompressedPageSize:   int32(len(compressed)),
 	}
-	header.DictionaryPageHeader.Set(format.DictionaryPageHeader{NumValues: int32(len(d.offs)), Encoding: format.Plain})
+	header.DictionaryPageHeader.Set(format.DictionaryPageHeader{NumValues: int32(len(d.entries)), Encoding: format.Plain})
 	f.header.Reset()
 	if err := f.thrift.Encode(&header); err != nil {
 		return fmt.Errorf("parquet writer: encoding a dictionary page header: %w", err)
 	}
 	f.dictPage = append(append(f.dictPage[:0], f.header.Bytes()...), compressed...)
-	c.chunkUncompressed += int64(f.header.Len() + len(d.data))
+	c.chunkUncompressed += int64(f.header.Len() + len(body))
 	return nil
 }

@@ -254,7 +254,7 @@ func (f *Writer) BufferedBytes() int64 {
 	for _, c := range f.cols {
 		n += int64(len(c.chunk) + c.pageBytes())
 		if c.dict != nil {
-			n += int64(len(c.dict.data))
+			n += int64(c.dict.bytes)
 		}
 	}
 	return n
@@ -372,7 +372,7 @@ func (f *Writer) check() error {
 		page := int64(c.pageBytes())
 		size += int64(len(c.chunk)) + page
 		if c.dict != nil {
-			size += int64(len(c.dict.data))
+			size += int64(c.dict.bytes)
 		}
 		open += page
 		if biggest == nil || page > int64(biggest.pageBytes()) {
@@ -504,7 +504,6 @@ func (f *Writer) flushRowGroup() error {
 		offset := f.out.n
 		dictPage := 0
 		if c.dict != nil && c.dict.pages > 0 {
-			c.boundsOf(c.dict.data)
 			if err := f.writeDictPage(c); err != nil {
 				f.err = err
 				return err
