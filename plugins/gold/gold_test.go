@@ -266,9 +266,9 @@ func batchText(t *testing.T, b service.MessageBatch) string {
 	return s
 }
 
-// TestDayCache: a day recomputed from the cache (reading only the files
-// added since) holds the same events as one read whole by a gold opened
-// afresh, and a day whose files were removed behind gold's back is read
+// TestDayCache: a day recomputed from the cache (the window's own events
+// taken as written, other files read) holds the same events as one read
+// whole by a gold opened afresh, and a day whose files were removed behind gold's back is read
 // again.
 func TestDayCache(t *testing.T) {
 	ctx := context.Background()
@@ -282,6 +282,8 @@ func TestDayCache(t *testing.T) {
 		win := g.NewWindow(w)
 		win.AddEvent(getterOf(event(int64(10+i), 20230702, w, "FR", float64(i), 1, 1, 2)))
 		win.AddEvent(getterOf(event(int64(20+i), 20230702, w, "DE", -float64(i), 2, 2, 1)))
+		win.AddMention(getterOf(mention(int64(10+i), w, "complete", "a.com", -2, "B;A;")))
+		win.AddMention(getterOf(mention(int64(20+i), w, "no_gkg", "b.com", 1, "")))
 		if _, err := g.Apply(ctx, win); err != nil {
 			t.Fatal(err)
 		}
