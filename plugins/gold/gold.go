@@ -83,6 +83,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
@@ -519,9 +520,28 @@ func (g *Gold) cacheWritten(files []delta.Add, evs []Event) {
 	}
 	for i := range evs {
 		if day := g.days[evs[i].Date]; day != nil && added[evs[i].Date] {
-			day.events = append(day.events, eventFromRow(evs[i].Date, evs[i].Row()))
+			day.events = append(day.events, ownEvent(eventFromRow(evs[i].Date, evs[i].Row())))
 		}
 	}
+}
+
+// ownEvent copies e's strings: a window's events point into the decoded
+// rows (their arenas), which a cached day must not keep alive.
+func ownEvent(e Event) Event {
+	for _, p := range []*string{&e.Date, &e.CountryFIPS, &e.GeoFullName, &e.Actor1Name, &e.Actor1Country, &e.Actor2Name,
+		&e.Actor2Country, &e.EventCode, &e.RootCode, &e.SourceURL, &e.Description} {
+		*p = strings.Clone(*p)
+	}
+	for _, l := range []*[]string{&e.Themes, &e.Persons, &e.Orgs} {
+		if *l != nil {
+			c := make([]string, len(*l))
+			for i, x := range *l {
+				c[i] = strings.Clone(x)
+			}
+			*l = c
+		}
+	}
+	return e
 }
 
 // keepDays drops the cached days but those of dates.
