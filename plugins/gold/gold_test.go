@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -289,6 +290,12 @@ func TestDayCache(t *testing.T) {
 		}
 		if d := g.days[day]; d == nil || len(d.events) != 2*(i+1) || len(d.files) != i+1 {
 			t.Fatalf("window %d: cached day %+v, want %d events from %d files", w, d, 2*(i+1), i+1)
+		}
+	}
+	// The cached events own their strings: the rows' (arenas) are not kept.
+	for _, e := range g.days[day].events {
+		if e.Actor1Name != "POLICE" || unsafe.StringData(e.Actor1Name) == unsafe.StringData(event(0, 0, 0, "", 0, 0, 0, 0)["actor1_name"].(string)) {
+			t.Fatalf("cached event %d: actor1_name %q shares the row's bytes", e.ID, e.Actor1Name)
 		}
 	}
 	ids := func(evs []Event) string {
