@@ -58,14 +58,15 @@
 // # State and memory
 //
 // Between windows gold keeps the open tables (their snapshots) and, for
-// each event_date the last window touched, that partition's events as read
+// the event_dates windows touched last (up to 250,000 events, the least
+// recently used dropped first), each partition's events as read
 // from events_enriched with the names of the files they came from: the next
 // window's recomputation of the day takes its own events as it wrote them
 // and reads only files added by others (re-reading the growing day every
-// window was two fifths of a day's CPU). A cached file no longer live (a vacuum, a
-// rewrite by another tool) makes the day read again whole. A window holds
+// window was two fifths of a day's CPU). A cached file no longer live (a
+// vacuum, a rewrite by another tool) makes the day read again whole. A window holds
 // its own events, its mentions' tag counts and source partials; the cache
-// holds the days it touched (about 170,000 real events a day).
+// holds up to about a day and a half of real events.
 //
 // # Files
 //
@@ -133,6 +134,7 @@ type Gold struct {
 type dayEvents struct {
 	files  map[string]bool
 	events []Event
+	used   int64 // the last window that recomputed the day
 }
 
 // Open opens (creating when absent) every table gold writes.
@@ -345,7 +347,6 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		return out
 	}
 	byTable := map[string][]DayUpdate{}
-	g.keepDays(eventDates)
 	for _, d := range days(eventDates) {
 		evs, err := g.readEvents(ctx, d)
 		if err != nil {
@@ -356,6 +357,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 			byTable[name] = append(byTable[name], DayUpdate{Table: name, Date: d, Rows: rows[name]})
 		}
 	}
+	g.keepDays(w.ID, eventDates)
 	for _, d := range days(mentionDates) {
 		parts, err := g.readPartials(ctx, d)
 		if err != nil {
@@ -544,12 +546,32 @@ func ownEvent(e Event) Event {
 	return e
 }
 
-// keepDays drops the cached days but those of dates.
-func (g *Gold) keepDays(dates map[string]bool) {
-	for d := range g.days {
-		if !dates[d] {
-			delete(g.days, d)
+// maxCachedEvents bounds the cached days' events (~300 B each).
+const maxCachedEvents = 250_000
+
+// keepDays marks the days of dates used by window w, then drops the days
+// least recently used until the cache is under maxCachedEvents (the days of
+// dates are kept whatever their size: the window reads them anyway).
+func (g *Gold) keepDays(w int64, dates map[string]bool) {
+	total := 0
+	for d, day := range g.days {
+		if dates[d] {
+			day.used = w
 		}
+		total += len(day.events)
+	}
+	for total > maxCachedEvents {
+		var old string
+		for d, day := range g.days {
+			if !dates[d] && (old == "" || day.used < g.days[old].used || (day.used == g.days[old].used && d < old)) {
+				old = d
+			}
+		}
+		if old == "" {
+			return
+		}
+		total -= len(g.days[old].events)
+		delete(g.days, old)
 	}
 }
 
