@@ -139,7 +139,9 @@ func (c *column) value(v scalar) {
 func (c *column) pageBytes() int {
 	n := len(c.data) + len(c.defs) + len(c.reps)
 	if c.dict != nil {
-		n += 4 * len(c.dict.idx)
+		// The indices, and the values the page added to the dictionary: a
+		// page of distinct values is as big as PLAIN, and ends as soon.
+		n += 4*len(c.dict.idx) + c.dict.bytes - c.dict.pageFrom
 	}
 	return n
 }

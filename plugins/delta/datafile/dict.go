@@ -30,15 +30,16 @@ var (
 
 // dictionary is one column chunk's dictionary.
 type dictionary struct {
-	index   map[string]int32
-	entries []string // the values, in blocks: the index's keys point into them
-	blocks  [][]byte // the values' bytes, filled one after another, never moved or pooled
-	block   int      // the block being filled
-	bytes   int      // the dictionary page's size: 4 + len(value) per entry
-	idx     []int32  // the page's values, as entries
-	pages   int32    // RLE_DICTIONARY pages of the chunk
-	plain   bool     // the chunk went on PLAIN after dictionary pages
-	off     bool     // given up for the file: the column is PLAIN
+	index    map[string]int32
+	entries  []string // the values, in blocks: the index's keys point into them
+	blocks   [][]byte // the values' bytes, filled one after another, never moved or pooled
+	block    int      // the block being filled
+	bytes    int      // the dictionary page's size: 4 + len(value) per entry
+	pageFrom int      // bytes when the page being filled began: its new entries count in its size
+	idx      []int32  // the page's values, as entries
+	pages    int32    // RLE_DICTIONARY pages of the chunk
+	plain    bool     // the chunk went on PLAIN after dictionary pages
+	off      bool     // given up for the file: the column is PLAIN
 }
 
 func newDictionary() *dictionary { return &dictionary{index: map[string]int32{}} }
@@ -122,7 +123,7 @@ func (d *dictionary) reset() {
 	for i := range d.blocks {
 		d.blocks[i] = d.blocks[i][:0]
 	}
-	d.block, d.bytes, d.pages, d.plain = 0, 0, 0, false
+	d.block, d.bytes, d.pageFrom, d.pages, d.plain = 0, 0, 0, 0, false
 }
 
 // decide, before a page of a dictionary column is written, whether it goes

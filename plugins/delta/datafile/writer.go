@@ -586,6 +586,7 @@ func (f *Writer) flushPage(c *column) error {
 		encoding = format.RLEDictionary
 		c.dict.pages++
 		c.dict.idx = c.dict.idx[:0]
+		c.dict.pageFrom = c.dict.bytes
 	}
 	header.DataPageHeader.Set(format.DataPageHeader{
 		NumValues:               int32(c.entries),
