@@ -57,10 +57,16 @@
 //
 // # State and memory
 //
-// Nothing is kept between windows but the open tables (their snapshots).
-// A window holds its own events, its mentions' tag counts and source
-// partials; a recomputation holds one day's events of events_enriched
-// (about 170,000 real events a day) at a time.
+// Between windows gold keeps the open tables (their snapshots) and, for
+// the event_dates windows touched last (up to 250,000 events, the least
+// recently used dropped first), each partition's events as read
+// from events_enriched with the names of the files they came from: the next
+// window's recomputation of the day takes its own events as it wrote them
+// and reads only files added by others (re-reading the growing day every
+// window was two fifths of a day's CPU). A cached file no longer live (a
+// vacuum, a rewrite by another tool) makes the day read again whole. A window holds
+// its own events, its mentions' tag counts and source partials; the cache
+// holds up to about a day and a half of real events.
 //
 // # Files
 //
@@ -78,6 +84,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
@@ -118,6 +125,16 @@ type Gold struct {
 	cfg    Config
 	books  *lookups.Books
 	tables map[string]*table
+	// days caches events_enriched partitions by event_date (readEvents).
+	days map[string]*dayEvents
+}
+
+// dayEvents is one events_enriched partition as read: its events and the
+// files they came from.
+type dayEvents struct {
+	files  map[string]bool
+	events []Event
+	used   int64 // the last window that recomputed the day
 }
 
 // Open opens (creating when absent) every table gold writes.
@@ -125,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = DefaultAppID
 	}
-	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}}
+	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}, days: map[string]*dayEvents{}}
 	if g.books == nil {
 		b, err := lookups.Default()
 		if err != nil {
@@ -314,6 +331,9 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		}
 		if r.Version >= 0 {
 			res.Commits++
+			if a.name == TableEventsEnriched {
+				g.cacheWritten(r.Files, w.events)
+			}
 		}
 	}
 
@@ -337,6 +357,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 			byTable[name] = append(byTable[name], DayUpdate{Table: name, Date: d, Rows: rows[name]})
 		}
 	}
+	g.keepDays(w.ID, eventDates)
 	for _, d := range days(mentionDates) {
 		parts, err := g.readPartials(ctx, d)
 		if err != nil {
@@ -417,34 +438,141 @@ func (tb *table) partitionFiles(date string) []*delta.Add {
 func (g *Gold) readPartition(ctx context.Context, name, date string, fn func(map[string]any)) error {
 	tb := g.tables[name]
 	for _, a := range tb.partitionFiles(date) {
-		p := delta.DecodePath(a.Path)
-		data, err := tb.t.Storage().Read(ctx, p)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, p, err)
-		}
-		r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-		}
-		for {
-			row, err := r.Read()
-			if err != nil {
-				r.Close()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-			}
-			fn(row)
+		if err := g.readFile(ctx, tb, name, a, fn); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// readFile calls fn with every row of one data file of a table.
+func (g *Gold) readFile(ctx context.Context, tb *table, name string, a *delta.Add, fn func(map[string]any)) error {
+	p := delta.DecodePath(a.Path)
+	data, err := tb.t.Storage().Read(ctx, p)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, p, err)
+	}
+	r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+	}
+	for {
+		row, err := r.Read()
+		if err != nil {
+			r.Close()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+		}
+		fn(row)
+	}
+}
+
+// readEvents returns every event of one events_enriched partition, reading
+// only the files the cached day lacks (see "State and memory"). The slice is
+// the cache's: the caller may reorder it, not change its events.
 func (g *Gold) readEvents(ctx context.Context, date string) ([]Event, error) {
-	var evs []Event
-	err := g.readPartition(ctx, TableEventsEnriched, date, func(r map[string]any) { evs = append(evs, eventFromRow(date, r)) })
-	return evs, err
+	tb := g.tables[TableEventsEnriched]
+	files := tb.partitionFiles(date)
+	day := g.days[date]
+	if day != nil {
+		live := 0
+		for _, a := range files {
+			if day.files[a.Path] {
+				live++
+			}
+		}
+		if live != len(day.files) {
+			day = nil // a file was removed: read the day again
+		}
+	}
+	if day == nil {
+		day = &dayEvents{files: map[string]bool{}}
+	}
+	delete(g.days, date)
+	for _, a := range files {
+		if day.files[a.Path] {
+			continue
+		}
+		if err := g.readFile(ctx, tb, TableEventsEnriched, a, func(r map[string]any) { day.events = append(day.events, eventFromRow(date, r)) }); err != nil {
+			return nil, err
+		}
+		day.files[a.Path] = true
+	}
+	g.days[date] = day
+	return day.events, nil
+}
+
+// cacheWritten adds to the cached days the events just appended to
+// events_enriched in files: the files are not read back, their events are
+// taken as reading them gives them (eventFromRow of the row written).
+func (g *Gold) cacheWritten(files []delta.Add, evs []Event) {
+	part := g.tables[TableEventsEnriched].def.Partition
+	added := map[string]bool{}
+	for _, f := range files {
+		v := f.PartitionValues[part]
+		if v == nil {
+			continue
+		}
+		if day := g.days[*v]; day != nil {
+			day.files[f.Path] = true
+			added[*v] = true
+		}
+	}
+	for i := range evs {
+		if day := g.days[evs[i].Date]; day != nil && added[evs[i].Date] {
+			day.events = append(day.events, ownEvent(eventFromRow(evs[i].Date, evs[i].Row())))
+		}
+	}
+}
+
+// ownEvent copies e's strings: a window's events point into the decoded
+// rows (their arenas), which a cached day must not keep alive.
+func ownEvent(e Event) Event {
+	for _, p := range []*string{&e.Date, &e.CountryFIPS, &e.GeoFullName, &e.Actor1Name, &e.Actor1Country, &e.Actor2Name,
+		&e.Actor2Country, &e.EventCode, &e.RootCode, &e.SourceURL, &e.Description} {
+		*p = strings.Clone(*p)
+	}
+	for _, l := range []*[]string{&e.Themes, &e.Persons, &e.Orgs} {
+		if *l != nil {
+			c := make([]string, len(*l))
+			for i, x := range *l {
+				c[i] = strings.Clone(x)
+			}
+			*l = c
+		}
+	}
+	return e
+}
+
+// maxCachedEvents bounds the cached days' events (~300 B each).
+const maxCachedEvents = 250_000
+
+// keepDays marks the days of dates used by window w, then drops the days
+// least recently used until the cache is under maxCachedEvents (the days of
+// dates are kept whatever their size: the window reads them anyway).
+func (g *Gold) keepDays(w int64, dates map[string]bool) {
+	total := 0
+	for d, day := range g.days {
+		if dates[d] {
+			day.used = w
+		}
+		total += len(day.events)
+	}
+	for total > maxCachedEvents {
+		var old string
+		for d, day := range g.days {
+			if !dates[d] && (old == "" || day.used < g.days[old].used || (day.used == g.days[old].used && d < old)) {
+				old = d
+			}
+		}
+		if old == "" {
+			return
+		}
+		total -= len(g.days[old].events)
+		delete(g.days, old)
+	}
 }
 
 func (g *Gold) readPartials(ctx context.Context, date string) ([]SourcePartial, error) {
