@@ -12,8 +12,10 @@
 #   SECRET_<NAME>      a secret's Swarm name, to rotate it (deploy/README.md)
 # -s FILE  takes missing secrets from FILE, lines `name=value` with the names below
 #          (s3_access_key_id, s3_secret_access_key, postgres_password,
-#          grafana_admin_password); without it, a missing secret is asked for
-#          on the terminal (not echoed). Existing secrets are never changed.
+#          grafana_admin_password, mart_dsn); without it, a missing secret is asked
+#          for on the terminal (not echoed). Existing secrets are never changed.
+#          mart_dsn is the gold stage's PostgreSQL DSN, with postgres_password in it:
+#          postgres://gdeltflow:<password, URL-encoded>@postgres:5432/mart?sslmode=disable
 # -n       check only: print the resolved stack, create nothing, deploy nothing.
 set -euo pipefail
 
@@ -23,7 +25,7 @@ stack_file="$here/stack.yml"
 secrets_file=""
 dry_run=false
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while getopts "ns:h" opt; do
   case $opt in
@@ -46,9 +48,11 @@ hash_of() { sha256sum "$1" | cut -c1-12; }
 CFG_INGEST=$(hash_of "$root/pipelines/ingest.yaml")
 CFG_BRONZE=$(hash_of "$root/pipelines/bronze.yaml")
 CFG_SILVER=$(hash_of "$root/pipelines/silver.yaml")
+CFG_GOLD=$(hash_of "$root/pipelines/gold.yaml")
 CFG_TOPICS=$(hash_of "$root/resources/topics.yaml")
 CFG_PROMETHEUS=$(hash_of "$here/prometheus/prometheus.yml")
 CFG_GRAFANA_DATASOURCES=$(hash_of "$here/grafana/provisioning/datasources/prometheus.yml")
+CFG_GRAFANA_MART_DATASOURCE=$(hash_of "$here/grafana/provisioning/datasources/mart.yml")
 CFG_PROMETHEUS_RULES=$(hash_of "$here/prometheus/rules/gdeltflow.yml")
 CFG_PROMETHEUS_SETTINGS=$(hash_of "$here/prometheus/rules/settings.yml")
 CFG_ALERTMANAGER=$(hash_of "$here/alertmanager/alertmanager.yml")
@@ -56,8 +60,8 @@ CFG_GRAFANA_DASHBOARDS=$(hash_of "$here/grafana/provisioning/dashboards/gdeltflo
 CFG_GRAFANA_DATA_TRUST=$(hash_of "$here/grafana/dashboards/data-trust.json")
 CFG_GRAFANA_THROUGHPUT=$(hash_of "$here/grafana/dashboards/throughput.json")
 CFG_GRAFANA_GLOBAL_EVENTS=$(hash_of "$here/grafana/dashboards/global-events.json")
-export CFG_INGEST CFG_BRONZE CFG_SILVER CFG_TOPICS CFG_PROMETHEUS CFG_GRAFANA_DATASOURCES CFG_PROMETHEUS_RULES \
-  CFG_PROMETHEUS_SETTINGS CFG_ALERTMANAGER CFG_GRAFANA_DASHBOARDS CFG_GRAFANA_DATA_TRUST CFG_GRAFANA_THROUGHPUT \
+export CFG_INGEST CFG_BRONZE CFG_SILVER CFG_GOLD CFG_TOPICS CFG_PROMETHEUS CFG_GRAFANA_DATASOURCES \
+  CFG_GRAFANA_MART_DATASOURCE CFG_PROMETHEUS_RULES CFG_PROMETHEUS_SETTINGS CFG_ALERTMANAGER CFG_GRAFANA_DASHBOARDS CFG_GRAFANA_DATA_TRUST CFG_GRAFANA_THROUGHPUT \
   CFG_GRAFANA_GLOBAL_EVENTS
 
 # 1. The stack must resolve (schema, variables) before anything is changed.
@@ -98,6 +102,7 @@ ensure_secret s3_access_key_id "${SECRET_S3_ACCESS_KEY_ID:-gdeltflow_s3_access_k
 ensure_secret s3_secret_access_key "${SECRET_S3_SECRET_ACCESS_KEY:-gdeltflow_s3_secret_access_key_v1}"
 ensure_secret postgres_password "${SECRET_POSTGRES_PASSWORD:-gdeltflow_postgres_password_v1}"
 ensure_secret grafana_admin_password "${SECRET_GRAFANA_ADMIN_PASSWORD:-gdeltflow_grafana_admin_password_v1}"
+ensure_secret mart_dsn "${SECRET_MART_DSN:-gdeltflow_mart_dsn_v1}"
 
 # 3. Deploy. --prune removes services no longer in the file; --with-registry-auth lets
 # every node pull a private image.

@@ -5,7 +5,8 @@
 // config and secret it names, every stage's environment against the variables
 // its pipeline reads, `benthos lint` of each stage with that environment,
 // health checks, update and restart policies, pinned images, no credential in
-// an environment, the Prometheus config (promtool), the Dockerfile's
+// an environment, the mart wiring (gold's DSN secret, Grafana's mart
+// datasource), the Prometheus config (promtool), the Dockerfile's
 // structure, deploy.sh and build.sh (shellcheck; build.sh's steps against a
 // stub docker). The stack's rehearsal on loopback is tests.TestStackRehearsal.
 //

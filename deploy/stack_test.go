@@ -98,12 +98,12 @@ func isJob(s types.ServiceConfig) bool {
 func TestStackLoads(t *testing.T) {
 	p := load(t)
 	for _, want := range []string{"kafka-1", "kafka-2", "kafka-3", "minio", "postgres", "prometheus", "alertmanager", "grafana",
-		"topics", "bucket", "ingest", "bronze", "silver"} {
+		"topics", "bucket", "ingest", "bronze", "silver", "gold"} {
 		if _, ok := p.Services[want]; !ok {
 			t.Errorf("service %s missing", want)
 		}
 	}
-	if got := slices.Sorted(mapKeys(stages(p))); !slices.Equal(got, []string{"bronze", "ingest", "silver"}) {
+	if got := slices.Sorted(mapKeys(stages(p))); !slices.Equal(got, []string{"bronze", "gold", "ingest", "silver"}) {
 		t.Errorf("stages = %v", got)
 	}
 }
@@ -384,13 +384,16 @@ func TestSilverShardsFollowTheReplicas(t *testing.T) {
 	if r := load(t).Services["ingest"].Deploy.Replicas; r == nil || *r != 1 {
 		t.Errorf("ingest replicas %v, want 1 (window order)", r)
 	}
+	if r := load(t).Services["gold"].Deploy.Replicas; r == nil || *r != 1 {
+		t.Errorf("gold replicas %v, want 1 (windows in order, one writer of gold and the mart)", r)
+	}
 }
 
 // Health checks, restart and update policies, limits and placement on every
 // service; stop-first where two copies must never run.
 func TestDeployPolicies(t *testing.T) {
 	p := load(t)
-	stopFirst := map[string]bool{"ingest": true, "bronze": true, "silver": true, "kafka-1": true, "kafka-2": true, "kafka-3": true}
+	stopFirst := map[string]bool{"ingest": true, "bronze": true, "silver": true, "gold": true, "kafka-1": true, "kafka-2": true, "kafka-3": true}
 	for name, s := range p.Services {
 		d := s.Deploy
 		if d == nil {
@@ -473,6 +476,9 @@ func TestKafkaQuorum(t *testing.T) {
 		t.Errorf("cluster ids %v: want one, 22 base64 characters", ids)
 	}
 	for name, s := range stages(p) {
+		if _, reads := pipelineVars(t, pipelineOf(t, p, s))["KAFKA_BROKERS"]; !reads {
+			continue // gold: from the lake
+		}
 		if env(s, "KAFKA_BROKERS") != "kafka-1:9092,kafka-2:9092,kafka-3:9092" {
 			t.Errorf("stage %s: KAFKA_BROKERS=%q", name, env(s, "KAFKA_BROKERS"))
 		}
@@ -598,4 +604,73 @@ func tool(t *testing.T, name, how string) string {
 		t.Skipf("%s not installed (%s)", name, how)
 	}
 	return p
+}
+
+// The mart: gold reads its DSN from a secret; Grafana's mart datasource names
+// the PostgreSQL service, its user and database, and reads the password from
+// a secret Grafana mounts.
+func TestMartWiring(t *testing.T) {
+	p := load(t)
+	gold, pg, grafana := p.Services["gold"], p.Services["postgres"], p.Services["grafana"]
+	if v := env(gold, "MART_DSN_FILE"); !strings.HasPrefix(v, "/run/secrets/") {
+		t.Errorf("gold: MART_DSN_FILE=%q, want a secret's file", v)
+	}
+	if _, set := gold.Environment["MART_DSN"]; set {
+		t.Error("gold: MART_DSN in the environment (it holds the password); use MART_DSN_FILE")
+	}
+	b, err := os.ReadFile("grafana/provisioning/datasources/mart.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds struct {
+		Datasources []struct {
+			URL            string            `yaml:"url"`
+			User           string            `yaml:"user"`
+			JSONData       map[string]any    `yaml:"jsonData"`
+			SecureJSONData map[string]string `yaml:"secureJsonData"`
+		} `yaml:"datasources"`
+	}
+	if err := yaml.Unmarshal(b, &ds); err != nil || len(ds.Datasources) != 1 {
+		t.Fatalf("mart.yml: %v, %d datasources", err, len(ds.Datasources))
+	}
+	d := ds.Datasources[0]
+	// Grafana expands $__file{path} and then ${VAR} from its environment.
+	expand := func(v string) string {
+		return os.Expand(v, func(k string) string { return env(grafana, k) })
+	}
+	if got := expand(d.URL); got != "postgres:5432" {
+		t.Errorf("mart datasource url %q (grafana's environment), want postgres:5432", got)
+	}
+	if got := expand(d.User); got != env(pg, "POSTGRES_USER") {
+		t.Errorf("mart datasource user %q, PostgreSQL's POSTGRES_USER %q", got, env(pg, "POSTGRES_USER"))
+	}
+	if got := expand(fmt.Sprint(d.JSONData["database"])); got != env(pg, "POSTGRES_DB") {
+		t.Errorf("mart datasource database %q, PostgreSQL's POSTGRES_DB %q", got, env(pg, "POSTGRES_DB"))
+	}
+	m := regexp.MustCompile(`^\$__file\{(/run/secrets/[^}]+)\}$`).FindStringSubmatch(d.SecureJSONData["password"])
+	if m == nil {
+		t.Fatalf("mart datasource password %q: want $__file{/run/secrets/...}", d.SecureJSONData["password"])
+	}
+	var pgSecret string
+	for _, sec := range pg.Secrets {
+		if "/run/secrets/"+sec.Source == env(pg, "POSTGRES_PASSWORD_FILE") || sec.Target == env(pg, "POSTGRES_PASSWORD_FILE") {
+			pgSecret = sec.Source
+		}
+	}
+	mounted := false
+	for _, sec := range grafana.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !strings.HasPrefix(target, "/") {
+			target = "/run/secrets/" + target
+		}
+		if target == m[1] && sec.Source == pgSecret {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("grafana does not mount PostgreSQL's password secret %q at %s", pgSecret, m[1])
+	}
 }

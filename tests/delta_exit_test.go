@@ -125,7 +125,9 @@ func TestMinIOPipelineGivesUp(t *testing.T) {
 	code, stderr, log, took := runFailing(t, "pipelines/local.yaml", "GDELT_OUT="+t.TempDir(), "GDELT_LAKE=s3://lake", "LOG_LEVEL=info",
 		"GDELT_GIVE_UP_AFTER=5s", "S3_ENDPOINT=http://"+closedAddr(t), "S3_ACCESS_KEY_ID=test", "S3_SECRET_ACCESS_KEY=test-secret")
 	t.Logf("exit %d after %s: %q", code, took.Round(time.Millisecond), stderr)
-	want := regexp.MustCompile(`^gdeltflow: delta_lake s3://lake/(bronze/(events|mentions|gkg)|silver/(events|events_detailed)|audit/windows): failing for \d+s: .*connection refused; check that the S3 endpoint`)
+	// Whichever stage meets the storage first gives up: a table's writer, or
+	// gold reading its own tables; each names the cause and the remedy.
+	want := regexp.MustCompile(`^gdeltflow: (delta_lake s3://lake/(bronze/(events|mentions|gkg)|silver/(events|events_detailed)|audit/windows): failing for \d+s: .*connection refused; check that the S3 endpoint|gdelt_gold: failing for \d+s: .*connection refused; check the lake's storage \(GDELT_LAKE, the S3_\* settings\))`)
 	if code != 2 || len(stderr) != 1 || !want.MatchString(stderr[0]) {
 		t.Fatalf("exit %d, stderr %q; want 2 and one line matching %s\nlog:\n%s", code, stderr, want, tail(log, 4000))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -59,7 +60,15 @@ import (
 // stop by SIGTERM within its stop grace period (Swarm's default 10 s) and
 // exit 0; bronze is checked by DuckDB against the mirror and silver by
 // DuckDB against the SQL join (the Kafka tests' compare functions), every
-// window SILVER_COMPLETE from both shards.
+// window SILVER_COMPLETE from both shards; gold by DuckDB against the gold SQL
+// over that silver (tests/duckdb/gold_oracle.mjs), the mart, read with psql
+// from the loopback PostgreSQL, against gold row for row, and every window
+// with one GOLD_COMPLETE and one MART_COMPLETE row, the mart in sync.
+//
+// The mart's DSN is a secret (a stage's *_DSN_FILE names it): its value is
+// the DSN of the loopback PostgreSQL with the user and database the stack's
+// postgres service creates (POSTGRES_USER, POSTGRES_DB) and its password
+// secret, as deploy/README.md tells the operator to write it.
 func TestStackRehearsal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole stack on loopback")
@@ -67,12 +76,15 @@ func TestStackRehearsal(t *testing.T) {
 	requireDuckDB(t)
 	r := loadRehearsal(t)
 	roles := r.roles()
-	for _, want := range []string{"ingest.yaml", "bronze.yaml", "silver.yaml"} {
+	for _, want := range []string{"ingest.yaml", "bronze.yaml", "silver.yaml", "gold.yaml"} {
 		if len(roles[want]) != 1 {
 			t.Fatalf("the stack runs %s in services %v, want exactly one service", want, roles[want])
 		}
 	}
-	ingestSvc, bronzeSvc, silverSvc := roles["ingest.yaml"][0], roles["bronze.yaml"][0], roles["silver.yaml"][0]
+	ingestSvc, bronzeSvc, silverSvc, goldSvc := roles["ingest.yaml"][0], roles["bronze.yaml"][0], roles["silver.yaml"][0], roles["gold.yaml"][0]
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Skip("gold's mart is read with psql, which is not installed")
+	}
 	if n := r.replicas(bronzeSvc); n != 2 {
 		t.Fatalf("bronze: %d replicas with BRONZE_REPLICAS=2", n)
 	}
@@ -84,6 +96,7 @@ func TestStackRehearsal(t *testing.T) {
 	names := r.namedHosts()
 	t.Logf("hosts the gdeltflow services name: %v", names)
 	var srv *miniotest.Server
+	var mart *martPG
 	for _, h := range names {
 		s := r.p.Services[h]
 		switch {
@@ -103,6 +116,10 @@ func TestStackRehearsal(t *testing.T) {
 			password := randomToken()
 			r.hosts[h+":5432"] = startPostgres(t, r.env(s, "POSTGRES_USER"), r.env(s, "POSTGRES_DB"), password)
 			r.secrets[r.secretOf(s, "POSTGRES_PASSWORD_FILE")] = password
+			mart = &martPG{addr: r.hosts[h+":5432"], user: r.env(s, "POSTGRES_USER"), password: password, db: r.env(s, "POSTGRES_DB")}
+			for _, sec := range r.dsnSecrets() {
+				r.secrets[sec] = mart.dsn()
+			}
 		default:
 			t.Fatalf("a gdeltflow service names %s (image %s): the rehearsal has no loopback stand-in for it", h, s.Image)
 		}
@@ -110,8 +127,8 @@ func TestStackRehearsal(t *testing.T) {
 	if r.kafka != nil {
 		r.mapKafka()
 	}
-	if srv == nil || r.kafka == nil {
-		t.Fatalf("the stages name no MinIO or no Kafka: hosts %v", names)
+	if srv == nil || r.kafka == nil || mart == nil {
+		t.Fatalf("the stages name no MinIO, no Kafka or no PostgreSQL: hosts %v", names)
 	}
 
 	mirror, windows := genMirror(t, 6, 61)
@@ -178,6 +195,8 @@ func TestStackRehearsal(t *testing.T) {
 	last := windows[len(windows)-1]
 	waitSilver(t, srv, bucket, apps, last, 2*time.Minute, pipes()...)
 	t.Logf("silver: every shard (%v) committed window %s after %s", apps, last, time.Since(start).Round(time.Millisecond))
+	waitGoldAndMart(t, srv, bucket, last, 3*time.Minute, pipes()...)
+	t.Logf("%s: gold and the mart committed window %s after %s", goldSvc, last, time.Since(start).Round(time.Millisecond))
 	for _, task := range running {
 		if task.exited() {
 			t.Errorf("%s exited while the stack ran: %v\n%s", task.p.name, task.p.err, tail(task.p.log.String(), 3000))
@@ -196,8 +215,15 @@ func TestStackRehearsal(t *testing.T) {
 		t.Errorf("audit/windows: %d windows SILVER_COMPLETE (mismatches %d), want all %d from each of %d shards",
 			got.AuditWindows, got.AuditMismatch, len(windows), shards)
 	}
+	lake := downloadPrefixes(t, srv, bucket, "silver/", "gold/", "audit/")
+	compareGold(t, lake)
+	martRows := compareMartWith(t, lake, func(table string) []map[string]any { return mart.rows(t, "SELECT * FROM mart."+table) })
+	if w := mart.lastWindow(t); strconv.FormatInt(w, 10) != last {
+		t.Errorf("mart.progress: last window %d, want %s", w, last)
+	}
+	checkStackLifecycle(t, lake, windows, shards)
 	for _, name := range r.ours {
-		if role := r.pipelineOf(name); role != "" && !slices.Contains([]string{"ingest.yaml", "bronze.yaml", "silver.yaml"}, role) {
+		if role := r.pipelineOf(name); role != "" && !slices.Contains([]string{"ingest.yaml", "bronze.yaml", "silver.yaml", "gold.yaml"}, role) {
 			t.Logf("note: stage %s (%s) ran healthy and stopped cleanly; this test holds no oracle for its output yet", name, role)
 		}
 	}
@@ -206,9 +232,9 @@ func TestStackRehearsal(t *testing.T) {
 			t.Logf("--- %s:\n%s", task.p.name, tail(task.p.log.String(), 3000))
 		}
 	}
-	t.Logf("the stack on loopback: %d windows → %s → bronze %v → silver %d rows (complete %d, no_gkg %d, expired %d), %d events, %d windows audited, in %s",
+	t.Logf("the stack on loopback: %d windows → %s → bronze %v → silver %d rows (complete %d, no_gkg %d, expired %d), %d events, %d windows audited → gold and the mart %v, in %s",
 		len(windows), ingestSvc, want, got.DetailedRows, got.ByStatus["complete"], got.ByStatus["no_gkg"], got.ByStatus["expired"],
-		got.EventsRows, got.AuditWindows, time.Since(start).Round(time.Millisecond))
+		got.EventsRows, got.AuditWindows, martRows, time.Since(start).Round(time.Millisecond))
 }
 
 // rehearsal is deploy/stack.yml as loaded, and what stands in for Swarm.
@@ -402,7 +428,8 @@ func (r *rehearsal) hostRef() *regexp.Regexp {
 }
 
 // namedHosts lists the server services whose names the gdeltflow services'
-// environments and commands use as hosts.
+// environments and commands use as hosts, and PostgreSQL when a service
+// reads a DSN secret.
 func (r *rehearsal) namedHosts() []string {
 	re := r.hostRef()
 	seen := map[string]bool{}
@@ -420,7 +447,95 @@ func (r *rehearsal) namedHosts() []string {
 			}
 		}
 	}
+	if len(r.dsnSecrets()) > 0 {
+		for name, s := range r.p.Services {
+			if strings.HasPrefix(s.Image, "postgres:") {
+				seen[name] = true
+			}
+		}
+	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// dsnSecrets are the secrets the gdeltflow services read a database DSN
+// from: those their *_DSN_FILE variables name.
+func (r *rehearsal) dsnSecrets() []string {
+	seen := map[string]bool{}
+	for _, name := range r.ours {
+		s := r.p.Services[name]
+		for k := range s.Environment {
+			if strings.HasSuffix(k, "_DSN_FILE") {
+				seen[r.secretOf(s, k)] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// waitGoldAndMart polls audit/windows until gold's and the mart's txns
+// (appIds gdeltflow-gold and gdeltflow-mart: their GOLD_COMPLETE and
+// MART_COMPLETE rows) reach the window.
+func waitGoldAndMart(t *testing.T, srv *miniotest.Server, bucket, through string, timeout time.Duration, running ...*pipeline) {
+	t.Helper()
+	w, err := strconv.ParseInt(through, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for deadline := time.Now().Add(timeout); ; {
+		if snap, err := s3Snapshot(t, srv, bucket, "audit/windows"); err == nil {
+			for _, app := range []string{"gold", "mart"} {
+				got[app] = snap.Txns["gdeltflow-"+app].Version
+			}
+		}
+		if got["gold"] >= w && got["mart"] >= w {
+			return
+		}
+		if time.Now().After(deadline) {
+			var logs string
+			for _, p := range running {
+				logs += "\n--- " + p.name + "\n" + tail(p.log.String(), 3000)
+			}
+			t.Fatalf("audit/windows txns after %s: %v, want gold and mart at %s%s", timeout, got, through, logs)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// checkStackLifecycle: every window has one SILVER_COMPLETE row per shard,
+// one GOLD_COMPLETE and one MART_COMPLETE row, the mart checked and in sync
+// with as many rows as gold wrote.
+func checkStackLifecycle(t *testing.T, lake string, windows []string, shards int) {
+	t.Helper()
+	type life struct{ silver, gold, mart int }
+	byWindow := map[string]*life{}
+	rows := map[string]map[string]string{}
+	for _, r := range auditRows(t, lake, "") {
+		w := fmt.Sprint(r["window"])
+		if byWindow[w] == nil {
+			byWindow[w], rows[w] = &life{}, map[string]string{}
+		}
+		switch r["status"] {
+		case join.StatusSilverComplete:
+			byWindow[w].silver++
+		case join.StatusGoldComplete:
+			byWindow[w].gold++
+			rows[w]["gold"] = fmt.Sprint(r["gold_rows"])
+		case join.StatusMartComplete:
+			byWindow[w].mart++
+			rows[w]["mart"] = fmt.Sprint(r["mart_rows"])
+			if r["mart_checked"] != true || r["mart_in_sync"] != true || r["mart_error"] != nil || fmt.Sprint(r["mismatches"]) != "0" {
+				t.Errorf("window %s: MART_COMPLETE row %v", w, r)
+			}
+		}
+	}
+	for _, w := range windows {
+		l := byWindow[w]
+		if l == nil || l.silver != shards || l.gold != 1 || l.mart != 1 || rows[w]["gold"] != rows[w]["mart"] {
+			t.Errorf("window %s: lifecycle %+v, rows %v; want %d SILVER_COMPLETE, one GOLD_COMPLETE and one MART_COMPLETE of the same rows",
+				w, l, rows[w], shards)
+		}
+	}
 }
 
 // mapKafka maps the stack's brokers, by the listener each advertises, onto

@@ -5,6 +5,8 @@ import (
 	"math"
 	"reflect"
 	"strings"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta"
 )
 
 // The day cache: the recent days gold recomputes, kept in memory so that a
@@ -15,8 +17,10 @@ import (
 // source_window partials), with the gold rows last computed for it. A day
 // enters the cache on a miss, read whole from the table after the window's
 // append (so a restart, which starts empty, stays exact); on a hit the
-// window's rows are added to it. Any error in Apply empties the cache: the
-// tables are the truth, and the next window reads them again. The cache is
+// window's rows are added to it. A cached day whose partition's live files
+// are not the ones it was made from plus the window's (a vacuum, another
+// writer) is read again. Any error in Apply empties the cache: the tables
+// are the truth, and the next window reads them again. The cache is
 // bounded by an estimate of its bytes; the days least recently touched go
 // first (a day larger than the bound is not kept).
 
@@ -30,7 +34,9 @@ type dayState struct {
 	parts  []SourcePartial
 	// rows are the gold rows last computed for the day, per table (nil
 	// until computed once).
-	rows       map[string][]map[string]any
+	rows map[string][]map[string]any
+	// files are the partition's live files the day was made from.
+	files      map[string]bool
 	dataBytes  int64 // estimate of events / parts
 	rowsBytes  int64 // estimate of rows
 	lastWindow int64
@@ -103,6 +109,22 @@ func (c *dayCache) clear() {
 	if c != nil {
 		c.days, c.size = map[dayKey]*dayState{}, 0
 	}
+}
+
+// sameFiles: the partition's live files are the cached day's and the ones
+// the window just wrote, no more, no less.
+func sameFiles(live []*delta.Add, cached, written map[string]bool) bool {
+	n := 0
+	for _, a := range live {
+		switch {
+		case cached[a.Path]:
+			n++
+		case written[a.Path]:
+		default:
+			return false
+		}
+	}
+	return n == len(cached)
 }
 
 // cloned is the event with its own copies of its strings: a string read

@@ -60,7 +60,8 @@
 // Between windows gold keeps the open tables (their snapshots) and the day
 // cache (cache.go, Config.CacheBytes): the recently recomputed days' events
 // (or partials) and gold rows, so that a window reads nothing from storage
-// and the mart batch carries only what changed (DayUpdate.Diff). A window
+// and the mart batch carries only what changed (DayUpdate.Diff); a day
+// whose files changed behind gold's back is read again. A window
 // holds its own events, its mentions' tag counts and source partials; a
 // recomputation of a day not cached reads that day's events_enriched
 // partition (about 170,000 real events a day).
@@ -317,6 +318,7 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 	}
 	mentionDates := map[string]bool{}
 	appended := map[string]bool{}
+	written := map[string]map[string]bool{TableEventsEnriched: {}, TableSourceWindow: {}}
 	for _, src := range sortedKeys(w.sources) {
 		p := w.sources[src]
 		srcRows = append(srcRows, delta.Row{Values: p.Row(), AppID: g.cfg.AppID, Version: w.ID})
@@ -351,6 +353,9 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 		if r.Version >= 0 {
 			res.Commits++
 		}
+		for _, f := range r.Files {
+			written[a.name][f.Path] = true
+		}
 	}
 
 	// The affected days, recomputed whole: from the cache (the day as it
@@ -362,6 +367,20 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 		}
 		sort.Strings(out)
 		return out
+	}
+	// A cached day whose files are not the ones it was made from plus the
+	// window's (a vacuum, another writer) is read again whole.
+	for _, c := range []struct {
+		name    string
+		mention bool
+		dates   map[string]bool
+	}{{TableEventsEnriched, false, eventDates}, {TableSourceWindow, true, mentionDates}} {
+		for d := range c.dates {
+			k := dayKey{mention: c.mention, date: d}
+			if st := g.cache.get(k); st != nil && !sameFiles(g.tables[c.name].partitionFiles(d), st.files, written[c.name]) {
+				g.cache.drop(k)
+			}
+		}
 	}
 	if appended[TableEventsEnriched] {
 		for i := range w.events {
@@ -471,6 +490,14 @@ func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 		}
 	}
 	for k, st := range touched {
+		name := TableEventsEnriched
+		if k.mention {
+			name = TableSourceWindow
+		}
+		st.files = map[string]bool{}
+		for _, a := range g.tables[name].partitionFiles(k.date) {
+			st.files[a.Path] = true
+		}
 		g.cache.put(k, st, w.ID)
 	}
 	g.cache.evict()
@@ -527,28 +554,35 @@ func (tb *table) partitionFiles(date string) []*delta.Add {
 func (g *Gold) readPartition(ctx context.Context, name, date string, fn func(map[string]any)) error {
 	tb := g.tables[name]
 	for _, a := range tb.partitionFiles(date) {
-		p := delta.DecodePath(a.Path)
-		data, err := tb.t.Storage().Read(ctx, p)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, p, err)
-		}
-		r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-		}
-		for {
-			row, err := r.Read()
-			if err != nil {
-				r.Close()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
-			}
-			fn(row)
+		if err := g.readFile(ctx, tb, name, a, fn); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// readFile calls fn with every row of one data file of a table.
+func (g *Gold) readFile(ctx context.Context, tb *table, name string, a *delta.Add, fn func(map[string]any)) error {
+	p := delta.DecodePath(a.Path)
+	data, err := tb.t.Storage().Read(ctx, p)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, p, err)
+	}
+	r, err := datafile.NewReader(bytes.NewReader(data), int64(len(data)), tb.dataSchema)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+	}
+	for {
+		row, err := r.Read()
+		if err != nil {
+			r.Close()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading %s/%s: %w", name, path.Base(p), err)
+		}
+		fn(row)
+	}
 }
 
 func (g *Gold) readEvents(ctx context.Context, date string) ([]Event, error) {

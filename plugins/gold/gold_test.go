@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -285,4 +286,82 @@ func batchText(t *testing.T, b service.MessageBatch) string {
 		s += op + " " + table + " " + date + " " + string(c) + "\n"
 	}
 	return s
+}
+
+// TestDayCache: a day recomputed from the cache (the window's own events
+// taken as written) holds the same events as one read whole by a gold opened
+// afresh, its events own their strings, and a day whose files were removed
+// behind gold's back is read again.
+func TestDayCache(t *testing.T) {
+	ctx := context.Background()
+	lake := t.TempDir()
+	g, err := Open(ctx, Config{Lake: lake, CacheBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const day = "2023-07-02"
+	key := dayKey{date: day}
+	for i, w := range []int64{20230702150000, 20230702151500, 20230702153000} {
+		win := g.NewWindow(w)
+		win.AddEvent(getterOf(event(int64(10+i), 20230702, w, "FR", float64(i), 1, 1, 2)))
+		win.AddEvent(getterOf(event(int64(20+i), 20230702, w, "DE", -float64(i), 2, 2, 1)))
+		win.AddMention(getterOf(mention(int64(10+i), w, "complete", "a.com", -2, "B;A;")))
+		win.AddMention(getterOf(mention(int64(20+i), w, "no_gkg", "b.com", 1, "")))
+		if _, err := g.Apply(ctx, win); err != nil {
+			t.Fatal(err)
+		}
+		if d := g.cache.days[key]; d == nil || len(d.events) != 2*(i+1) || len(d.files) != i+1 {
+			t.Fatalf("window %d: cached day %+v, want %d events from %d files", w, d, 2*(i+1), i+1)
+		}
+	}
+	// The cached events own their strings: the rows' (arenas) are not kept.
+	for _, e := range g.cache.days[key].events {
+		if e.Actor1Name != "POLICE" || unsafe.StringData(e.Actor1Name) == unsafe.StringData(event(0, 0, 0, "", 0, 0, 0, 0)["actor1_name"].(string)) {
+			t.Fatalf("cached event %d: actor1_name %q shares the row's bytes", e.ID, e.Actor1Name)
+		}
+	}
+	ids := func(evs []Event) string {
+		b, _ := json.Marshal(DayRows(day, append([]Event(nil), evs...), g.books))
+		return string(b)
+	}
+	fresh, err := Open(ctx, Config{Lake: lake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := fresh.readEvents(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := ids(g.cache.days[key].events), ids(whole); a != b {
+		t.Fatalf("cached day:\n%s\nread whole:\n%s", a, b)
+	}
+
+	// Another writer empties the partition: the next window reads the day
+	// again (its own event only), and replaces it whole in the mart.
+	tb := fresh.tables[TableEventsEnriched]
+	if _, err := tb.ap.ReplacePartitions(ctx, nil, []map[string]any{{tb.def.Partition: day}}, delta.Txn{AppID: "other", Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.tables[TableEventsEnriched].t.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const w4 = 20230702154500
+	win := g.NewWindow(w4)
+	win.AddEvent(getterOf(event(40, 20230702, w4, "FR", 3, 1, 1, 2)))
+	res, err := g.Apply(ctx, win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(g.cache.days[key].events); n != 1 {
+		t.Fatalf("%d events cached after the partition was emptied, want 1", n)
+	}
+	r := findRow(t, res, TableCountryDaily, day, func(r map[string]any) bool { return r["country_fips"] == "FR" })
+	if r["events"] != int64(1) {
+		t.Errorf("country_daily FR after the partition was emptied: %v", r)
+	}
+	for _, u := range res.Updates {
+		if u.Date == day && u.Table != TableSourceDaily && u.Diff {
+			t.Errorf("%s %s sent as a diff after the day was read again", u.Table, u.Date)
+		}
+	}
 }

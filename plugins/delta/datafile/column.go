@@ -35,9 +35,13 @@ type column struct {
 	data       []byte // PLAIN values (booleans: a byte each, packed at flush)
 	entries    int    // level entries: values and nulls
 	nulls      int
-	mark       rowMark // repeated columns: the page at the start of the current row
-	seq        uint64  // flat columns: the row (Writer.seq) of the last value
-	rowData    int     // flat columns: len(data) before the last value
+	mark       rowMark     // repeated columns: the page at the start of the current row
+	seq        uint64      // flat columns: the row (Writer.seq) of the last value
+	rowData    int         // flat columns: len(data) before the last value
+	pageHint   int         // the size of the last page's values: what a new page buffer starts with
+	dict       *dictionary // flat byte-array columns: the chunk's dictionary (dict.go)
+	rowIdx     int         // dictionary columns: len(dict.idx) before the row's value
+	rowNew     bool        // dictionary columns: the row's value added an entry
 
 	// The row group's column chunk.
 	chunk             []byte
@@ -74,6 +78,14 @@ func (c *column) release() {
 	c.defs, c.reps, c.data, c.chunk = nil, nil, nil, nil
 }
 
+// room makes room for n more bytes of values: a page buffer grows to the
+// last page's size at once, then doubles.
+func (c *column) room(n int) {
+	if cap(c.data)-len(c.data) < n {
+		c.data = grown(c.data, n, c.pageHint)
+	}
+}
+
 // null appends a null entry of row seq.
 func (c *column) null(rep, def int, seq uint64) {
 	if c.maxDef > 0 {
@@ -103,6 +115,11 @@ func (c *column) levels(rep, def int, seq uint64, start int) {
 
 // value appends a converted value in its PLAIN form.
 func (c *column) value(v scalar) {
+	if c.phys == parquet.ByteArray || c.phys == parquet.FixedLenByteArray {
+		c.room(int(v.u64) + 4)
+	} else {
+		c.room(8)
+	}
 	switch c.phys {
 	case parquet.Boolean:
 		c.data = append(c.data, byte(v.u64&1))
@@ -118,9 +135,22 @@ func (c *column) value(v scalar) {
 	}
 }
 
-// bounds merges the min and max of the page's values into the chunk's.
-func (c *column) bounds() {
-	d := c.data
+// pageBytes is about what the page being filled takes.
+func (c *column) pageBytes() int {
+	n := len(c.data) + len(c.defs) + len(c.reps)
+	if c.dict != nil {
+		// The indices, and the values the page added to the dictionary: a
+		// page of distinct values is as big as PLAIN, and ends as soon.
+		n += 4*len(c.dict.idx) + c.dict.bytes - c.dict.pageFrom
+	}
+	return n
+}
+
+// bounds merges the min and max of the page's PLAIN values into the chunk's.
+func (c *column) bounds() { c.boundsOf(c.data) }
+
+// boundsOf merges the min and max of PLAIN values d into the chunk's.
+func (c *column) boundsOf(d []byte) {
 	if len(d) == 0 {
 		return
 	}
@@ -268,10 +298,17 @@ func compareSigned(a, b []byte) int {
 }
 
 // chunkMetadata describes the column chunk written at offset.
-func (c *column) chunkMetadata(offset int64, codec compressor) format.ColumnChunk {
+// dictPage is the length of the dictionary page in front of the data pages
+// (0: none).
+func (c *column) chunkMetadata(offset int64, codec compressor, dictPage int) format.ColumnChunk {
 	encodings := []format.Encoding{format.Plain}
 	if c.maxDef > 0 || c.maxRep > 0 {
 		encodings = append(encodings, format.RLE)
+	}
+	var dictPages int32
+	if dictPage > 0 {
+		dictPages = c.dict.pages
+		encodings = append(encodings, format.RLEDictionary)
 	}
 	st := format.Statistics{NullCount: c.chunkNulls}
 	if c.min != nil && c.max != nil {
@@ -302,10 +339,18 @@ func (c *column) chunkMetadata(offset int64, codec compressor) format.ColumnChun
 		Codec:                 codec.CompressionCodec(),
 		NumValues:             c.chunkValues,
 		TotalUncompressedSize: c.chunkUncompressed,
-		TotalCompressedSize:   int64(len(c.chunk)),
-		DataPageOffset:        offset,
+		TotalCompressedSize:   int64(dictPage + len(c.chunk)),
+		DataPageOffset:        offset + int64(dictPage),
 		Statistics:            st,
-		EncodingStats:         []format.PageEncodingStats{{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages}},
+	}
+	if dictPage > 0 {
+		md.DictionaryPageOffset = offset
+		md.EncodingStats = append(md.EncodingStats,
+			format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1},
+			format.PageEncodingStats{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: dictPages})
+	}
+	if c.pages > dictPages {
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages - dictPages})
 	}
 	if c.hist != nil {
 		md.SizeStatistics.DefinitionLevelHistogram = append([]int64(nil), c.hist...)

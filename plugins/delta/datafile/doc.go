@@ -3,8 +3,9 @@
 //
 // Writer takes rows as map[string]any (what decoders and Benthos messages
 // hold) and shreds them straight into column pages: data pages V1, plain
-// encoding, definition and repetition levels from the Delta schema, columns
-// in schema order, zstd by default (delta.parquet.compression.codec), a
+// encoding but for flat string columns, which are dictionary encoded while
+// their values repeat (dict.go), definition and repetition levels from the
+// Delta schema, columns in schema order, zstd by default (delta.parquet.compression.codec), a
 // created_by Spark's reader accepts. A value that does not fit its column
 // fails its row alone with a *ValueError naming the column; the file goes
 // on. Its memory is one row group (Config.RowGroupBytes) plus the pages being
@@ -31,6 +32,7 @@
 //   - column.go: the column chunks and their footer bounds
 //   - node.go: the Delta schema compiled to Parquet nodes and levels
 //   - codec.go: the page codecs (pooled zstd encoders sized for pages)
+//   - dict.go: the dictionaries of string columns (RLE_DICTIONARY pages)
 //   - pool.go: the bounded pool of page and chunk buffers
 //   - stats.go: Stats, from the footer, and their JSON
 //   - reader.go: Reader

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -25,11 +26,20 @@ func (f *Writer) appendNulls(n *schemaNode, rep, def int) {
 func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 	c := n.c
 	start := len(c.data)
+	if c.dict != nil {
+		c.rowIdx, c.rowNew = len(c.dict.idx), false
+	}
 	// The decoder's types first, without the converter's call.
 	switch n.fast {
 	case fastString:
 		if s, ok := v.(string); ok {
 			f.checkBytes += len(s)
+			if c.dict.active() {
+				c.rowNew = c.dict.add(s)
+				c.levels(rep, n.def, f.seq, start)
+				return nil
+			}
+			c.room(len(s) + 4)
 			c.data = binary.LittleEndian.AppendUint32(c.data, uint32(len(s)))
 			c.data = append(c.data, s...)
 			c.levels(rep, n.def, f.seq, start)
@@ -37,12 +47,14 @@ func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 		}
 	case fastLong:
 		if x, ok := v.(int64); ok {
+			c.room(8)
 			c.data = binary.LittleEndian.AppendUint64(c.data, uint64(x))
 			c.levels(rep, n.def, f.seq, start)
 			return nil
 		}
 	case fastDouble:
 		if x, ok := v.(float64); ok {
+			c.room(8)
 			c.data = binary.LittleEndian.AppendUint64(c.data, math.Float64bits(x))
 			c.levels(rep, n.def, f.seq, start)
 			return nil
@@ -61,6 +73,11 @@ func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 	}
 	if c.phys == parquet.ByteArray {
 		f.checkBytes += int(pv.u64)
+		if c.dict.active() {
+			c.rowNew = c.dict.add(unsafe.String(pv.ptr, int(pv.u64)))
+			c.levels(rep, n.def, f.seq, start)
+			return nil
+		}
 	}
 	c.value(pv)
 	c.levels(rep, n.def, f.seq, start)

@@ -66,6 +66,10 @@ type Config struct {
 	// PageBufferSize is the uncompressed size at which a column's values
 	// become a data page (default 1 MiB).
 	PageBufferSize int
+	// Plain writes every column PLAIN: no dictionary for the string
+	// columns outside arrays and maps, which otherwise use one per column
+	// chunk while their values repeat (see dict.go).
+	Plain bool
 }
 
 // ValueError is returned by Write when a value does not fit its column. The
@@ -119,6 +123,7 @@ type Writer struct {
 	ordered   []any  // Write's row in schema order, reused
 	scratch   []byte // a page body before compression
 	lv        []byte // RLE-encoded levels
+	dictPage  []byte // a column chunk's dictionary page, header and body
 	comp      []byte // a compressed page body
 
 	err    error // sticky: a failure of the output
@@ -207,6 +212,8 @@ func NewWriter(w io.Writer, s schema.StructType, o Config) (*Writer, error) {
 		f.cols[i] = c
 		if c.maxRep > 0 {
 			f.repCols = append(f.repCols, c)
+		} else if c.phys == parquet.ByteArray && !o.Plain {
+			c.dict = newDictionary()
 		}
 		c.data = getBuf()
 		c.chunk = getBuf()
@@ -245,7 +252,10 @@ func (f *Writer) BytesWritten() int64 { return f.out.n }
 func (f *Writer) BufferedBytes() int64 {
 	var n int64
 	for _, c := range f.cols {
-		n += int64(len(c.chunk) + len(c.data) + len(c.defs) + len(c.reps))
+		n += int64(len(c.chunk) + c.pageBytes())
+		if c.dict != nil {
+			n += int64(c.dict.bytes)
+		}
 	}
 	return n
 }
@@ -336,6 +346,9 @@ func (f *Writer) rollback() {
 			c.defs = c.defs[:len(c.defs)-1]
 		}
 		c.data = c.data[:c.rowData]
+		if c.dict != nil && c.rowIdx < len(c.dict.idx) {
+			c.dict.drop(c.rowNew)
+		}
 		c.entries--
 		c.seq = 0
 	}
@@ -350,21 +363,24 @@ func (f *Writer) check() error {
 	var size, open int64
 	var biggest *column
 	for _, c := range f.cols {
-		if len(c.data)+len(c.defs)+len(c.reps) >= f.pageSize {
+		if c.pageBytes() >= f.pageSize {
 			if err := f.flushPage(c); err != nil {
 				f.err = err
 				return err
 			}
 		}
-		page := int64(len(c.data) + len(c.defs) + len(c.reps))
+		page := int64(c.pageBytes())
 		size += int64(len(c.chunk)) + page
+		if c.dict != nil {
+			size += int64(c.dict.bytes)
+		}
 		open += page
-		if biggest == nil || page > int64(len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+		if biggest == nil || page > int64(biggest.pageBytes()) {
 			biggest = c
 		}
 	}
 	for open > pageBudget && biggest != nil {
-		page := int64(len(biggest.data) + len(biggest.defs) + len(biggest.reps))
+		page := int64(biggest.pageBytes())
 		if err := f.flushPage(biggest); err != nil {
 			f.err = err
 			return err
@@ -372,7 +388,7 @@ func (f *Writer) check() error {
 		open -= page
 		biggest = nil
 		for _, c := range f.cols {
-			if p := len(c.data) + len(c.defs) + len(c.reps); p > 0 && (biggest == nil || p > len(biggest.data)+len(biggest.defs)+len(biggest.reps)) {
+			if p := c.pageBytes(); p > 0 && (biggest == nil || p > biggest.pageBytes()) {
 				biggest = c
 			}
 		}
@@ -486,14 +502,29 @@ func (f *Writer) flushRowGroup() error {
 	}
 	for i, c := range f.cols {
 		offset := f.out.n
+		dictPage := 0
+		if c.dict != nil && c.dict.pages > 0 {
+			if err := f.writeDictPage(c); err != nil {
+				f.err = err
+				return err
+			}
+			if _, err := f.out.Write(f.dictPage); err != nil {
+				f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
+				return f.err
+			}
+			dictPage = len(f.dictPage)
+		}
 		if _, err := f.out.Write(c.chunk); err != nil {
 			f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
 			return f.err
 		}
-		rg.Columns[i] = c.chunkMetadata(offset, f.codec)
+		rg.Columns[i] = c.chunkMetadata(offset, f.codec, dictPage)
 		rg.TotalByteSize += c.chunkUncompressed
-		rg.TotalCompressedSize += int64(len(c.chunk))
+		rg.TotalCompressedSize += int64(dictPage + len(c.chunk))
 		c.resetChunk()
+		if c.dict != nil {
+			c.dict.reset()
+		}
 	}
 	f.rowGroups = append(f.rowGroups, rg)
 	f.groupRows = 0
@@ -506,6 +537,10 @@ func (f *Writer) flushPage(c *column) error {
 	if c.entries == 0 {
 		return nil
 	}
+	if c.dict != nil {
+		f.decide(c)
+	}
+	dict := c.dict != nil && len(c.dict.idx) > 0
 	body := f.scratch[:0]
 	var err error
 	if c.maxRep > 0 {
@@ -523,9 +558,14 @@ func (f *Writer) flushPage(c *column) error {
 			}
 		}
 	}
-	if c.phys == parquet.Boolean {
+	switch {
+	case dict:
+		if body, err = f.appendIndices(body, c.dict); err != nil {
+			return err
+		}
+	case c.phys == parquet.Boolean:
 		body = packBooleans(body, c.data)
-	} else {
+	default:
 		body = append(body, c.data...)
 	}
 	f.scratch = body
@@ -541,9 +581,16 @@ func (f *Writer) flushPage(c *column) error {
 		UncompressedPageSize: int32(len(body)),
 		CompressedPageSize:   int32(len(compressed)),
 	}
+	encoding := format.Plain
+	if dict {
+		encoding = format.RLEDictionary
+		c.dict.pages++
+		c.dict.idx = c.dict.idx[:0]
+		c.dict.pageFrom = c.dict.bytes
+	}
 	header.DataPageHeader.Set(format.DataPageHeader{
 		NumValues:               int32(c.entries),
-		Encoding:                format.Plain,
+		Encoding:                encoding,
 		DefinitionLevelEncoding: format.RLE,
 		RepetitionLevelEncoding: format.RLE,
 		Statistics:              format.Statistics{NullCount: int64(nulls)},
@@ -552,12 +599,16 @@ func (f *Writer) flushPage(c *column) error {
 	if err := f.thrift.Encode(&header); err != nil {
 		return fmt.Errorf("parquet writer: encoding a page header: %w", err)
 	}
+	if need := f.header.Len() + len(compressed); cap(c.chunk)-len(c.chunk) < need {
+		c.chunk = grown(c.chunk, need, 0)
+	}
 	c.chunk = append(c.chunk, f.header.Bytes()...)
 	c.chunk = append(c.chunk, compressed...)
 	c.chunkUncompressed += int64(f.header.Len() + len(body))
 	c.chunkValues += int64(c.entries)
 	c.chunkNulls += int64(nulls)
 	c.pages++
+	c.pageHint = len(c.data) + len(c.data)/8
 	c.resetPage()
 	if cap(c.data) > keepPageBuf {
 		// A big page buffer goes back to the pool rather than staying with

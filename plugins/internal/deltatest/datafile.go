@@ -134,16 +134,36 @@ func CheckFile(t *testing.T, path string, s schema.StructType, rows int64, wantR
 	for _, rg := range fh.Metadata().RowGroups {
 		for _, cc := range rg.Columns {
 			md := cc.MetaData
-			off, end := md.DataPageOffset, md.DataPageOffset+md.TotalCompressedSize
+			// A chunk starts with its dictionary page when it has one.
+			start := md.DataPageOffset
+			if md.DictionaryPageOffset > 0 {
+				start = md.DictionaryPageOffset
+			}
+			off, end := start, start+md.TotalCompressedSize
 			var values int64
+			dict := false
 			for off < end {
 				r := bytes.NewReader(data[off:end])
 				var h format.PageHeader
 				if err := thrift.NewDecoder(new(thrift.CompactProtocol).NewReader(r)).Decode(&h); err != nil {
 					t.Fatalf("%v: page header at %d: %v", md.PathInSchema, off, err)
 				}
+				if h.Type == format.DictionaryPage && off == start && md.DictionaryPageOffset == start {
+					if e := h.DictionaryPageHeader.V.Encoding; e != format.Plain {
+						t.Fatalf("%v: dictionary page encoding %v, want PLAIN", md.PathInSchema, e)
+					}
+					dict = true
+					off += int64(len(data[off:end])-r.Len()) + int64(h.CompressedPageSize)
+					if off != md.DataPageOffset {
+						t.Fatalf("%v: the data pages start at %d, metadata says %d", md.PathInSchema, off, md.DataPageOffset)
+					}
+					continue
+				}
 				if h.Type != format.DataPage {
 					t.Fatalf("%v: page type %v, want DATA_PAGE (V1)", md.PathInSchema, h.Type)
+				}
+				if e := h.DataPageHeader.V.Encoding; e != format.Plain && (e != format.RLEDictionary || !dict) {
+					t.Fatalf("%v: data page encoding %v (dictionary page: %v)", md.PathInSchema, e, dict)
 				}
 				values += int64(h.DataPageHeader.V.NumValues)
 				off += int64(len(data[off:end])-r.Len()) + int64(h.CompressedPageSize)

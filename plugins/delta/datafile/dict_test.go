@@ -1,0 +1,144 @@
+package datafile_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/gdeltflow/gdeltflow/plugins/delta/datafile"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
+)
+
+// TestParquetDictionaryDuckDB writes string columns of every kind of
+// repetition, several row groups of several pages, and has DuckDB read them
+// back with their stats: a few repeated values (dictionary pages), all
+// distinct (given up at the first page: PLAIN), a dictionary that outgrows
+// its bound (dictionary pages, then PLAIN in the same chunk), one value
+// (indices of bit width 0), nulls, and a row rolled back in the middle.
+func TestParquetDictionaryDuckDB(t *testing.T) {
+	deltatest.RequireDuck(t)
+	defer datafile.SetDictMaxBytes(4 << 10)()
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("low", schema.StringType, true), schema.NewField("uniq", schema.StringType, true),
+		schema.NewField("grow", schema.StringType, true), schema.NewField("one", schema.StringType, true),
+		schema.NewField("n", schema.LongType, true), schema.NewField("req", schema.StringType, false),
+	}}
+	var rows []map[string]any
+	for i := range 3000 {
+		r := map[string]any{
+			"low":  fmt.Sprintf("code%02d", i%7),
+			"uniq": fmt.Sprintf("https://example.com/%d", i),
+			"grow": fmt.Sprintf("v%d", i%3),
+			"one":  "same",
+			"n":    int64(i),
+			"req":  fmt.Sprintf("r%d", i%3),
+		}
+		if i%1000 >= 300 {
+			r["grow"] = fmt.Sprintf("distinct-%06d-%s", i, strings.Repeat("x", i%50))
+		}
+		if i%11 == 0 {
+			r["low"] = nil
+		}
+		if i%13 == 0 {
+			r["grow"] = nil
+		}
+		rows = append(rows, r)
+	}
+	path := filepath.Join(t.TempDir(), "dict.parquet")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := datafile.NewWriter(fh, s, datafile.Config{RowGroupRows: 1000, PageBufferSize: 2 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1500 {
+			// Every dictionary column takes a value, then req fails the row.
+			bad := map[string]any{"low": "rolled-back", "uniq": "rolled-back", "grow": "rolled-back", "one": "rolled-back", "req": nil}
+			var ve *datafile.ValueError
+			if err := w.Write(bad); !errors.As(err, &ve) || ve.Column != "req" {
+				t.Fatalf("bad row: %v", err)
+			}
+		}
+	}
+	st, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := deltatest.Duck(t, "SELECT low, uniq, grow, one, n, req FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
+	if len(got) != len(rows) {
+		t.Fatalf("DuckDB read %d rows, wrote %d", len(got), len(rows))
+	}
+	bad := 0
+	for i := range rows {
+		for _, f := range s.Fields {
+			if err := deltatest.SameValue(rows[i][f.Name], got[i][f.Name]); err != nil {
+				if bad++; bad <= 10 {
+					t.Errorf("row %d column %s: %v", i, f.Name, err)
+				}
+			}
+		}
+	}
+	deltatest.CheckFile(t, path, s, int64(len(rows)), 3)
+	deltatest.CheckStats(t, path, s, st)
+
+	// The encodings of the first row group's chunks.
+	pages := func(col int) (dict, plain int32, dictPage bool) {
+		md := w.Metadata().RowGroups[0].Columns[col].MetaData
+		for _, e := range md.EncodingStats {
+			switch {
+			case e.PageType == format.DictionaryPage:
+				dictPage = true
+			case e.Encoding == format.RLEDictionary:
+				dict += e.Count
+			default:
+				plain += e.Count
+			}
+		}
+		return
+	}
+	for col, want := range map[int]string{0: "dictionary", 1: "plain", 2: "dictionary then plain", 3: "dictionary", 5: "dictionary"} {
+		d, p, dp := pages(col)
+		var is string
+		switch {
+		case dp && d > 0 && p == 0:
+			is = "dictionary"
+		case !dp && d == 0 && p > 0:
+			is = "plain"
+		case dp && d > 0 && p > 0:
+			is = "dictionary then plain"
+		default:
+			is = fmt.Sprintf("%d dictionary pages, %d plain, dictionary page %v", d, p, dp)
+		}
+		if is != want {
+			t.Errorf("column %s: %s, want %s", s.Fields[col].Name, is, want)
+		}
+	}
+	js, _ := st.JSON()
+	var stats struct {
+		Min map[string]any `json:"minValues"`
+		Max map[string]any `json:"maxValues"`
+	}
+	if err := json.Unmarshal([]byte(js), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if stats.Min["low"] != "code00" || stats.Max["low"] != "code06" || stats.Min["one"] != "same" || stats.Max["one"] != "same" {
+		t.Errorf("stats %s", js)
+	}
+}
