@@ -222,9 +222,9 @@ node tests/duckdb/query.mjs "
   CREATE TABLE audit AS SELECT * FROM read_parquet('$out/gold-out/audit/windows/*.parquet', union_by_name = true);
   WITH s AS (SELECT \"window\", max(silver_completed) AS sc FROM audit WHERE status = 'SILVER_COMPLETE' GROUP BY ALL),
        g AS (SELECT \"window\", max(recorded_at) AS gt, sum(gold_seconds) AS gs, sum(gold_rows) AS gr FROM audit WHERE status = 'GOLD_COMPLETE' GROUP BY ALL),
-       m AS (SELECT \"window\", max(recorded_at) AS mt, sum(mart_seconds) AS ms, bool_and(mart_in_sync) AS ok FROM audit WHERE status = 'MART_COMPLETE' GROUP BY ALL),
-       l AS (SELECT s.\"window\", gs, ms, gr, ok, epoch(gt - sc) AS gold_lat, epoch(mt - sc) AS mart_lat FROM s JOIN g USING (\"window\") JOIN m USING (\"window\"))
-  SELECT count(*) AS windows, sum(gr) AS gold_rows, round(sum(gs), 2) AS gold_s, round(sum(ms), 2) AS mart_s,
+       m AS (SELECT \"window\", max(recorded_at) AS mt, sum(mart_seconds) AS ms, sum(mart_rows) AS mr, bool_and(mart_in_sync) AS ok FROM audit WHERE status = 'MART_COMPLETE' GROUP BY ALL),
+       l AS (SELECT s.\"window\", gs, ms, gr, mr, ok, epoch(gt - sc) AS gold_lat, epoch(mt - sc) AS mart_lat FROM s JOIN g USING (\"window\") JOIN m USING (\"window\"))
+  SELECT count(*) AS windows, sum(gr) AS gold_rows, sum(mr) AS mart_rows, round(sum(gs), 2) AS gold_s, round(sum(ms), 2) AS mart_s,
     round(quantile_cont(gold_lat, 0.5), 3) AS gold_latency_p50_s, round(quantile_cont(gold_lat, 0.95), 3) AS gold_latency_p95_s, round(max(gold_lat), 3) AS gold_latency_max_s,
     round(quantile_cont(mart_lat, 0.5), 3) AS mart_latency_p50_s, round(quantile_cont(mart_lat, 0.95), 3) AS mart_latency_p95_s, round(max(mart_lat), 3) AS mart_latency_max_s,
     count(*) FILTER (WHERE mart_lat <= 2) AS windows_within_2s, bool_and(ok) AS mart_in_sync
@@ -234,7 +234,7 @@ node -e '
 const fs = require("fs");
 const l = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 const d = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-console.log(`gdelt_gold, window by window: ${l.gold_s} s in all over ${l.windows} windows (${l.gold_rows} gold rows written); the SQLite mart: ${l.mart_s} s`);
+console.log(`gdelt_gold, window by window: ${l.gold_s} s in all over ${l.windows} windows (${l.gold_rows} gold rows written); the SQLite mart: ${l.mart_s} s (${l.mart_rows} rows sent)`);
 console.log(`DuckDB, the gold SQL once over the day (threads=1): ${d.gold_s} s (+ ${d.read_s} s reading silver)`);
 console.log(`ratio: gold in all is ${(l.gold_s / d.gold_s).toFixed(2)}x DuckDB computing the day once`);
 console.log(`latency after silver: gold p50 ${l.gold_latency_p50_s} s, p95 ${l.gold_latency_p95_s} s, max ${l.gold_latency_max_s} s; mart p50 ${l.mart_latency_p50_s} s, p95 ${l.mart_latency_p95_s} s, max ${l.mart_latency_max_s} s; ${l.windows_within_2s} of ${l.windows} windows in the mart within 2 s`);

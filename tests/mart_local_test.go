@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +219,7 @@ func auditRows(t *testing.T, lake, where string) []map[string]any {
 
 // checkLifecycle checks that every window with a SILVER_COMPLETE row has
 // exactly one GOLD_COMPLETE and one MART_COMPLETE row, the mart's in sync
-// and checked, with as many rows as gold wrote for the window.
+// and checked, with at most as many rows as gold wrote for the window.
 func checkLifecycle(t *testing.T, lake string) int {
 	t.Helper()
 	rows := auditRows(t, lake, "")
@@ -258,8 +259,12 @@ func checkLifecycle(t *testing.T, lake string) int {
 			continue
 		}
 		n++
-		if l.silver != 1 || l.gold != 1 || l.mart != 1 || l.goldRows != l.martRows {
-			t.Errorf("window %s: %d SILVER_COMPLETE, %d GOLD_COMPLETE (%s rows), %d MART_COMPLETE (%s rows): want one each, same rows",
+		// The mart gets the rows that changed (gold rewrites whole days): at
+		// most as many as gold wrote.
+		gr, _ := strconv.ParseInt(l.goldRows, 10, 64)
+		mr, err := strconv.ParseInt(l.martRows, 10, 64)
+		if l.silver != 1 || l.gold != 1 || l.mart != 1 || err != nil || mr > gr {
+			t.Errorf("window %s: %d SILVER_COMPLETE, %d GOLD_COMPLETE (%s rows), %d MART_COMPLETE (%s rows): want one each, mart rows ≤ gold rows",
 				w, l.silver, l.gold, l.goldRows, l.mart, l.martRows)
 		}
 	}

@@ -27,17 +27,20 @@ const (
 	ggFieldAppID     = "app_id"
 	ggFieldBackOff   = "backoff"
 	ggFieldReplay    = "replay_mart"
+	ggFieldCacheMB   = "day_cache_mb"
 )
 
 // Metadata of the mart batch (gold → mart contract).
 const (
-	MetaOp     = "gold_op"     // replace_day, row or progress
+	MetaOp     = "gold_op"     // replace_day, row, upsert, delete or progress
 	MetaTable  = "gold_table"  // the gold table, without "gold/"
 	MetaDate   = "gold_date"   // YYYY-MM-DD
 	MetaWindow = "gold_window" // the silver window W
 
 	OpReplaceDay = "replace_day"
 	OpRow        = "row"
+	OpUpsert     = "upsert"
+	OpDelete     = "delete"
 	OpProgress   = "progress"
 )
 
@@ -57,13 +60,24 @@ mentions. On the window's `+"`SILVER_COMPLETE`"+` audit row it commits gold for 
   `+"`events_enriched`"+` partition, and `+"`source_daily`"+` (by `+"`mention_date`"+`) from `+"`source_window`"+`; each table's
   affected partitions are replaced in one Delta commit.
 
+The days recently recomputed are kept in memory (`+"`day_cache_mb`"+`): their `+"`events_enriched`"+` rows (or
+`+"`source_window`"+` partials) and the gold rows last computed. A window then adds its rows to the cached day and reads
+nothing from storage; a day not cached (the first time, after a restart, or evicted: least recently touched first) is
+read from its partition after the window's append, so the result is the same either way. Any failure empties the cache.
+
 Every commit carries the txn (`+"`app_id`"+`, version = the window): a window that every table has already reached is
-skipped, and a window interrupted half-way is finished on its replay. After the commits it emits one batch for the mart:
-per table and affected date a message with metadata `+"`gold_op: replace_day`"+`, `+"`gold_table`"+`, `+"`gold_date`"+`,
-`+"`gold_window`"+`, then one `+"`gold_op: row`"+` message per row of that date (the row as JSON), and last a
-`+"`gold_op: progress`"+` message `+"`{\"window\", \"window_time\", \"rows\"}`"+`. A window already in gold (replayed after a
-restart) emits the same batch read from the gold tables as they are (`+"`replay_mart`"+`), for a mart that may have
-missed it; the mart skips windows it has applied.
+skipped, and a window interrupted half-way is finished on its replay. After the commits it emits one batch for the mart,
+every message with metadata `+"`gold_op`"+`, `+"`gold_table`"+`, `+"`gold_date`"+`, `+"`gold_window`"+`; per table and affected date:
+- a day in the cache (its previous rows known): one `+"`gold_op: upsert`"+` message per row new or changed since the
+  previous window that touched the day (the row as JSON), and one `+"`gold_op: delete`"+` message per key gone (its key
+  columns as JSON);
+- any other day: a `+"`gold_op: replace_day`"+` message, then one `+"`gold_op: row`"+` message per row of that date;
+and last a `+"`gold_op: progress`"+` message `+"`{\"window\", \"window_time\", \"rows\", \"days\"}`"+`, `+"`days`"+` listing
+per affected table and date its row count and the sums of its numeric columns (`+"`ints`"+`, `+"`floats`"+`), for the mart's
+check. The mart must apply the batches in order (`+"`gdelt_mart`"+` does: one at a time, retried until applied): an
+upsert is relative to the previous batch. A window already in gold (replayed after a restart) emits a batch of
+`+"`replace_day`"+` days read from the gold tables as they are (`+"`replay_mart`"+`), for a mart that may have missed it;
+the mart skips windows it has applied.
 
 With each window's batch it also emits, as a batch of its own, the window's `+"`GOLD_COMPLETE`"+` row for `+"`audit/windows`"+`
 (shard `+"`gold`"+`: rows written in all and per gold table, days recomputed, seconds from the `+"`SILVER_COMPLETE`"+` row's
@@ -78,8 +92,8 @@ job (a backfill) a damaged gold table fails the run at once and a storage failur
 `+"`delta_lake`"+` does (exit 2).
 Rows of a window gold has committed (a replay after a restart, a join's late supplement) are skipped.
 
-Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+`), `+"`gdelt_gold_retries`"+`, gauge `+"`gdelt_gold_window`"+`
-(the last window committed).`).
+Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+`), `+"`gdelt_gold_retries`"+`, gauges `+"`gdelt_gold_window`"+`
+(the last window committed) and `+"`gdelt_gold_cache_bytes`"+` (the day cache's estimate).`).
 		Fields(
 			service.NewStringField(ggFieldLake).
 				Description("The lake's root, a folder or `s3://bucket/prefix`: the tables are `<lake>/gold/country_daily`, ...").
@@ -95,6 +109,10 @@ Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+
 				Description("For a window gold has already committed (replayed after a restart), emit its mart batch again, read from the gold tables as they are, so that a mart that missed it (a crash after gold's commits, before the mart's transaction) gets it; the mart skips a window it has applied. Off: such a window emits nothing.").
 				Default(true).Advanced(),
 			service.NewStringField(ggFieldAppID).Description("The txn appId of gold's commits.").Default(DefaultAppID).Advanced(),
+			service.NewIntField(ggFieldCacheMB).
+				Description("The day cache's bound, in MiB (an estimate of the heap it holds: ~0.9 KB per cached event, ~1 KB per gold row): the days recently recomputed, kept so that a window reads nothing from storage and the mart gets only the rows that changed. 0: no cache (each window reads its days' partitions and replaces them whole in the mart).").
+				Default(256).
+				LintRule(`root = if this < 0 { "day_cache_mb is negative" }`).Advanced(),
 			service.NewBackOffField(ggFieldBackOff, true, delta.DefaultBackOff().(*backoff.ExponentialBackOff)).
 				Description("The waits between attempts at a window's commits after a storage failure; `max_elapsed_time` 0 retries until the stream stops.").
 				Advanced(),
@@ -141,6 +159,7 @@ type gdeltGoldProc struct {
 	mWindows, mRetries *service.MetricCounter
 	mRows              *service.MetricCounter
 	gWindow            *service.MetricGauge
+	gCache             *service.MetricGauge
 }
 
 func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltGoldProc, error) {
@@ -166,6 +185,11 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	if p.cfg.AppID, err = pc.FieldString(ggFieldAppID); err != nil {
 		return nil, err
 	}
+	mb, err := pc.FieldInt(ggFieldCacheMB)
+	if err != nil {
+		return nil, err
+	}
+	p.cfg.CacheBytes = int64(mb) << 20
 	policy, err := pc.FieldBackOff(ggFieldBackOff)
 	if err != nil {
 		return nil, err
@@ -181,6 +205,7 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	p.mRetries = m.NewCounter("gdelt_gold_retries")
 	p.mRows = m.NewCounter("gdelt_gold_rows", "table")
 	p.gWindow = m.NewGauge("gdelt_gold_window")
+	p.gCache = m.NewGauge("gdelt_gold_cache_bytes")
 	return p, nil
 }
 
@@ -348,6 +373,7 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		p.done = w.ID
 		p.gWindow.Set(w.ID)
 	}
+	p.gCache.Set(p.g.CacheBytes())
 	if res.Done && !p.replay {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
 		return nil, nil, nil
@@ -412,8 +438,11 @@ func (p *gdeltGoldProc) auditRow(res *Result, took time.Duration) *service.Messa
 }
 
 // martBatch is the batch the mart applies in one transaction (the
-// gold ↔ mart contract): per table and date a replace_day message and the
-// rows, then the progress message.
+// gold ↔ mart contract): per table and date either a replace_day message
+// and all the day's rows, or, for a day whose previous rows gold knows
+// (DayUpdate.Diff), an upsert message per row new or changed and a delete
+// message per key gone; then the progress message, which carries each
+// day's summary (row count and sums of its numbers) for the check.
 func martBatch(res *Result) (service.MessageBatch, int, error) {
 	wid := strconv.FormatInt(res.Window, 10)
 	var batch service.MessageBatch
@@ -428,24 +457,61 @@ func martBatch(res *Result) (service.MessageBatch, int, error) {
 		m.MetaSetMut(MetaWindow, wid)
 		batch = append(batch, m)
 	}
-	for _, u := range res.Updates {
-		msg(nil, OpReplaceDay, u.Table, u.Date)
-		for _, r := range u.Rows {
+	send := func(op string, u DayUpdate, rs []map[string]any) error {
+		for _, r := range rs {
 			b, err := json.Marshal(r)
 			if err != nil {
-				return nil, 0, fmt.Errorf("gdelt_gold: encoding a %s row: %w", u.Table, err)
+				return fmt.Errorf("gdelt_gold: encoding a %s row: %w", u.Table, err)
 			}
-			msg(b, OpRow, u.Table, u.Date)
+			msg(b, op, u.Table, u.Date)
 			rows++
 		}
+		return nil
+	}
+	days := make([]map[string]any, 0, len(res.Updates))
+	for _, u := range res.Updates {
+		var err error
+		if u.Diff {
+			if err = send(OpUpsert, u, u.Changed); err == nil {
+				err = send(OpDelete, u, u.Deleted)
+			}
+		} else {
+			msg(nil, OpReplaceDay, u.Table, u.Date)
+			err = send(OpRow, u, u.Rows)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		days = append(days, daySummary(u))
 	}
 	wt, err := WindowTime(res.Window)
 	if err != nil {
 		return nil, 0, err
 	}
-	b, _ := json.Marshal(map[string]any{"window": res.Window, "window_time": wt.Format(time.RFC3339), "rows": rows})
+	b, err := json.Marshal(map[string]any{"window": res.Window, "window_time": wt.Format(time.RFC3339), "rows": rows, "days": days})
+	if err != nil {
+		return nil, 0, err
+	}
 	msg(b, OpProgress, "", "")
 	return batch, rows, nil
+}
+
+// daySummary is what the mart's check compares a day with: its table, date,
+// row count and, per column, the sum of its integers (ints) or of its
+// floats (floats) over the rows where it is not null, in row order.
+func daySummary(u DayUpdate) map[string]any {
+	ints, floats := map[string]int64{}, map[string]float64{}
+	for _, r := range u.Rows {
+		for k, v := range r {
+			switch x := v.(type) {
+			case int64:
+				ints[k] += x
+			case float64:
+				floats[k] += x
+			}
+		}
+	}
+	return map[string]any{"table": u.Table, "date": u.Date, "rows": len(u.Rows), "ints": ints, "floats": floats}
 }
 
 func (p *gdeltGoldProc) Close(ctx context.Context) error { return nil }

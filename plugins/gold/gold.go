@@ -57,20 +57,19 @@
 //
 // # State and memory
 //
-// Between windows gold keeps the open tables (their snapshots) and, for
-// the event_dates windows touched last (up to 250,000 events, the least
-// recently used dropped first), each partition's events as read
-// from events_enriched with the names of the files they came from: the next
-// window's recomputation of the day takes its own events as it wrote them
-// and reads only files added by others (re-reading the growing day every
-// window was two fifths of a day's CPU). A cached file no longer live (a
-// vacuum, a rewrite by another tool) makes the day read again whole. A window holds
-// its own events, its mentions' tag counts and source partials; the cache
-// holds up to about a day and a half of real events.
+// Between windows gold keeps the open tables (their snapshots) and the day
+// cache (cache.go, Config.CacheBytes): the recently recomputed days' events
+// (or partials) and gold rows, so that a window reads nothing from storage
+// and the mart batch carries only what changed (DayUpdate.Diff); a day
+// whose files changed behind gold's back is read again. A window
+// holds its own events, its mentions' tag counts and source partials; a
+// recomputation of a day not cached reads that day's events_enriched
+// partition (about 170,000 real events a day).
 //
 // # Files
 //
 //	gold.go         Gold: the tables, Window, Apply (the commits), reading a partition back
+//	cache.go        the day cache, and the diff of a day's rows against the previous ones
 //	tables.go       the tables' names, partitions and columns
 //	compute.go      events_enriched rows from silver, a day's gold rows, source_daily from its partials
 //	gdelt_gold.go   processor gdelt_gold: the adapter (silver messages in, the mart batch out)
@@ -110,6 +109,10 @@ type Config struct {
 	// CommitAttempts bounds the attempts at one commit on storage errors
 	// (the caller retries the whole window after that); default 3.
 	CommitAttempts int
+	// CacheBytes bounds the day cache (cache.go), an estimate of its heap
+	// bytes; 0: no cache (every recomputation reads its partitions, and
+	// every update replaces its day).
+	CacheBytes int64
 }
 
 type table struct {
@@ -125,16 +128,7 @@ type Gold struct {
 	cfg    Config
 	books  *lookups.Books
 	tables map[string]*table
-	// days caches events_enriched partitions by event_date (readEvents).
-	days map[string]*dayEvents
-}
-
-// dayEvents is one events_enriched partition as read: its events and the
-// files they came from.
-type dayEvents struct {
-	files  map[string]bool
-	events []Event
-	used   int64 // the last window that recomputed the day
+	cache  *dayCache
 }
 
 // Open opens (creating when absent) every table gold writes.
@@ -142,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = DefaultAppID
 	}
-	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}, days: map[string]*dayEvents{}}
+	g := &Gold{cfg: cfg, books: cfg.Books, tables: map[string]*table{}, cache: newDayCache(cfg.CacheBytes)}
 	if g.books == nil {
 		b, err := lookups.Default()
 		if err != nil {
@@ -183,6 +177,14 @@ func Open(ctx context.Context, cfg Config) (*Gold, error) {
 		g.tables[def.Name] = tb
 	}
 	return g, nil
+}
+
+// CacheBytes is the day cache's estimate of the bytes it holds.
+func (g *Gold) CacheBytes() int64 {
+	if g.cache == nil {
+		return 0
+	}
+	return g.cache.size
 }
 
 // Books are the code books gold labels with.
@@ -259,6 +261,13 @@ type DayUpdate struct {
 	Table string
 	Date  string // YYYY-MM-DD
 	Rows  []map[string]any
+	// Diff: the rows gold computed for the day before (the last window
+	// that touched it, in this Gold's life) are known, and Changed and
+	// Deleted say how Rows differ from them: the rows new or changed, and
+	// the key columns of the rows gone. Without Diff, Rows replace the day.
+	Diff    bool
+	Changed []map[string]any
+	Deleted []map[string]any
 }
 
 // Result is what Apply did for a window.
@@ -280,6 +289,15 @@ type Result struct {
 // gathered from the same rows, or the same one): what was committed is
 // skipped.
 func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
+	res, err := g.apply(ctx, w)
+	if err != nil {
+		// The tables are the truth: the days are read from them again.
+		g.cache.clear()
+	}
+	return res, err
+}
+
+func (g *Gold) apply(ctx context.Context, w *Window) (*Result, error) {
 	res := &Result{Window: w.ID}
 	if g.Committed() >= w.ID {
 		res.Done = true
@@ -299,6 +317,8 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		eventDates[w.events[i].Date] = true
 	}
 	mentionDates := map[string]bool{}
+	appended := map[string]bool{}
+	written := map[string]map[string]bool{TableEventsEnriched: {}, TableSourceWindow: {}}
 	for _, src := range sortedKeys(w.sources) {
 		p := w.sources[src]
 		srcRows = append(srcRows, delta.Row{Values: p.Row(), AppID: g.cfg.AppID, Version: w.ID})
@@ -312,6 +332,7 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		if tx, ok := tb.t.Txn(g.cfg.AppID); ok && tx.Version >= w.ID {
 			continue
 		}
+		appended[a.name] = true
 		if len(a.rows) == 0 {
 			// Nothing to add: record the window's progress alone.
 			if _, err := tb.ap.ReplacePartitions(ctx, nil, nil, delta.Txn{AppID: g.cfg.AppID, Version: w.ID}); err != nil {
@@ -331,13 +352,14 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		}
 		if r.Version >= 0 {
 			res.Commits++
-			if a.name == TableEventsEnriched {
-				g.cacheWritten(r.Files, w.events)
-			}
+		}
+		for _, f := range r.Files {
+			written[a.name][f.Path] = true
 		}
 	}
 
-	// The affected days, recomputed whole from the partitions just written.
+	// The affected days, recomputed whole: from the cache (the day as it
+	// was, plus the window's rows) or else from the partitions just written.
 	days := func(m map[string]bool) []string {
 		out := make([]string, 0, len(m))
 		for d := range m {
@@ -346,24 +368,106 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 		sort.Strings(out)
 		return out
 	}
-	byTable := map[string][]DayUpdate{}
-	for _, d := range days(eventDates) {
-		evs, err := g.readEvents(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
-		}
-		rows := DayRows(d, evs, g.books)
-		for _, name := range GoldTables()[:4] {
-			byTable[name] = append(byTable[name], DayUpdate{Table: name, Date: d, Rows: rows[name]})
+	// A cached day whose files are not the ones it was made from plus the
+	// window's (a vacuum, another writer) is read again whole.
+	for _, c := range []struct {
+		name    string
+		mention bool
+		dates   map[string]bool
+	}{{TableEventsEnriched, false, eventDates}, {TableSourceWindow, true, mentionDates}} {
+		for d := range c.dates {
+			k := dayKey{mention: c.mention, date: d}
+			if st := g.cache.get(k); st != nil && !sameFiles(g.tables[c.name].partitionFiles(d), st.files, written[c.name]) {
+				g.cache.drop(k)
+			}
 		}
 	}
-	g.keepDays(w.ID, eventDates)
-	for _, d := range days(mentionDates) {
-		parts, err := g.readPartials(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+	if appended[TableEventsEnriched] {
+		for i := range w.events {
+			e := &w.events[i]
+			if st := g.cache.get(dayKey{date: e.Date}); st != nil {
+				n := eventFromRow(e.Date, e.Row()).cloned()
+				st.events = append(st.events, n)
+				st.dataBytes += eventBytes(&n)
+			}
 		}
-		byTable[TableSourceDaily] = append(byTable[TableSourceDaily], DayUpdate{Table: TableSourceDaily, Date: d, Rows: SourceDayRows(d, parts)})
+	} else {
+		for d := range eventDates {
+			g.cache.drop(dayKey{date: d})
+		}
+	}
+	if appended[TableSourceWindow] {
+		for _, src := range sortedKeys(w.sources) {
+			p := w.sources[src]
+			if st := g.cache.get(dayKey{mention: true, date: p.Date}); st != nil {
+				q := partialFromRow(p.Date, p.Row())
+				q.Date, q.Source = strings.Clone(q.Date), strings.Clone(q.Source)
+				st.parts = append(st.parts, q)
+				st.dataBytes += int64(96 + len(p.Source))
+			}
+		}
+	} else {
+		for d := range mentionDates {
+			g.cache.drop(dayKey{mention: true, date: d})
+		}
+	}
+	byTable := map[string][]DayUpdate{}
+	touched := map[dayKey]*dayState{}
+	update := func(name, d string, st *dayState, rows []map[string]any) DayUpdate {
+		u := DayUpdate{Table: name, Date: d, Rows: rows}
+		if prev, ok := st.rows[name]; ok {
+			u.Diff = true
+			u.Changed, u.Deleted = diffRows(prev, rows, g.tables[name].def.Key)
+		}
+		return u
+	}
+	for _, d := range days(eventDates) {
+		k := dayKey{date: d}
+		st := g.cache.get(k)
+		if st == nil {
+			evs, err := g.readEvents(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			if g.cache.enabled() {
+				for i := range evs {
+					evs[i] = evs[i].cloned()
+				}
+			}
+			st = &dayState{events: evs}
+			for i := range evs {
+				st.dataBytes += eventBytes(&evs[i])
+			}
+		}
+		rows := DayRows(d, st.events, g.books)
+		next := map[string][]map[string]any{}
+		for _, name := range GoldTables()[:4] {
+			byTable[name] = append(byTable[name], update(name, d, st, rows[name]))
+			next[name] = rows[name]
+		}
+		st.rows = next
+		touched[k] = st
+	}
+	for _, d := range days(mentionDates) {
+		k := dayKey{mention: true, date: d}
+		st := g.cache.get(k)
+		if st == nil {
+			parts, err := g.readPartials(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("gold: window %d: %w", w.ID, err)
+			}
+			for i := range parts {
+				parts[i].Source = strings.Clone(parts[i].Source)
+			}
+			st = &dayState{parts: parts}
+			for i := range parts {
+				st.dataBytes += int64(96 + len(parts[i].Source))
+			}
+		}
+		rows := SourceDayRows(d, st.parts)
+		byTable[TableSourceDaily] = append(byTable[TableSourceDaily], update(TableSourceDaily, d, st, rows))
+		st.rows = map[string][]map[string]any{TableSourceDaily: rows}
+		touched[k] = st
 	}
 	for _, name := range GoldTables() {
 		ups := byTable[name]
@@ -385,6 +489,18 @@ func (g *Gold) Apply(ctx context.Context, w *Window) (*Result, error) {
 			res.Commits++
 		}
 	}
+	for k, st := range touched {
+		name := TableEventsEnriched
+		if k.mention {
+			name = TableSourceWindow
+		}
+		st.files = map[string]bool{}
+		for _, a := range g.tables[name].partitionFiles(k.date) {
+			st.files[a.Path] = true
+		}
+		g.cache.put(k, st, w.ID)
+	}
+	g.cache.evict()
 	return res, nil
 }
 
@@ -469,110 +585,10 @@ func (g *Gold) readFile(ctx context.Context, tb *table, name string, a *delta.Ad
 	}
 }
 
-// readEvents returns every event of one events_enriched partition, reading
-// only the files the cached day lacks (see "State and memory"). The slice is
-// the cache's: the caller may reorder it, not change its events.
 func (g *Gold) readEvents(ctx context.Context, date string) ([]Event, error) {
-	tb := g.tables[TableEventsEnriched]
-	files := tb.partitionFiles(date)
-	day := g.days[date]
-	if day != nil {
-		live := 0
-		for _, a := range files {
-			if day.files[a.Path] {
-				live++
-			}
-		}
-		if live != len(day.files) {
-			day = nil // a file was removed: read the day again
-		}
-	}
-	if day == nil {
-		day = &dayEvents{files: map[string]bool{}}
-	}
-	delete(g.days, date)
-	for _, a := range files {
-		if day.files[a.Path] {
-			continue
-		}
-		if err := g.readFile(ctx, tb, TableEventsEnriched, a, func(r map[string]any) { day.events = append(day.events, eventFromRow(date, r)) }); err != nil {
-			return nil, err
-		}
-		day.files[a.Path] = true
-	}
-	g.days[date] = day
-	return day.events, nil
-}
-
-// cacheWritten adds to the cached days the events just appended to
-// events_enriched in files: the files are not read back, their events are
-// taken as reading them gives them (eventFromRow of the row written).
-func (g *Gold) cacheWritten(files []delta.Add, evs []Event) {
-	part := g.tables[TableEventsEnriched].def.Partition
-	added := map[string]bool{}
-	for _, f := range files {
-		v := f.PartitionValues[part]
-		if v == nil {
-			continue
-		}
-		if day := g.days[*v]; day != nil {
-			day.files[f.Path] = true
-			added[*v] = true
-		}
-	}
-	for i := range evs {
-		if day := g.days[evs[i].Date]; day != nil && added[evs[i].Date] {
-			day.events = append(day.events, ownEvent(eventFromRow(evs[i].Date, evs[i].Row())))
-		}
-	}
-}
-
-// ownEvent copies e's strings: a window's events point into the decoded
-// rows (their arenas), which a cached day must not keep alive.
-func ownEvent(e Event) Event {
-	for _, p := range []*string{&e.Date, &e.CountryFIPS, &e.GeoFullName, &e.Actor1Name, &e.Actor1Country, &e.Actor2Name,
-		&e.Actor2Country, &e.EventCode, &e.RootCode, &e.SourceURL, &e.Description} {
-		*p = strings.Clone(*p)
-	}
-	for _, l := range []*[]string{&e.Themes, &e.Persons, &e.Orgs} {
-		if *l != nil {
-			c := make([]string, len(*l))
-			for i, x := range *l {
-				c[i] = strings.Clone(x)
-			}
-			*l = c
-		}
-	}
-	return e
-}
-
-// maxCachedEvents bounds the cached days' events (~300 B each).
-const maxCachedEvents = 250_000
-
-// keepDays marks the days of dates used by window w, then drops the days
-// least recently used until the cache is under maxCachedEvents (the days of
-// dates are kept whatever their size: the window reads them anyway).
-func (g *Gold) keepDays(w int64, dates map[string]bool) {
-	total := 0
-	for d, day := range g.days {
-		if dates[d] {
-			day.used = w
-		}
-		total += len(day.events)
-	}
-	for total > maxCachedEvents {
-		var old string
-		for d, day := range g.days {
-			if !dates[d] && (old == "" || day.used < g.days[old].used || (day.used == g.days[old].used && d < old)) {
-				old = d
-			}
-		}
-		if old == "" {
-			return
-		}
-		total -= len(g.days[old].events)
-		delete(g.days, old)
-	}
+	var evs []Event
+	err := g.readPartition(ctx, TableEventsEnriched, date, func(r map[string]any) { evs = append(evs, eventFromRow(date, r)) })
+	return evs, err
 }
 
 func (g *Gold) readPartials(ctx context.Context, date string) ([]SourcePartial, error) {

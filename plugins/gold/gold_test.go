@@ -289,17 +289,18 @@ func batchText(t *testing.T, b service.MessageBatch) string {
 }
 
 // TestDayCache: a day recomputed from the cache (the window's own events
-// taken as written, other files read) holds the same events as one read
-// whole by a gold opened afresh, and a day whose files were removed behind gold's back is read
-// again.
+// taken as written) holds the same events as one read whole by a gold opened
+// afresh, its events own their strings, and a day whose files were removed
+// behind gold's back is read again.
 func TestDayCache(t *testing.T) {
 	ctx := context.Background()
 	lake := t.TempDir()
-	g, err := Open(ctx, Config{Lake: lake})
+	g, err := Open(ctx, Config{Lake: lake, CacheBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const day = "2023-07-02"
+	key := dayKey{date: day}
 	for i, w := range []int64{20230702150000, 20230702151500, 20230702153000} {
 		win := g.NewWindow(w)
 		win.AddEvent(getterOf(event(int64(10+i), 20230702, w, "FR", float64(i), 1, 1, 2)))
@@ -309,12 +310,12 @@ func TestDayCache(t *testing.T) {
 		if _, err := g.Apply(ctx, win); err != nil {
 			t.Fatal(err)
 		}
-		if d := g.days[day]; d == nil || len(d.events) != 2*(i+1) || len(d.files) != i+1 {
+		if d := g.cache.days[key]; d == nil || len(d.events) != 2*(i+1) || len(d.files) != i+1 {
 			t.Fatalf("window %d: cached day %+v, want %d events from %d files", w, d, 2*(i+1), i+1)
 		}
 	}
 	// The cached events own their strings: the rows' (arenas) are not kept.
-	for _, e := range g.days[day].events {
+	for _, e := range g.cache.days[key].events {
 		if e.Actor1Name != "POLICE" || unsafe.StringData(e.Actor1Name) == unsafe.StringData(event(0, 0, 0, "", 0, 0, 0, 0)["actor1_name"].(string)) {
 			t.Fatalf("cached event %d: actor1_name %q shares the row's bytes", e.ID, e.Actor1Name)
 		}
@@ -322,10 +323,6 @@ func TestDayCache(t *testing.T) {
 	ids := func(evs []Event) string {
 		b, _ := json.Marshal(DayRows(day, append([]Event(nil), evs...), g.books))
 		return string(b)
-	}
-	cached, err := g.readEvents(ctx, day)
-	if err != nil {
-		t.Fatal(err)
 	}
 	fresh, err := Open(ctx, Config{Lake: lake})
 	if err != nil {
@@ -335,11 +332,12 @@ func TestDayCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := ids(cached), ids(whole); a != b {
+	if a, b := ids(g.cache.days[key].events), ids(whole); a != b {
 		t.Fatalf("cached day:\n%s\nread whole:\n%s", a, b)
 	}
 
-	// Another writer empties the partition: the cache is not used.
+	// Another writer empties the partition: the next window reads the day
+	// again (its own event only), and replaces it whole in the mart.
 	tb := fresh.tables[TableEventsEnriched]
 	if _, err := tb.ap.ReplacePartitions(ctx, nil, []map[string]any{{tb.def.Partition: day}}, delta.Txn{AppID: "other", Version: 1}); err != nil {
 		t.Fatal(err)
@@ -347,11 +345,23 @@ func TestDayCache(t *testing.T) {
 	if err := g.tables[TableEventsEnriched].t.Update(ctx); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := g.readEvents(ctx, day)
+	const w4 = 20230702154500
+	win := g.NewWindow(w4)
+	win.AddEvent(getterOf(event(40, 20230702, w4, "FR", 3, 1, 1, 2)))
+	res, err := g.Apply(ctx, win)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 0 {
-		t.Fatalf("%d events after the partition was emptied, want 0", len(evs))
+	if n := len(g.cache.days[key].events); n != 1 {
+		t.Fatalf("%d events cached after the partition was emptied, want 1", n)
+	}
+	r := findRow(t, res, TableCountryDaily, day, func(r map[string]any) bool { return r["country_fips"] == "FR" })
+	if r["events"] != int64(1) {
+		t.Errorf("country_daily FR after the partition was emptied: %v", r)
+	}
+	for _, u := range res.Updates {
+		if u.Date == day && u.Table != TableSourceDaily && u.Diff {
+			t.Errorf("%s %s sent as a diff after the day was read again", u.Table, u.Date)
+		}
 	}
 }

@@ -40,6 +40,9 @@ type Table struct {
 	Name      string
 	Partition string
 	Columns   []schema.StructField
+	// Key is the grain of a gold table (the partition column first): the
+	// columns that name a row, the mart's primary key. Empty for gold's own.
+	Key []string
 }
 
 // Schema is the table's Delta schema.
@@ -87,7 +90,7 @@ func Tables() []Table {
 			col("themes", strList, false, "top themes of its complete mentions' GKG records"),
 			col("persons", strList, false, "top persons of its complete mentions' GKG records"),
 			col("organizations", strList, false, "top organisations of its complete mentions' GKG records"),
-		}},
+		}, nil},
 		{TableSourceWindow, ColMentionDate, []schema.StructField{
 			col(ColMentionDate, date, false, "the date of the mentions' window"),
 			col("window", long, false, "the silver window"),
@@ -98,7 +101,7 @@ func Tables() []Table {
 			col("rows_complete", long, false, "rows with join_status complete"),
 			col("rows_no_gkg", long, false, "rows with join_status no_gkg"),
 			col("rows_expired", long, false, "rows with join_status expired"),
-		}},
+		}, nil},
 		{TableCountryDaily, ColEventDate, []schema.StructField{
 			eventDate, fips, iso3,
 			col("country_name", str, true, "English name of country_fips (the FIPS code book)"),
@@ -114,7 +117,7 @@ func Tables() []Table {
 			col("quad4_events", long, false, "events of QuadClass 4 (material conflict)"),
 			col("anomalous_events", long, false, "events with |z| > 2 of Goldstein or AvgTone against all events of the day"),
 			col("risk_score", double, true, "-0.5*avg_goldstein - 0.3*avg_tone + 0.2*ln(events)"),
-		}},
+		}, []string{ColEventDate, "country_fips"}},
 		{TableCountryDailyCategory, ColEventDate, []schema.StructField{
 			eventDate, fips, iso3,
 			col("cameo_root", str, false, "EventRootCode ('01'..'20'; '' when absent)"),
@@ -123,7 +126,7 @@ func Tables() []Table {
 			col("events", long, false, "events"),
 			col("avg_goldstein", double, true, "mean GoldsteinScale"),
 			col("avg_tone", double, true, "mean AvgTone"),
-		}},
+		}, []string{ColEventDate, "country_fips", "cameo_root"}},
 		{TableActorNetworkDaily, ColEventDate, []schema.StructField{
 			eventDate,
 			col("actor1_country", str, false, "Actor1CountryCode (CAMEO)"),
@@ -134,7 +137,7 @@ func Tables() []Table {
 			col("articles", long, false, "sum of NumArticles"),
 			col("avg_tone", double, true, "mean AvgTone"),
 			col("avg_goldstein", double, true, "mean GoldsteinScale"),
-		}},
+		}, []string{ColEventDate, "actor1_country", "actor2_country"}},
 		{TableTopEventsDaily, ColEventDate, []schema.StructField{
 			eventDate, fips, iso3,
 			col("kind", str, false, "most_severe, most_covered or most_unusual"),
@@ -147,7 +150,7 @@ func Tables() []Table {
 			col("themes", strList, false, "top 5 GKG themes of its complete mentions"),
 			col("persons", strList, false, "top 5 GKG persons"),
 			col("organizations", strList, false, "top 5 GKG organisations"),
-		}},
+		}, []string{ColEventDate, "country_fips", "kind"}},
 		{TableSourceDaily, ColMentionDate, []schema.StructField{
 			col(ColMentionDate, date, false, "the date of the mentions' windows"),
 			col("source_name", str, false, "MentionSourceName ('' when absent)"),
@@ -157,7 +160,7 @@ func Tables() []Table {
 			col("rows_no_gkg", long, false, "rows with join_status no_gkg"),
 			col("rows_expired", long, false, "rows with join_status expired"),
 			col("join_rate", double, false, "rows_complete / mentions"),
-		}},
+		}, []string{ColMentionDate, "source_name"}},
 	}
 }
 

@@ -1,6 +1,7 @@
 package mart
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,7 +16,7 @@ import (
 
 // The gold ↔ mart contract's metadata (see the README's mart section).
 const (
-	MetaOp      = "gold_op"    // replace_day, row or progress
+	MetaOp      = "gold_op"    // replace_day, row, upsert, delete or progress
 	MetaTable   = "gold_table" // the gold table without "gold/"
 	MetaDate    = "gold_date"  // YYYY-MM-DD
 	MetaWindow  = "gold_window"
@@ -23,6 +24,8 @@ const (
 
 	OpReplaceDay = "replace_day"
 	OpRow        = "row"
+	OpUpsert     = "upsert"
+	OpDelete     = "delete"
 	OpProgress   = "progress"
 
 	// StatusMartComplete is the audit/windows status of a window the mart applied.
@@ -47,7 +50,8 @@ func gdeltMartCheckSpec() *service.ConfigSpec {
 		Description(`
 Used by the ` + "`gdelt_mart`" + ` output after its transaction: it gets the same batch (the gold stage's batch for one
 window W, see ` + "`gdelt_mart`" + `) once the mart has acknowledged it. For every table and day the batch names (its
-` + "`replace_day`" + ` and ` + "`row`" + ` messages) it sums what gold sent, the row count and each measure, reads the same
+` + "`replace_day`" + `, ` + "`row`" + `, ` + "`upsert`" + ` and ` + "`delete`" + ` messages) it takes gold's summary of the whole day from the
+progress message (its ` + "`days`" + `: row count and sums; a batch without them: the sums of the rows sent), reads the same
 from the mart with the same driver (one read-only transaction, with the progress row), and compares: counts and
 integer sums exactly, float sums within a relative 1e-9.
 
@@ -176,10 +180,15 @@ type batchContent struct {
 	rows    int64
 	days    map[Day]Summary
 	started time.Time
+	// summaries are the progress message's days (gold's own summary of each
+	// whole day: a day sent as upserts and deletes holds only its changes);
+	// nil when it has none, and the rows sent are summed instead.
+	summaries map[Day]Summary
+	diffDays  map[Day]bool
 }
 
 func (c *martCheck) read(ch *Checker, batch service.MessageBatch) (batchContent, error) {
-	b := batchContent{window: -1, days: map[Day]Summary{}}
+	b := batchContent{window: -1, days: map[Day]Summary{}, diffDays: map[Day]bool{}}
 	for i, msg := range batch {
 		ws, _ := msg.MetaGet(MetaWindow)
 		w, err := strconv.ParseInt(ws, 10, 64)
@@ -195,6 +204,9 @@ func (c *martCheck) read(ch *Checker, batch service.MessageBatch) (batchContent,
 		}
 		op, _ := msg.MetaGet(MetaOp)
 		if op == OpProgress {
+			if err := b.readProgress(ch, msg); err != nil {
+				return b, fmt.Errorf("message %d: %w", i, err)
+			}
 			continue
 		}
 		name, _ := msg.MetaGet(MetaTable)
@@ -210,6 +222,10 @@ func (c *martCheck) read(ch *Checker, batch service.MessageBatch) (batchContent,
 		}
 		switch op {
 		case OpReplaceDay:
+		case OpUpsert, OpDelete:
+			// Only the changes: the day's summary comes with the progress message.
+			b.diffDays[d] = true
+			b.rows++
 		case OpRow:
 			v, err := msg.AsStructured()
 			if err != nil {
@@ -231,7 +247,66 @@ func (c *martCheck) read(ch *Checker, batch service.MessageBatch) (batchContent,
 	if b.window < 0 {
 		return b, errors.New("an empty batch")
 	}
+	if b.summaries != nil {
+		for d, s := range b.summaries {
+			b.days[d] = s
+		}
+	}
+	for d := range b.diffDays {
+		if _, ok := b.summaries[d]; !ok {
+			return b, fmt.Errorf("%s %s: upserts or deletes without the day's summary in the progress message", d.Table, d.Date)
+		}
+	}
 	return b, nil
+}
+
+// readProgress reads the progress message's days: per table and date, gold's
+// summary of the whole day (rows, and the sums of its numeric columns).
+func (b *batchContent) readProgress(ch *Checker, msg *service.Message) error {
+	raw, err := msg.AsBytes()
+	if err != nil || len(raw) == 0 {
+		return nil
+	}
+	var p struct {
+		Days []struct {
+			Table  string                 `json:"table"`
+			Date   string                 `json:"date"`
+			Rows   int64                  `json:"rows"`
+			Ints   map[string]json.Number `json:"ints"`
+			Floats map[string]float64     `json:"floats"`
+		} `json:"days"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("a progress message that is not JSON: %w", err)
+	}
+	if p.Days == nil {
+		return nil
+	}
+	b.summaries = map[Day]Summary{}
+	for _, d := range p.Days {
+		t, ok := ch.Table(d.Table)
+		if !ok {
+			return fmt.Errorf("progress: gold_table %q is not a mart table", d.Table)
+		}
+		s := newSummary()
+		s.Rows = d.Rows
+		for _, m := range t.IntMeasures {
+			if v, ok := d.Ints[m]; ok {
+				n, err := v.Int64()
+				if err != nil {
+					return fmt.Errorf("progress: %s.%s: %w", d.Table, m, err)
+				}
+				s.Ints[m] = n
+			}
+		}
+		for _, m := range t.FloatMeasures {
+			s.Floats[m] = d.Floats[m]
+		}
+		b.summaries[Day{Table: d.Table, Date: d.Date}] = s
+	}
+	return nil
 }
 
 func (c *martCheck) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
