@@ -224,9 +224,10 @@ func runKafkaDay(b *testing.B, mirror string, windows []string, bronzes, silvers
 	for i := 0; i < bronzes; i++ {
 		bronze = append(bronze, startPipeline(b, "pipelines/bronze.yaml", append(slices.Clip(env), "BRONZE_GROUP=bench")...))
 	}
+	state := b.TempDir() // a fresh broker each run: fresh resume points too
 	for i := 0; i < silvers; i++ {
 		lo, hi := i*6/silvers, (i+1)*6/silvers-1 // the 6 partitions of mentions and GKG (resources/topics.yaml)
-		silver = append(silver, startPipeline(b, "pipelines/silver.yaml", append(slices.Clip(env), fmt.Sprintf("SILVER_SHARD=%d", i),
+		silver = append(silver, startPipeline(b, "pipelines/silver.yaml", append(slices.Clip(env), "SILVER_STATE="+state, fmt.Sprintf("SILVER_SHARD=%d", i),
 			fmt.Sprintf("SILVER_SHARDS=%d", silvers), fmt.Sprintf("SILVER_PARTITIONS=%d-%d", lo, hi))...))
 		apps = append(apps, fmt.Sprintf("silver-%d-of-%d", i, silvers))
 	}
