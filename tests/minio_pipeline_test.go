@@ -97,7 +97,23 @@ func TestMinIOOutage(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	time.Sleep(1500 * time.Millisecond)
+	// The outage starts once the pipeline is writing (its first bronze
+	// commit is there), not after a fixed time a loaded machine may not meet.
+	mc := srv.Client(t)
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		_, err := mc.StatObject(ctx, "lake", "bronze/events/_delta_log/00000000000000000001.json", minio.StatObjectOptions{})
+		if err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the pipeline ended before its first commit (%v)\n%s", err, tail(logBuf.String(), 3000))
+		default:
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("no bronze commit after a minute\n%s", tail(logBuf.String(), 3000))
+		}
+	}
 	srv.Stop()
 	select {
 	case err := <-done:

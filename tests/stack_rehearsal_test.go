@@ -503,27 +503,28 @@ func waitGoldAndMart(t *testing.T, srv *miniotest.Server, bucket, through string
 }
 
 // checkStackLifecycle: every window has one SILVER_COMPLETE row per shard,
-// one GOLD_COMPLETE and one MART_COMPLETE row, the mart checked and in sync
-// with as many rows as gold wrote.
+// one GOLD_COMPLETE and one MART_COMPLETE row, the mart checked and in sync,
+// having applied at most the rows gold wrote (for a day gold holds in its
+// cache the mart gets only the rows that changed).
 func checkStackLifecycle(t *testing.T, lake string, windows []string, shards int) {
 	t.Helper()
 	type life struct{ silver, gold, mart int }
 	byWindow := map[string]*life{}
-	rows := map[string]map[string]string{}
+	rows := map[string]map[string]int64{}
 	for _, r := range auditRows(t, lake, "") {
 		w := fmt.Sprint(r["window"])
 		if byWindow[w] == nil {
-			byWindow[w], rows[w] = &life{}, map[string]string{}
+			byWindow[w], rows[w] = &life{}, map[string]int64{}
 		}
 		switch r["status"] {
 		case join.StatusSilverComplete:
 			byWindow[w].silver++
 		case join.StatusGoldComplete:
 			byWindow[w].gold++
-			rows[w]["gold"] = fmt.Sprint(r["gold_rows"])
+			rows[w]["gold"] = asInt(r["gold_rows"])
 		case join.StatusMartComplete:
 			byWindow[w].mart++
-			rows[w]["mart"] = fmt.Sprint(r["mart_rows"])
+			rows[w]["mart"] = asInt(r["mart_rows"])
 			if r["mart_checked"] != true || r["mart_in_sync"] != true || r["mart_error"] != nil || fmt.Sprint(r["mismatches"]) != "0" {
 				t.Errorf("window %s: MART_COMPLETE row %v", w, r)
 			}
@@ -531,11 +532,21 @@ func checkStackLifecycle(t *testing.T, lake string, windows []string, shards int
 	}
 	for _, w := range windows {
 		l := byWindow[w]
-		if l == nil || l.silver != shards || l.gold != 1 || l.mart != 1 || rows[w]["gold"] != rows[w]["mart"] {
-			t.Errorf("window %s: lifecycle %+v, rows %v; want %d SILVER_COMPLETE, one GOLD_COMPLETE and one MART_COMPLETE of the same rows",
+		if l == nil || l.silver != shards || l.gold != 1 || l.mart != 1 || rows[w]["gold"] <= 0 || rows[w]["mart"] <= 0 || rows[w]["mart"] > rows[w]["gold"] {
+			t.Errorf("window %s: lifecycle %+v, rows %v; want %d SILVER_COMPLETE, one GOLD_COMPLETE and one MART_COMPLETE with at most gold's rows",
 				w, l, rows[w], shards)
 		}
 	}
+}
+
+// asInt reads a count as the audit reader gives it (a number of any width,
+// or its text); -1 when it is none.
+func asInt(v any) int64 {
+	n, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+	if err != nil {
+		return -1
+	}
+	return int64(n)
 }
 
 // mapKafka maps the stack's brokers, by the listener each advertises, onto
