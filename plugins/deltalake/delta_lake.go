@@ -154,15 +154,7 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 				Description("The table's location: `s3://bucket/prefix/table` (see `s3`) or a local directory. A blank path, one with leading or trailing whitespace, and the filesystem root are refused.").
 				Examples("s3://lake/bronze/events", "./out/bronze/events").
 				LintRule(`root = if this.trim() == "" { "path is blank: name the table's folder or s3://bucket/prefix" } else if this.trim() != this { "path has leading or trailing whitespace: remove it" } else if ["/", "file:///", "file://"].contains(this) { "path is the filesystem root: name a folder for the table" }`),
-			service.NewObjectField(dlFieldS3,
-				service.NewStringField(dlFieldS3Endpoint).Description("The S3 endpoint, `host:port` or a URL (MinIO: `http://127.0.0.1:9000`). Empty: AWS S3.").Default(""),
-				service.NewStringField(dlFieldS3Region).Description("The region.").Default("us-east-1"),
-				service.NewStringField(dlFieldS3AccessKey).Description("The access key. Empty: the usual chain (`AWS_ACCESS_KEY_ID`, the credentials file, IAM).").Default(""),
-				service.NewStringField(dlFieldS3SecretKey).Description("The secret key.").Default("").Secret(),
-				service.NewStringField(dlFieldS3Token).Description("A session token, for temporary credentials.").Default("").Secret().Advanced(),
-				service.NewBoolField(dlFieldS3Secure).Description("Use https; an endpoint given as a URL sets this from its scheme.").Default(true),
-				service.NewBoolField(dlFieldS3PathStyle).Description("Path-style addressing (`endpoint/bucket/key`), as MinIO wants.").Default(true).Advanced(),
-			).Description("S3 access, for an `s3://` path. Credentials are never logged."),
+			s3Field(),
 			service.NewStringField(dlFieldGDELTTable).
 				Description("Use the schema of a GDELT table, as `gdelt_decode` emits it: `export` (or `events`), `mentions` or `gkg`; or of what `gdelt_join` emits: `silver` (the joined rows of `silver/events_detailed`) or `audit_windows` (the lifecycle rows of `audit/windows`). Exactly one of `gdelt_table` and `schema` is set.").
 				Default("").Examples("export", "gkg").
@@ -322,20 +314,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 	if err = checkTablePath(c.path); err != nil {
 		return c, fmt.Errorf("%s %q: %w", dlFieldPath, c.path, err)
 	}
-	s3 := pc.Namespace(dlFieldS3)
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{dlFieldS3Endpoint, &c.s3.Endpoint}, {dlFieldS3Region, &c.s3.Region}, {dlFieldS3AccessKey, &c.s3.AccessKeyID},
-		{dlFieldS3SecretKey, &c.s3.SecretAccessKey}, {dlFieldS3Token, &c.s3.SessionToken}} {
-		if *f.dst, err = s3.FieldString(f.name); err != nil {
-			return
-		}
-	}
-	if c.s3.Secure, err = s3.FieldBool(dlFieldS3Secure); err != nil {
-		return
-	}
-	if c.s3.PathStyle, err = s3.FieldBool(dlFieldS3PathStyle); err != nil {
+	if c.s3, err = s3ConfFromParsed(pc); err != nil {
 		return
 	}
 

@@ -7,7 +7,7 @@ import (
 )
 
 // s3Field is the `s3` block of a component that opens a table (the same
-// fields as the delta_lake output's).
+// fields for the delta_lake output and input).
 func s3Field() *service.ConfigField {
 	return service.NewObjectField(dlFieldS3,
 		service.NewStringField(dlFieldS3Endpoint).Description("The S3 endpoint, `host:port` or a URL (MinIO: `http://127.0.0.1:9000`). Empty: AWS S3.").Default(""),
