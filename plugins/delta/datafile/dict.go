@@ -3,6 +3,7 @@ package datafile
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -98,6 +99,11 @@ func (d *dictionary) drop(new bool) {
 
 // plainOf appends the PLAIN form of the page's values to dst.
 func (d *dictionary) plainOf(dst []byte) []byte {
+	n := 0
+	for _, i := range d.idx {
+		n += 4 + len(d.entries[i])
+	}
+	dst = slices.Grow(dst, n)
 	for _, i := range d.idx {
 		s := d.entries[i]
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
@@ -108,6 +114,7 @@ func (d *dictionary) plainOf(dst []byte) []byte {
 
 // page appends the dictionary page's body (the values, PLAIN) to dst.
 func (d *dictionary) page(dst []byte) []byte {
+	dst = slices.Grow(dst, d.bytes) // its size is known: no growing copy by copy
 	for _, s := range d.entries {
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
 		dst = append(dst, s...)
