@@ -28,6 +28,7 @@ const (
 	ggFieldBackOff   = "backoff"
 	ggFieldReplay    = "replay_mart"
 	ggFieldCacheMB   = "day_cache_mb"
+	ggFieldEnabled   = "enabled"
 )
 
 // Metadata of the mart batch (gold → mart contract).
@@ -105,6 +106,9 @@ Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+
 				service.NewStringField(ggFieldAccessKey).Description("The access key. Empty: the AWS chain.").Default(""),
 				service.NewStringField(ggFieldSecretKey).Description("The secret key.").Default("").Secret(),
 			).Description("S3 access, for an `s3://` lake."),
+			service.NewBoolField(ggFieldEnabled).
+				Description("Off: every message passes through untouched and gold does nothing (no gold tables, no mart batches, no `GOLD_COMPLETE` rows): one YAML for runs with and without gold (`local.yaml`: `GDELT_GOLD=false`).").
+				Default(true).Advanced(),
 			service.NewBoolField(ggFieldReplay).
 				Description("For a window gold has already committed (replayed after a restart), emit its mart batch again, read from the gold tables as they are, so that a mart that missed it (a crash after gold's commits, before the mart's transaction) gets it; the mart skips a window it has applied. Off: such a window emits nothing.").
 				Default(true).Advanced(),
@@ -148,6 +152,7 @@ type pendingWindow struct {
 type gdeltGoldProc struct {
 	cfg     Config
 	replay  bool
+	enabled bool
 	backOff func() backoff.BackOff
 	log     *service.Logger
 	clock   *runstate.Clock
@@ -179,6 +184,9 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	}
 	// An endpoint given as a URL sets Secure from its scheme (storage.S3Config).
 	p.cfg.S3.PathStyle, p.cfg.S3.Secure = true, true
+	if p.enabled, err = pc.FieldBool(ggFieldEnabled); err != nil {
+		return nil, err
+	}
 	if p.replay, err = pc.FieldBool(ggFieldReplay); err != nil {
 		return nil, err
 	}
@@ -230,6 +238,9 @@ func getter(m *service.Message) (Getter, error) {
 
 func (p *gdeltGoldProc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	out := []service.MessageBatch{batch}
+	if !p.enabled {
+		return out, nil
+	}
 	for _, m := range batch {
 		if m.GetError() != nil {
 			continue

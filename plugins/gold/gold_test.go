@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"testing"
 	"unsafe"
 
@@ -264,6 +265,31 @@ func TestProcessorMartBatch(t *testing.T) {
 		if out, err = p.ProcessBatch(context.Background(), batch); err != nil || len(out) != want {
 			t.Fatalf("replay_mart off, pass %d: %d batches, %v", i, len(out), err)
 		}
+	}
+}
+
+// TestProcessorDisabled: with enabled: false the batch passes through as it
+// came and the lake gets no gold table.
+func TestProcessorDisabled(t *testing.T) {
+	lake := t.TempDir()
+	pc, err := gdeltGoldSpec().ParseYAML("lake: "+lake+"\nenabled: false", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newGDELTGoldFromParsed(pc, service.MockResources())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := service.NewMessage(nil)
+	m.SetStructuredMut(map[string]any{"status": join.StatusSilverComplete, "shard": "0", "shards": int64(1)})
+	m.MetaSetMut(contract.MetaSilverTable, join.AuditWindows)
+	m.MetaSetMut(contract.MetaSilverWindow, "20230702150000")
+	out, err := p.ProcessBatch(context.Background(), service.MessageBatch{m})
+	if err != nil || len(out) != 1 || len(out[0]) != 1 || out[0][0] != m {
+		t.Fatalf("got %d batches, %v", len(out), err)
+	}
+	if entries, _ := os.ReadDir(lake); len(entries) != 0 {
+		t.Errorf("the lake holds %d entries, want none", len(entries))
 	}
 }
 
