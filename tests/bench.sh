@@ -5,9 +5,10 @@
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
 #   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day, gold, restart or kafka (kafka: only by name)
 #
-# day: the embedded default (pipelines/local.yaml: bronze + silver + audit +
-# gold on local disk) over the generated day, on every core, beside DuckDB
-# doing the same work but gold in one script (tests/duckdb/bench_day.mjs:
+# day: the embedded default (pipelines/local.yaml on local disk) over the
+# generated day, on every core, twice: with GDELT_GOLD=false (bronze + silver
+# + audit: the issue's scope) and as it is (with gold and the SQLite mart);
+# beside DuckDB doing the same work as the first in one script (tests/duckdb/bench_day.mjs:
 # typed read_csv of the unzipped files → zstd Parquet per table, then the
 # three-way join → zstd Parquet), in the same run; prints wall times, CPU
 # seconds, peak RSS and the ratios per wall and per CPU second.
@@ -187,27 +188,39 @@ mkdir -p "$out/dayraw"
 for z in .cache/dayload/*.zip; do
   [ -f "$out/dayraw/$(basename "${z%.zip}")" ] || python3 -m zipfile -e "$z" "$out/dayraw/"
 done
-rm -rf "$out/day-out"
-/usr/bin/time -f '%e %P %M' -o "$out/day-time.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$out/day-out" LOG_LEVEL=warn \
-  "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$out/day-log.txt" || { echo "the pipeline failed"; tail -5 "$out/day-log.txt"; exit 1; }
-read -r pwall pcpu prss < "$out/day-time.txt"
+# The issue's scope first (bronze + silver + audit: GDELT_GOLD=false), then the
+# whole default (with gold and the SQLite mart).
+for run in nogold gold; do
+  rm -rf "$out/day-out-$run"
+  gold=false; [ "$run" = gold ] && gold=true
+  /usr/bin/time -f '%e %P %M' -o "$out/day-time-$run.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$out/day-out-$run" GDELT_GOLD=$gold LOG_LEVEL=warn \
+    "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$out/day-log-$run.txt" || { echo "the pipeline failed ($run)"; tail -5 "$out/day-log-$run.txt"; exit 1; }
+done
+read -r pwall pcpu prss < "$out/day-time-nogold.txt"
+read -r gwall gcpu grss < "$out/day-time-gold.txt"
 rm -rf "$out/day-duck"
 /usr/bin/time -f '%e %P %M' -o "$out/day-duck-time.txt" node tests/duckdb/bench_day.mjs --threads "$(nproc)" "$out/dayraw" "$out/day-duck" 192 | tee "$out/day-duckdb.json"
 read -r dwall dcpu drss < "$out/day-duck-time.txt"
 node tests/duckdb/query.mjs "
-  SELECT 'pipeline' AS who, join_status, count(*) AS n FROM read_parquet('$out/day-out/silver/events_detailed/window_date=*/*.parquet') GROUP BY ALL
+  SELECT 'pipeline' AS who, join_status, count(*) AS n FROM read_parquet('$out/day-out-nogold/silver/events_detailed/window_date=*/*.parquet') GROUP BY ALL
+  UNION ALL
+  SELECT 'pipeline+gold', join_status, count(*) FROM read_parquet('$out/day-out-gold/silver/events_detailed/window_date=*/*.parquet') GROUP BY ALL
   UNION ALL
   SELECT 'duckdb', join_status, count(*) FROM read_parquet('$out/day-duck/silver.parquet') GROUP BY ALL
   ORDER BY 2, 1" | tee "$out/day-statuses.txt"
 node -e '
 const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const [wall, cpu, rss, dwall, dcpu, drss] = process.argv.slice(2);
+const [wall, cpu, rss, gwall, gcpu, grss, dwall, dcpu, drss] = process.argv.slice(2);
 // CPU seconds: what a machine other work keeps busy does not skew.
-const pcs = wall * parseFloat(cpu) / 100, dcs = dwall * parseFloat(dcpu) / 100;
-console.log(`pipelines/local.yaml (bronze + silver + audit + gold)  wall ${(+wall).toFixed(1)} s  CPU ${cpu} (${pcs.toFixed(1)} CPU s)  peak RSS ${(rss / 1024).toFixed(0)} MiB`);
-console.log(`DuckDB, the same work but gold (threads=${d.threads})    wall ${d.total_s.toFixed(1)} s  (${dcs.toFixed(1)} CPU s, the whole script)  peak RSS ${(drss / 1024).toFixed(0)} MiB  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
-console.log(`ratio: the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB per wall second, ${(dcs / pcs).toFixed(2)}x per CPU second; load average ${require("os").loadavg().map((x) => x.toFixed(1)).join(" ")}`);
-' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss" "$dwall" "$dcpu" "$drss"
+const cs = (w, p) => w * parseFloat(p) / 100;
+const pcs = cs(wall, cpu), gcs = cs(gwall, gcpu), dcs = cs(dwall, dcpu);
+const line = (name, w, p, c, r) => console.log(`${name}  wall ${(+w).toFixed(1)} s  CPU ${p} (${c.toFixed(1)} CPU s)  peak RSS ${(r / 1024).toFixed(0)} MiB`);
+line("pipelines/local.yaml, GDELT_GOLD=false (bronze + silver + audit)", wall, cpu, pcs, rss);
+line("pipelines/local.yaml (bronze + silver + audit + gold + mart)    ", gwall, gcpu, gcs, grss);
+console.log(`DuckDB, bronze + silver + audit (threads=${d.threads})          wall ${d.total_s.toFixed(1)} s  (${dcs.toFixed(1)} CPU s, the whole script)  peak RSS ${(drss / 1024).toFixed(0)} MiB  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
+console.log(`ratio, the same work (GDELT_GOLD=false): the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB per wall second, ${(dcs / pcs).toFixed(2)}x per CPU second`);
+console.log(`ratio, with gold (DuckDB does none):     ${(d.total_s / gwall).toFixed(2)}x per wall second, ${(dcs / gcs).toFixed(2)}x per CPU second; load average ${require("os").loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss" "$gwall" "$gcpu" "$grss" "$dwall" "$dcpu" "$drss"
 fi
 
 if want gold; then
