@@ -3,6 +3,7 @@ package datafile
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -42,7 +43,28 @@ type dictionary struct {
 	off      bool     // given up for the file: the column is PLAIN
 }
 
-func newDictionary() *dictionary { return &dictionary{index: map[string]int32{}} }
+// dictPool keeps the dictionaries of closed files: a writer per commit
+// would otherwise grow each column's map and blocks again from nothing
+// (the map's rehashes were a good part of a small file's dictionary cost).
+var dictPool sync.Pool
+
+func newDictionary() *dictionary {
+	if d, ok := dictPool.Get().(*dictionary); ok {
+		return d
+	}
+	return &dictionary{index: map[string]int32{}}
+}
+
+// release empties d and pools it; a dictionary grown past its bound is left
+// to the collector.
+func (d *dictionary) release() {
+	if d.bytes > dictMaxBytes || len(d.entries) > 1<<16 {
+		return
+	}
+	d.reset()
+	d.off = false
+	dictPool.Put(d)
+}
 
 // active tells whether values go into the dictionary.
 func (d *dictionary) active() bool { return d != nil && !d.off && !d.plain }
@@ -165,6 +187,7 @@ func (f *Writer) appendIndices(dst []byte, d *dictionary) ([]byte, error) {
 // the chunk's. Its values' bounds are merged into the chunk's.
 func (f *Writer) writeDictPage(c *column) error {
 	d := c.dict
+	f.room(d.bytes)
 	body := d.page(f.scratch[:0])
 	f.scratch = body
 	c.boundsOf(body)
