@@ -14,19 +14,28 @@ import (
 // each column chunk with a dictionary: its pages hold RLE_DICTIONARY indices
 // and the chunk's distinct values go once into a dictionary page in front of
 // them (silver's GKG columns repeat an article's record on each of its
-// mentions; codes, names and domains repeat everywhere). A column whose
-// values are mostly distinct (URLs) gives it up at its first page, which is
-// then written PLAIN, and stays PLAIN for the rest of the file; one whose
-// dictionary grows past dictMaxBytes goes on PLAIN for the rest of the chunk
-// (Parquet allows the mix, as parquet-mr writes it). Bounds come from the
+// mentions; codes, names and domains repeat everywhere). Whether the values
+// repeat enough is decided once per file, when the column has taken
+// dictDecideValues values (or at its first page, if that page holds as
+// many): a column whose values are then mostly distinct (URLs of the bronze
+// tables, the GKG's text) gives the dictionary up and is PLAIN for the rest
+// of the file (the page being decided on too, when it is the chunk's
+// first). The decision waits for that many values because repeats can be far
+// apart: silver's mentions of one article are spread over its window, so a
+// first page of GCAM text (~110 values of ~9 KB) is mostly distinct while the
+// window's whole chunk repeats each value about four times. Waiting costs a
+// mostly distinct column little: hashing and copying its values is a small
+// fraction of compressing them, which PLAIN does too. A dictionary that
+// grows past dictMaxBytes goes on PLAIN for the rest of the chunk (Parquet
+// allows the mix, as parquet-mr writes it). Bounds come from the
 // dictionary's values, every one of which a row of the chunk holds.
 var (
-	// dictMaxBytes bounds one column's dictionary (its PLAIN values); a
-	// variable for the tests.
-	dictMaxBytes = 8 << 20
-	// dictMinEntries: a first page with fewer values keeps its dictionary
-	// whatever their distinctness (a small file is cheap either way).
-	dictMinEntries = 64
+	// dictMaxBytes bounds one column's dictionary (its PLAIN values): a
+	// silver window's GCAM texts fit; a variable for the tests.
+	dictMaxBytes = 16 << 20
+	// dictDecideValues: how many values a column takes before its
+	// dictionary is kept or given up; a variable for the tests.
+	dictDecideValues = 2048
 )
 
 // dictionary is one column chunk's dictionary.
@@ -41,6 +50,10 @@ type dictionary struct {
 	pages    int32    // RLE_DICTIONARY pages of the chunk
 	plain    bool     // the chunk went on PLAIN after dictionary pages
 	off      bool     // given up for the file: the column is PLAIN
+	seen     int      // values of the chunk's flushed dictionary pages
+	past     [2]int   // values and entries of the file's earlier chunks (until decided)
+	decided  bool     // kept or given up (quit) for the file
+	quit     bool     // given up after dictionary pages: off from the next chunk
 }
 
 // dictPool keeps the dictionaries of closed files: a writer per commit
@@ -62,7 +75,7 @@ func (d *dictionary) release() {
 		return
 	}
 	d.reset()
-	d.off = false
+	d.off, d.decided, d.quit, d.past = false, false, false, [2]int{}
 	dictPool.Put(d)
 }
 
@@ -140,31 +153,47 @@ func (d *dictionary) page(dst []byte) []byte {
 // filled again.
 func (d *dictionary) reset() {
 	clear(d.index)
-	clear(d.entries)
-	d.entries, d.idx = d.entries[:0], d.idx[:0]
+	d.idx = d.idx[:0]
 	for i := range d.blocks {
 		d.blocks[i] = d.blocks[i][:0]
 	}
-	d.block, d.bytes, d.pageFrom, d.pages, d.plain = 0, 0, 0, 0, false
+	d.past[0] += d.seen
+	d.past[1] += len(d.entries)
+	clear(d.entries)
+	d.entries = d.entries[:0]
+	d.block, d.bytes, d.pageFrom, d.pages, d.plain, d.seen = 0, 0, 0, 0, false, 0
+	if d.quit {
+		d.off = true
+	}
 }
 
 // decide, before a page of a dictionary column is written, whether it goes
-// on with its dictionary: not when the first page's values are mostly
-// distinct (the page is turned PLAIN and the column stays PLAIN for the
-// file), nor once the dictionary is past its bound (PLAIN for the rest of
-// the chunk, after this page).
+// on with its dictionary. Once per file, when the column has taken
+// dictDecideValues values (over its chunks so far: a chunk's distinct
+// values count as new), mostly distinct values give it up: the page is
+// turned PLAIN if it is the chunk's first (the column is then PLAIN for the
+// file), else it is the chunk's last dictionary page and the column is PLAIN
+// from the next chunk on. A dictionary past its bound is PLAIN for the rest
+// of the chunk, after this page.
 func (f *Writer) decide(c *column) {
 	d := c.dict
 	if !d.active() || len(d.idx) == 0 {
 		return
 	}
-	if d.pages == 0 && len(d.idx) >= dictMinEntries && 2*len(d.entries) > len(d.idx) {
-		c.room(d.bytes)
-		c.data = d.plainOf(c.data)
-		d.off = true
-		d.reset()
-		return
+	if n := d.past[0] + d.seen + len(d.idx); !d.decided && n >= dictDecideValues {
+		d.decided = true
+		if 2*(d.past[1]+len(d.entries)) > n {
+			if d.pages == 0 {
+				c.room(d.bytes)
+				c.data = d.plainOf(c.data)
+				d.off = true
+				d.reset()
+				return
+			}
+			d.plain, d.quit = true, true // this page still uses it
+		}
 	}
+	d.seen += len(d.idx)
 	if d.bytes > dictMaxBytes {
 		d.plain = true // this page still uses it
 	}
