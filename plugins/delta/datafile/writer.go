@@ -21,7 +21,8 @@ import (
 // The Parquet data-file writer. Rows arrive as values in schema order
 // (WriteValues: what gdeltflow's row form holds) or as map[string]any (Write:
 // what Benthos structured messages hold) and are shredded straight
-// into per-column data pages: plain-encoded values and RLE definition and
+// into per-column data pages: plain-encoded values (dictionary indices for
+// repeating strings, DELTA_BINARY_PACKED integers) and RLE definition and
 // repetition levels computed from the Delta schema, compressed a page at a
 // time and kept per column until the row group is flushed. parquet-go
 // provides the types, the thrift structures of the footer, the RLE level
@@ -70,7 +71,8 @@ type Config struct {
 	PageBufferSize int
 	// Plain writes every column PLAIN: no dictionary for the string
 	// columns outside arrays and maps, which otherwise use one per column
-	// chunk while their values repeat (see dict.go).
+	// chunk when their values repeat (see dict.go), and no
+	// DELTA_BINARY_PACKED for the int32/int64 columns.
 	Plain bool
 }
 
@@ -97,7 +99,7 @@ func (e *ValueError) prefix(p string) *ValueError {
 }
 
 // Writer writes one Parquet data file of a Delta table: data pages V1,
-// plain encoding, columns in schema order, min/max/null count statistics
+// PLAIN, RLE_DICTIONARY or DELTA_BINARY_PACKED, columns in schema order, min/max/null count statistics
 // per column chunk. It is not safe for concurrent use.
 type Writer struct {
 	out    *countingWriter
