@@ -68,14 +68,14 @@ func newDictionary() *dictionary {
 	return &dictionary{index: map[string]int32{}}
 }
 
-// release empties d and pools it; a dictionary grown past its bound is left
-// to the collector.
+// release empties d and pools it, with some of its blocks.
 func (d *dictionary) release() {
-	if d.bytes > dictMaxBytes || len(d.entries) > 1<<16 {
-		return
-	}
 	d.reset()
 	d.off, d.decided, d.quit, d.past = false, false, false, [2]int{}
+	if len(d.blocks) > dictPoolBlocks {
+		clear(d.blocks[dictPoolBlocks:])
+		d.blocks = d.blocks[:dictPoolBlocks] // a pooled dictionary keeps 1 MiB of blocks at most
+	}
 	dictPool.Put(d)
 }
 
@@ -84,6 +84,9 @@ func (d *dictionary) active() bool { return d != nil && !d.off && !d.plain }
 
 // dictBlock is the size of the blocks that hold a dictionary's values.
 const dictBlock = 64 << 10
+
+// dictPoolBlocks is the most blocks a pooled dictionary keeps.
+const dictPoolBlocks = 16
 
 // add appends s's entry to the page; new tells whether the entry is new.
 func (d *dictionary) add(s string) (new bool) {
