@@ -144,7 +144,9 @@ fi
 if want delta; then
 echo "== Go: a day of each table into Delta, local disk and MinIO (one core; MinIO is a separate process)"
 bash tests/minio.sh install >/dev/null
-go test -run '^$' -bench 'BenchmarkDeltaWrite' -cpu 1 -benchtime 1x -count 1 -timeout 60m ./plugins/deltalake/ | tee "$out/go-delta.txt"
+# silver/row keeps its local table in $out/silver-delta: DuckDB copies the same rows below.
+GDELT_BENCH_SILVER_DIR="$out/silver-delta" \
+  go test -run '^$' -bench 'BenchmarkDeltaWrite' -cpu 1 -benchtime 1x -count 1 -timeout 60m ./plugins/deltalake/ | tee "$out/go-delta.txt"
 
 echo "== DuckDB COPY ... TO parquet (zstd), SET threads=1, the same day of rows"
 for t in export mentions gkg; do
@@ -157,6 +159,8 @@ for t in export mentions gkg; do
   fi
   node tests/duckdb/bench_copy.mjs --runs 2 "$day" "$t"
 done | tee "$out/duckdb-copy.txt"
+# silver: the rows of the table BenchmarkDeltaWrite/local/silver/row wrote (read_parquet, untimed), copied the same way.
+node tests/duckdb/bench_copy.mjs --runs 2 "$out/silver-delta" silver | tee -a "$out/duckdb-copy.txt"
 echo "== Delta writes beside DuckDB COPY (/row: rows in column order, as delta_lake gets them from form: row; /map: maps)"
 ratios "$out/go-delta.txt" "$out/duckdb-copy.txt" BenchmarkDeltaWrite/ 1.0 COPY
 fi

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
+	"github.com/gdeltflow/gdeltflow/plugins/join"
 	"github.com/gdeltflow/gdeltflow/tests/miniotest"
 )
 
@@ -80,11 +82,15 @@ func BenchmarkDeltaWrite(b *testing.B) {
 		srv.Bucket(b, "bench")
 	}
 	for _, where := range []string{"local", "minio"} {
-		for _, name := range []string{"export/map", "export/row", "mentions/map", "mentions/row", "gkg/map", "gkg/row"} {
+		for _, name := range []string{"export/map", "export/row", "mentions/map", "mentions/row", "gkg/map", "gkg/row", "silver/row"} {
 			table, form, _ := strings.Cut(name, "/")
 			b.Run(where+"/"+name, func(b *testing.B) {
 				if where == "minio" && srv == nil {
 					b.Skip("MinIO not installed (tests/minio.sh install)")
+				}
+				if table == "silver" {
+					benchSilverWrite(b, where, srv)
+					return
 				}
 				files := benchFiles(b, table)
 				var raw int64
@@ -184,6 +190,176 @@ func BenchmarkDeltaWrite(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchSilverWrite is BenchmarkDeltaWrite's silver/row: the day load joined
+// (untimed: the three tables of each window decoded in row form and fed to
+// a join.Joiner, as gdelt_join does) and each window's silver rows (106
+// columns, the article's GKG record on each of its mentions) appended as one
+// commit, as the gdelt_lake template commits silver (unpartitioned here).
+// GDELT_BENCH_SILVER_DIR keeps the local table there (emptied first), for
+// DuckDB's COPY of the same rows (tests/bench.sh delta).
+func benchSilverWrite(b *testing.B, where string, srv *miniotest.Server) {
+	names := benchWindowZips(b)
+	ctx := context.Background()
+	s, err := TableSchema(TableSilver, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	decs := map[string]*gdelt.Decoder{}
+	for _, t := range []string{"export", "mentions", "gkg"} {
+		tab, _ := gschema.ByName(t)
+		decs[t] = gdelt.NewDecoder(tab, false)
+	}
+	b.ReportAllocs()
+	var rows, parquetBytes, raw int64
+	var peak uint64
+	var cpu float64
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		var st storage.Storage
+		switch dir := os.Getenv("GDELT_BENCH_SILVER_DIR"); {
+		case where == "local" && dir != "":
+			if err := os.RemoveAll(dir); err != nil {
+				b.Fatal(err)
+			}
+			st, err = storage.NewLocal(dir)
+		case where == "local":
+			st, err = storage.NewLocal(b.TempDir())
+		default:
+			st, err = storage.NewS3("s3://bench/silver-"+time.Now().Format("150405.000000"), storage.S3Config{
+				Endpoint: srv.Endpoint, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, PathStyle: true})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		js, _ := s.JSON()
+		if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+			b.Fatal(err)
+		}
+		w, err := delta.NewAppender(tb, delta.AppendConfig{Schema: s})
+		if err != nil {
+			b.Fatal(err)
+		}
+		j, err := join.New(join.DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		base := deltatest.LiveHeap()
+		stop := deltatest.PeakHeap()
+		rows, parquetBytes, raw = 0, 0, 0
+		appendRows := func(out [][]any, version int64) {
+			if len(out) == 0 {
+				return
+			}
+			batch := make([]delta.Row, len(out))
+			for i, r := range out {
+				batch[i] = delta.Row{Data: r, AppID: "bench", Version: version}
+			}
+			b.StartTimer()
+			cpu0 := cpuSeconds()
+			res, err := w.Append(ctx, batch)
+			cpu += cpuSeconds() - cpu0
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows += int64(res.Written)
+			for _, a := range res.Files {
+				parquetBytes += a.Size
+			}
+		}
+		for wi, win := range names {
+			for _, t := range []string{"export", "mentions", "gkg"} {
+				data := benchUnzip(b, win.zips[t])
+				raw += int64(len(data))
+				ly, err := j.InputLayout(t)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+					r, err := decs[t].DecodeRow([]byte(l))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if r.Layout != ly {
+						b.Fatalf("%s: the decoder's layout is not the join's", t)
+					}
+					if err := j.AddRow(t, ly, r.Values); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := j.Complete(t, win.id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			out, _ := j.DrainRows()
+			appendRows(out, int64(wi))
+		}
+		out, _ := j.FlushRows()
+		appendRows(out, int64(len(names)))
+		if p := stop(); p > base {
+			peak = max(peak, p-base)
+		}
+		b.StartTimer()
+	}
+	b.SetBytes(raw)
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(rows)*float64(b.N)/cpu, "rows/cpu-s")
+	}
+	b.ReportMetric(float64(parquetBytes)/1e6, "parquet-MB")
+	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+}
+
+// benchWindow is one window of the day load: its id and its zip per table.
+type benchWindow struct {
+	id   int64
+	zips map[string]string
+}
+
+// benchWindowZips lists the day load's windows in window order.
+func benchWindowZips(b *testing.B) []benchWindow {
+	dir, _ := filepath.Abs("../../.cache/dayload")
+	if err := gdeltgen.WriteDayLoad(dir, 1); err != nil {
+		b.Fatal(err)
+	}
+	exports, _ := filepath.Glob(filepath.Join(dir, "*.export.CSV.zip"))
+	sort.Strings(exports)
+	var out []benchWindow
+	for _, e := range exports {
+		stamp := strings.TrimSuffix(filepath.Base(e), ".export.CSV.zip")
+		id, err := strconv.ParseInt(stamp, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, benchWindow{id, map[string]string{"export": e, "mentions": filepath.Join(dir, stamp+".mentions.CSV.zip"), "gkg": filepath.Join(dir, stamp+".gkg.csv.zip")}})
+	}
+	return out
+}
+
+func benchUnzip(b *testing.B, name string) []byte {
+	zr, err := zip.OpenReader(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer zr.Close()
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
 }
 
 // cpuSeconds is the CPU time (user + system) the process has used: rows per

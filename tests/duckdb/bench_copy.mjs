@@ -3,6 +3,11 @@
 // BenchmarkParquetWrite in plugins/deltalake).
 //
 //   node bench_copy.mjs [--runs N] <tsv-file> <table>
+//   node bench_copy.mjs [--runs N] <directory> <table>
+//
+// A directory is a Delta table's folder (the silver table BenchmarkDeltaWrite
+// wrote, GDELT_BENCH_SILVER_DIR): its Parquet files are loaded instead, with
+// read_parquet, so DuckDB copies the same rows; bytes is then their size.
 //
 // With SET threads = 1 it loads the raw file into a table once, untimed
 // (read_csv with the typed columns of read_csv.mjs), then times
@@ -13,7 +18,7 @@
 // MB/s) is TSV bytes per second of the best run, comparable with the Go
 // benchmark, which reports the same rows against the same raw bytes.
 
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,7 +42,11 @@ async function main(argv) {
   const conn = await connect({ threads: '1' });
   try {
     await conn.run('SET threads = 1');
-    await conn.run(`CREATE TABLE t AS SELECT * FROM ${readCsvCall(file, tableColumns(table))}`);
+    const isDir = statSync(file).isDirectory();
+    const source = isDir
+      ? `read_parquet(${sqlString(join(file, '*.parquet'))})`
+      : readCsvCall(file, tableColumns(table));
+    await conn.run(`CREATE TABLE t AS SELECT * FROM ${source}`);
     const rows = Number((await conn.runAndReadAll('SELECT count(*) FROM t')).getRows()[0][0]);
     const copy = `COPY t TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`;
     await conn.run(copy); // warm-up
@@ -55,7 +64,9 @@ async function main(argv) {
     times.sort((a, b) => a - b);
     const best = times[0];
     const median = times[Math.floor(times.length / 2)];
-    const bytes = statSync(file).size;
+    const bytes = isDir
+      ? readdirSync(file).filter((n) => n.endsWith('.parquet')).reduce((n, f) => n + statSync(join(file, f)).size, 0)
+      : statSync(file).size;
     process.stdout.write(JSON.stringify({
       file: basename(file), table, rows, bytes, parquet_bytes: statSync(out).size, runs,
       best_s: +best.toFixed(6), median_s: +median.toFixed(6),

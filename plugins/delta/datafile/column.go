@@ -42,6 +42,7 @@ type column struct {
 	dict       *dictionary // flat byte-array columns: the chunk's dictionary (dict.go)
 	rowIdx     int         // dictionary columns: len(dict.idx) before the row's value
 	rowNew     bool        // dictionary columns: the row's value added an entry
+	delta      bool        // int32/int64 columns: pages DELTA_BINARY_PACKED
 
 	// The row group's column chunk.
 	chunk             []byte
@@ -49,6 +50,7 @@ type column struct {
 	chunkNulls        int64
 	chunkUncompressed int64
 	pages             int32
+	deltaPages        int32   // DELTA_BINARY_PACKED pages of the chunk
 	min, max          []byte  // PLAIN bounds so far (byte arrays without length), nil: none
 	hist              []int64 // definition level histogram (first leaf of an array or map)
 }
@@ -66,7 +68,7 @@ func (c *column) resetPage() {
 
 func (c *column) resetChunk() {
 	c.chunk = c.chunk[:0]
-	c.chunkValues, c.chunkNulls, c.chunkUncompressed, c.pages = 0, 0, 0, 0
+	c.chunkValues, c.chunkNulls, c.chunkUncompressed, c.pages, c.deltaPages = 0, 0, 0, 0, 0
 	c.min, c.max = nil, nil
 	clear(c.hist)
 }
@@ -310,6 +312,9 @@ func (c *column) chunkMetadata(offset int64, codec compressor, dictPage int) for
 		dictPages = c.dict.pages
 		encodings = append(encodings, format.RLEDictionary)
 	}
+	if c.deltaPages > 0 {
+		encodings = append(encodings, format.DeltaBinaryPacked)
+	}
 	st := format.Statistics{NullCount: c.chunkNulls}
 	if c.min != nil && c.max != nil {
 		st.MinValue, st.MaxValue = c.min, c.max
@@ -349,8 +354,11 @@ func (c *column) chunkMetadata(offset int64, codec compressor, dictPage int) for
 			format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1},
 			format.PageEncodingStats{PageType: format.DataPage, Encoding: format.RLEDictionary, Count: dictPages})
 	}
-	if c.pages > dictPages {
-		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.Plain, Count: c.pages - dictPages})
+	if c.deltaPages > 0 {
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.DeltaBinaryPacked, Count: c.deltaPages})
+	}
+	if plain := c.pages - dictPages - c.deltaPages; plain > 0 {
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPage, Encoding: format.Plain, Count: plain})
 	}
 	if c.hist != nil {
 		md.SizeStatistics.DefinitionLevelHistogram = append([]int64(nil), c.hist...)

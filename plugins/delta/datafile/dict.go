@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -14,20 +15,28 @@ import (
 // each column chunk with a dictionary: its pages hold RLE_DICTIONARY indices
 // and the chunk's distinct values go once into a dictionary page in front of
 // them (silver's GKG columns repeat an article's record on each of its
-// mentions; codes, names and domains repeat everywhere). A column whose
-// values are mostly distinct (URLs: its first page's dictionary would save
-// under dictMinSaving of the page's bytes) gives it up at its first page, which is
-// then written PLAIN, and stays PLAIN for the rest of the file; one whose
-// dictionary grows past dictMaxBytes goes on PLAIN for the rest of the chunk
-// (Parquet allows the mix, as parquet-mr writes it). Bounds come from the
+// mentions; codes, names and domains repeat everywhere). Whether the values
+// repeat enough is decided once per file, when the column has taken
+// dictDecideValues values (or at its first page, if that page holds as
+// many): a column whose values are then mostly distinct (URLs of the bronze
+// tables, the GKG's text) gives the dictionary up and is PLAIN for the rest
+// of the file (the page being decided on too, when it is the chunk's
+// first). The decision waits for that many values because repeats can be far
+// apart: silver's mentions of one article are spread over its window, so a
+// first page of GCAM text (~110 values of ~9 KB) is mostly distinct while the
+// window's whole chunk repeats each value about four times. Waiting costs a
+// mostly distinct column little: hashing and copying its values is a small
+// fraction of compressing them, which PLAIN does too. A dictionary that
+// grows past dictMaxBytes goes on PLAIN for the rest of the chunk (Parquet
+// allows the mix, as parquet-mr writes it). Bounds come from the
 // dictionary's values, every one of which a row of the chunk holds.
 var (
-	// dictMaxBytes bounds one column's dictionary (its PLAIN values); a
-	// variable for the tests.
-	dictMaxBytes = 8 << 20
-	// dictMinEntries: a first page with fewer values keeps its dictionary
-	// whatever their distinctness (a small file is cheap either way).
-	dictMinEntries = 64
+	// dictMaxBytes bounds one column's dictionary (its PLAIN values): a
+	// silver window's GCAM texts fit; a variable for the tests.
+	dictMaxBytes = 16 << 20
+	// dictDecideValues: how many values a column takes before its
+	// dictionary is kept or given up; a variable for the tests.
+	dictDecideValues = 2048
 )
 
 // dictionary is one column chunk's dictionary.
@@ -42,15 +51,43 @@ type dictionary struct {
 	pages    int32    // RLE_DICTIONARY pages of the chunk
 	plain    bool     // the chunk went on PLAIN after dictionary pages
 	off      bool     // given up for the file: the column is PLAIN
+	seen     int      // values of the chunk's flushed dictionary pages
+	past     [2]int   // values and entries of the file's earlier chunks (until decided)
+	decided  bool     // kept or given up (quit) for the file
+	quit     bool     // given up after dictionary pages: off from the next chunk
 }
 
-func newDictionary() *dictionary { return &dictionary{index: map[string]int32{}} }
+// dictPool keeps the dictionaries of closed files: a writer per commit
+// would otherwise grow each column's map and blocks again from nothing
+// (the map's rehashes were a good part of a small file's dictionary cost).
+var dictPool sync.Pool
+
+func newDictionary() *dictionary {
+	if d, ok := dictPool.Get().(*dictionary); ok {
+		return d
+	}
+	return &dictionary{index: map[string]int32{}}
+}
+
+// release empties d and pools it, with some of its blocks.
+func (d *dictionary) release() {
+	d.reset()
+	d.off, d.decided, d.quit, d.past = false, false, false, [2]int{}
+	if len(d.blocks) > dictPoolBlocks {
+		clear(d.blocks[dictPoolBlocks:])
+		d.blocks = d.blocks[:dictPoolBlocks] // a pooled dictionary keeps 1 MiB of blocks at most
+	}
+	dictPool.Put(d)
+}
 
 // active tells whether values go into the dictionary.
 func (d *dictionary) active() bool { return d != nil && !d.off && !d.plain }
 
 // dictBlock is the size of the blocks that hold a dictionary's values.
 const dictBlock = 64 << 10
+
+// dictPoolBlocks is the most blocks a pooled dictionary keeps.
+const dictPoolBlocks = 16
 
 // add appends s's entry to the page; new tells whether the entry is new.
 func (d *dictionary) add(s string) (new bool) {
@@ -126,52 +163,47 @@ func (d *dictionary) page(dst []byte) []byte {
 // filled again.
 func (d *dictionary) reset() {
 	clear(d.index)
-	clear(d.entries)
-	d.entries, d.idx = d.entries[:0], d.idx[:0]
+	d.idx = d.idx[:0]
 	for i := range d.blocks {
 		d.blocks[i] = d.blocks[i][:0]
 	}
-	d.block, d.bytes, d.pageFrom, d.pages, d.plain = 0, 0, 0, 0, false
-}
-
-// saves is the share of the first page's PLAIN bytes its dictionary saves:
-// 1 - (the dictionary page + the indices) / the PLAIN values. Bytes, not
-// entries, decide: a column of long values (silver's GKG columns, a record
-// of ~10 KB on each of its article's mentions) saves most of its bytes even
-// when half of a page's values are new, and each byte saved is one zstd
-// need not compress (hashing a value costs a tenth of compressing it).
-func (d *dictionary) saves() float64 {
-	plain := 0
-	for _, i := range d.idx {
-		plain += 4 + len(d.entries[i])
+	d.past[0] += d.seen
+	d.past[1] += len(d.entries)
+	clear(d.entries)
+	d.entries = d.entries[:0]
+	d.block, d.bytes, d.pageFrom, d.pages, d.plain, d.seen = 0, 0, 0, 0, false, 0
+	if d.quit {
+		d.off = true
 	}
-	if plain == 0 {
-		return 1
-	}
-	return 1 - float64(d.bytes+len(d.idx))/float64(plain)
 }
-
-// dictMinSaving: a first page whose dictionary saves less than this share of
-// its bytes gives it up (values mostly distinct: URLs, ids).
-const dictMinSaving = 0.15
 
 // decide, before a page of a dictionary column is written, whether it goes
-// on with its dictionary: not when the first page's values are mostly
-// distinct (the page is turned PLAIN and the column stays PLAIN for the
-// file), nor once the dictionary is past its bound (PLAIN for the rest of
-// the chunk, after this page).
+// on with its dictionary. Once per file, when the column has taken
+// dictDecideValues values (over its chunks so far: a chunk's distinct
+// values count as new), mostly distinct values give it up: the page is
+// turned PLAIN if it is the chunk's first (the column is then PLAIN for the
+// file), else it is the chunk's last dictionary page and the column is PLAIN
+// from the next chunk on. A dictionary past its bound is PLAIN for the rest
+// of the chunk, after this page.
 func (f *Writer) decide(c *column) {
 	d := c.dict
 	if !d.active() || len(d.idx) == 0 {
 		return
 	}
-	if d.pages == 0 && len(d.idx) >= dictMinEntries && d.saves() < dictMinSaving {
-		c.room(d.bytes)
-		c.data = d.plainOf(c.data)
-		d.off = true
-		d.reset()
-		return
+	if n := d.past[0] + d.seen + len(d.idx); !d.decided && n >= dictDecideValues {
+		d.decided = true
+		if 2*(d.past[1]+len(d.entries)) > n {
+			if d.pages == 0 {
+				c.room(d.bytes)
+				c.data = d.plainOf(c.data)
+				d.off = true
+				d.reset()
+				return
+			}
+			d.plain, d.quit = true, true // this page still uses it
+		}
 	}
+	d.seen += len(d.idx)
 	if d.bytes > dictMaxBytes {
 		d.plain = true // this page still uses it
 	}
@@ -194,6 +226,7 @@ func (f *Writer) appendIndices(dst []byte, d *dictionary) ([]byte, error) {
 // the chunk's. Its values' bounds are merged into the chunk's.
 func (f *Writer) writeDictPage(c *column) error {
 	d := c.dict
+	f.room(d.bytes)
 	body := d.page(f.scratch[:0])
 	f.scratch = body
 	c.boundsOf(body)

@@ -25,6 +25,7 @@ import (
 func TestParquetDictionaryDuckDB(t *testing.T) {
 	deltatest.RequireDuck(t)
 	defer datafile.SetDictMaxBytes(4 << 10)()
+	defer datafile.SetDictDecideValues(64)() // decided at the first page
 	s := schema.StructType{Fields: []schema.StructField{
 		schema.NewField("low", schema.StringType, true), schema.NewField("uniq", schema.StringType, true),
 		schema.NewField("grow", schema.StringType, true), schema.NewField("one", schema.StringType, true),
@@ -140,5 +141,52 @@ func TestParquetDictionaryDuckDB(t *testing.T) {
 	}
 	if stats.Min["low"] != "code00" || stats.Max["low"] != "code06" || stats.Min["one"] != "same" || stats.Max["one"] != "same" {
 		t.Errorf("stats %s", js)
+	}
+}
+
+// TestParquetDictionaryDecidedOverChunks: the dictionary is kept or given up
+// once dictDecideValues values are in, over pages and row groups: values
+// that repeat far apart (every first page all distinct) keep it, all
+// distinct ones give it up from the next chunk on. DuckDB reads both back.
+func TestParquetDictionaryDecidedOverChunks(t *testing.T) {
+	deltatest.RequireDuck(t)
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("spread", schema.StringType, true), schema.NewField("uniq", schema.StringType, true),
+	}}
+	pad := strings.Repeat("x", 200)
+	var rows []map[string]any
+	for i := range 4000 {
+		rows = append(rows, map[string]any{
+			"spread": fmt.Sprintf("article-%04d-%s", i%300, pad),
+			"uniq":   fmt.Sprintf("https://example.com/%06d/%s", i, pad),
+		})
+	}
+	o := datafile.Config{RowGroupRows: 1000, PageBufferSize: 16 << 10}
+	path, st := deltatest.WriteFile(t, t.TempDir(), s, o, rows)
+	got := deltatest.Duck(t, "SELECT spread, uniq FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
+	if len(got) != len(rows) {
+		t.Fatalf("DuckDB read %d rows, wrote %d", len(got), len(rows))
+	}
+	for i := range rows {
+		for _, c := range []string{"spread", "uniq"} {
+			if err := deltatest.SameValue(rows[i][c], got[i][c]); err != nil {
+				t.Fatalf("row %d column %s: %v", i, c, err)
+			}
+		}
+	}
+	deltatest.CheckFile(t, path, s, int64(len(rows)), 4)
+	deltatest.CheckStats(t, path, s, st)
+	// Per row group and column: does the chunk have a dictionary page?
+	meta := deltatest.Duck(t, "SELECT row_group_id, path_in_schema, dictionary_page_offset IS NOT NULL AS dict FROM parquet_metadata("+deltatest.Quote(path)+") ORDER BY row_group_id, column_id")
+	want := map[string][]bool{"spread": {true, true, true, true}, "uniq": {true, true, false, false}}
+	gotDict := map[string][]bool{}
+	for _, m := range meta {
+		c := fmt.Sprint(m["path_in_schema"])
+		gotDict[c] = append(gotDict[c], m["dict"] == true)
+	}
+	for c, w := range want {
+		if fmt.Sprint(gotDict[c]) != fmt.Sprint(w) {
+			t.Errorf("column %s: dictionary per row group %v, want %v", c, gotDict[c], w)
+		}
 	}
 }

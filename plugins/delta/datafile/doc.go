@@ -3,8 +3,10 @@
 //
 // Writer takes rows as map[string]any (what decoders and Benthos messages
 // hold) and shreds them straight into column pages: data pages V1, plain
-// encoding but for flat string columns, which are dictionary encoded while
-// their values repeat (dict.go), definition and repetition levels from the
+// encoding but for flat string columns, which are dictionary encoded when
+// their values repeat (dict.go), and int32/int64 columns,
+// DELTA_BINARY_PACKED (ids, times, offsets: a few bits a value, so zstd
+// gets a fraction of the bytes), definition and repetition levels from the
 // Delta schema, columns in schema order, zstd by default (delta.parquet.compression.codec), a
 // created_by Spark's reader accepts. A value that does not fit its column
 // fails its row alone with a *ValueError naming the column; the file goes

@@ -6,3 +6,11 @@ func SetDictMaxBytes(n int) func() {
 	dictMaxBytes = n
 	return func() { dictMaxBytes = old }
 }
+
+// SetDictDecideValues sets how many values decide a dictionary for a test
+// and returns the undo.
+func SetDictDecideValues(n int) func() {
+	old := dictDecideValues
+	dictDecideValues = n
+	return func() { dictDecideValues = old }
+}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/delta"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -19,7 +21,8 @@ import (
 // The Parquet data-file writer. Rows arrive as values in schema order
 // (WriteValues: what gdeltflow's row form holds) or as map[string]any (Write:
 // what Benthos structured messages hold) and are shredded straight
-// into per-column data pages: plain-encoded values and RLE definition and
+// into per-column data pages: plain-encoded values (dictionary indices for
+// repeating strings, DELTA_BINARY_PACKED integers) and RLE definition and
 // repetition levels computed from the Delta schema, compressed a page at a
 // time and kept per column until the row group is flushed. parquet-go
 // provides the types, the thrift structures of the footer, the RLE level
@@ -68,7 +71,8 @@ type Config struct {
 	PageBufferSize int
 	// Plain writes every column PLAIN: no dictionary for the string
 	// columns outside arrays and maps, which otherwise use one per column
-	// chunk while their values repeat (see dict.go).
+	// chunk when their values repeat (see dict.go), and no
+	// DELTA_BINARY_PACKED for the int32/int64 columns.
 	Plain bool
 }
 
@@ -95,7 +99,7 @@ func (e *ValueError) prefix(p string) *ValueError {
 }
 
 // Writer writes one Parquet data file of a Delta table: data pages V1,
-// plain encoding, columns in schema order, min/max/null count statistics
+// PLAIN, RLE_DICTIONARY or DELTA_BINARY_PACKED, columns in schema order, min/max/null count statistics
 // per column chunk. It is not safe for concurrent use.
 type Writer struct {
 	out    *countingWriter
@@ -125,6 +129,7 @@ type Writer struct {
 	lv        []byte // RLE-encoded levels
 	dictPage  []byte // a column chunk's dictionary page, header and body
 	comp      []byte // a compressed page body
+	enc       []byte // a page's DELTA_BINARY_PACKED values
 
 	err    error // sticky: a failure of the output
 	closed bool
@@ -215,6 +220,7 @@ func NewWriter(w io.Writer, s schema.StructType, o Config) (*Writer, error) {
 		} else if c.phys == parquet.ByteArray && !o.Plain {
 			c.dict = newDictionary()
 		}
+		c.delta = (c.phys == parquet.Int64 || c.phys == parquet.Int32) && !o.Plain && littleEndian
 		c.data = getBuf()
 		c.chunk = getBuf()
 		if c.maxDef > 0 {
@@ -444,6 +450,10 @@ func (f *Writer) Close() (*Stats, error) {
 	}
 	for _, c := range f.cols {
 		c.release()
+		if c.dict != nil {
+			c.dict.release()
+			c.dict = nil
+		}
 	}
 	if z, ok := f.codec.(*zstdFile); ok {
 		z.release()
@@ -541,6 +551,7 @@ func (f *Writer) flushPage(c *column) error {
 		f.decide(c)
 	}
 	dict := c.dict != nil && len(c.dict.idx) > 0
+	f.room(c.pageBytes() + 64)
 	body := f.scratch[:0]
 	var err error
 	if c.maxRep > 0 {
@@ -558,11 +569,14 @@ func (f *Writer) flushPage(c *column) error {
 			}
 		}
 	}
+	deltaPage := c.delta && len(c.data) > 0
 	switch {
 	case dict:
 		if body, err = f.appendIndices(body, c.dict); err != nil {
 			return err
 		}
+	case deltaPage:
+		body = f.appendDelta(body, c)
 	case c.phys == parquet.Boolean:
 		body = packBooleans(body, c.data)
 	default:
@@ -587,6 +601,9 @@ func (f *Writer) flushPage(c *column) error {
 		c.dict.pages++
 		c.dict.idx = c.dict.idx[:0]
 		c.dict.pageFrom = c.dict.bytes
+	} else if deltaPage {
+		encoding = format.DeltaBinaryPacked
+		c.deltaPages++
 	}
 	header.DataPageHeader.Set(format.DataPageHeader{
 		NumValues:               int32(c.entries),
@@ -619,6 +636,37 @@ func (f *Writer) flushPage(c *column) error {
 	}
 	return nil
 }
+
+// room makes f.scratch hold n bytes and f.comp about as many (zstd's
+// output of incompressible input), so a page is built and compressed
+// without growing either on the way.
+func (f *Writer) room(n int) {
+	if cap(f.scratch) < n {
+		f.scratch = grown(f.scratch[:0], n, 0)
+	}
+	if n += n>>7 + 64; cap(f.comp) < n {
+		f.comp = grown(f.comp[:0], n, 0)
+	}
+}
+
+// littleEndian: the PLAIN values of a page are the machine's int32/int64s,
+// which the delta encoder takes as they are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// appendDelta appends the page's PLAIN int32 or int64 values
+// DELTA_BINARY_PACKED: ids, times and offsets become a few bits per value,
+// so zstd (the writer's main cost) gets a fraction of the bytes.
+func (f *Writer) appendDelta(dst []byte, c *column) []byte {
+	p := unsafe.Pointer(unsafe.SliceData(c.data))
+	if c.phys == parquet.Int64 {
+		f.enc, _ = deltaEnc.EncodeInt64(f.enc[:0], unsafe.Slice((*int64)(p), len(c.data)/8))
+	} else {
+		f.enc, _ = deltaEnc.EncodeInt32(f.enc[:0], unsafe.Slice((*int32)(p), len(c.data)/4))
+	}
+	return append(dst, f.enc...)
+}
+
+var deltaEnc delta.BinaryPackedEncoding
 
 // appendLevels appends V1 page levels: a 4-byte length, then the RLE /
 // bit-packed hybrid encoding.
