@@ -24,6 +24,7 @@ const (
 	gtFieldStateKey   = "state_key"
 	gtFieldRetention  = "event_retention_windows"
 	gtFieldSlack      = "gkg_slack_windows"
+	gtFieldAhead      = "max_windows_ahead"
 )
 
 func gdeltTopicsSpec() *service.ConfigSpec {
@@ -62,6 +63,14 @@ A nack stops the storing for the run. Without a stored point the input starts as
 			service.NewIntField(gtFieldSlack).
 				Description("The downstream `gdelt_join`'s `gkg_slack_windows`.").
 				Default(1).Advanced(),
+			service.NewIntField(gtFieldAhead).
+				Description("How many windows a partition may run ahead of the slowest partition read: a batch that starts later than "+
+					"that is held back (unacknowledged, so the `redpanda` input pauses that partition) until the slowest partitions "+
+					"catch up. The join keeps every row of a window until all partitions have passed it, so without this bound "+
+					"its memory grows with how far the partitions drift apart in a backlog (the small mentions partitions run "+
+					"ahead of the large GKG ones). A partition's first batch and the slowest partition's batches always pass; at "+
+					"most one batch per partition is held. 0: no bound.").
+				Default(0),
 		)
 }
 
@@ -143,6 +152,18 @@ type gdeltTopicsInput struct {
 	refused  error
 	prevOffs map[string]int64 // the offsets started from (see resumePoint.Offsets)
 	prevNear map[string]int64 // and their near form
+
+	ahead  int64               // max_windows_ahead, 0: no bound
+	passed map[topicPart]int64 // per partition, the window (index) of the last record handed out
+	held   []heldBatch         // batches held back by max_windows_ahead, in arrival order
+}
+
+// heldBatch is a batch of one partition that started too far ahead.
+type heldBatch struct {
+	tp    topicPart
+	first int64
+	batch service.MessageBatch
+	ack   service.AckFunc
 }
 
 func newGDELTTopicsFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*gdeltTopicsInput, error) {
@@ -211,6 +232,14 @@ func newGDELTTopicsFromParsed(pc *service.ParsedConfig, mgr *service.Resources) 
 		return nil, fmt.Errorf("negative retention (%d) or slack (%d)", r, s)
 	}
 	g.retention, g.slack = int64(r), int64(s)
+	a, err := pc.FieldInt(gtFieldAhead)
+	if err != nil {
+		return nil, err
+	}
+	if a < 0 {
+		return nil, fmt.Errorf("%s: negative (%d)", gtFieldAhead, a)
+	}
+	g.ahead, g.passed = int64(a), map[topicPart]int64{}
 	for _, tp := range g.parts {
 		g.track[tp] = &partTrack{lastAcked: -1, expectNext: -1}
 	}
@@ -346,31 +375,104 @@ func cloneMap(m map[string]any) map[string]any {
 
 // ReadBatch reads a batch of the wrapped input and notes, per partition, the
 // windows and offsets it holds; its acknowledgement moves the resume point.
+// With max_windows_ahead, a batch of a partition too far ahead is held back
+// and handed out once the slowest partitions have caught up.
 func (g *gdeltTopicsInput) ReadBatch(ctx context.Context) (service.MessageBatch, service.AckFunc, error) {
-	g.mu.Lock()
-	inner, refused := g.inner, g.refused
-	g.mu.Unlock()
-	if refused != nil {
-		select {
-		case <-time.After(5 * time.Second):
-		case <-ctx.Done():
+	for {
+		g.mu.Lock()
+		inner, refused := g.inner, g.refused
+		if refused == nil {
+			for i, h := range g.held {
+				if g.mayPass(h.tp, h.first) {
+					g.held = slices.Delete(g.held, i, i+1)
+					batch, ack, err := g.handOut(h.batch, h.ack)
+					g.mu.Unlock()
+					return batch, ack, err
+				}
+			}
 		}
-		return nil, nil, refused
+		g.mu.Unlock()
+		if refused != nil {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+			}
+			return nil, nil, refused
+		}
+		if inner == nil {
+			return nil, nil, service.ErrNotConnected
+		}
+		var batch service.MessageBatch
+		var ack service.AckFunc
+		var rerr error
+		if err := inner.AccessInput(ctx, g.label, func(i *service.ResourceInput) { batch, ack, rerr = i.ReadBatch(ctx) }); err != nil {
+			return nil, nil, err
+		}
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		g.mu.Lock()
+		if tp, first, ok := g.batchStart(batch); ok && g.ahead > 0 && (!g.mayPass(tp, first) || slices.ContainsFunc(g.held, func(h heldBatch) bool { return h.tp == tp })) {
+			g.held = append(g.held, heldBatch{tp: tp, first: first, batch: batch, ack: ack})
+			g.mu.Unlock()
+			continue
+		}
+		batch, ack, err := g.handOut(batch, ack)
+		g.mu.Unlock()
+		return batch, ack, err
 	}
-	if inner == nil {
-		return nil, nil, service.ErrNotConnected
+}
+
+// batchStart is the partition of a batch (the redpanda input's batches are
+// of one partition) and the window of its first record that has one.
+func (g *gdeltTopicsInput) batchStart(batch service.MessageBatch) (topicPart, int64, bool) {
+	var tp topicPart
+	for i, m := range batch {
+		topic, _ := m.MetaGet(contract.KafkaTopic)
+		ps, _ := m.MetaGet(contract.KafkaPartition)
+		part, err := strconv.ParseInt(ps, 10, 32)
+		if err != nil {
+			return tp, 0, false
+		}
+		if i == 0 {
+			tp = topicPart{topic, int32(part)}
+		} else if tp != (topicPart{topic, int32(part)}) {
+			return tp, 0, false // several partitions: not held
+		}
 	}
-	var batch service.MessageBatch
-	var ack service.AckFunc
-	var rerr error
-	if err := inner.AccessInput(ctx, g.label, func(i *service.ResourceInput) { batch, ack, rerr = i.ReadBatch(ctx) }); err != nil {
-		return nil, nil, err
+	for _, m := range batch {
+		ws, _ := m.MetaGet(contract.MetaWindow)
+		id, _ := strconv.ParseInt(ws, 10, 64)
+		if w, ok := contract.FromID(id); ok {
+			return tp, int64(w), g.track[tp] != nil
+		}
 	}
-	if rerr != nil {
-		return nil, nil, rerr
+	return tp, 0, false
+}
+
+// mayPass: a batch of partition tp starting at window first may be handed out
+// under max_windows_ahead: the partition has handed out nothing yet, or it is
+// one of the slowest, or first is at most max_windows_ahead after the window
+// of the slowest partition that has handed out something. Called with g.mu.
+func (g *gdeltTopicsInput) mayPass(tp topicPart, first int64) bool {
+	if g.ahead <= 0 {
+		return true
 	}
+	cur, ok := g.passed[tp]
+	if !ok {
+		return true
+	}
+	low := cur
+	for _, w := range g.passed {
+		low = min(low, w)
+	}
+	return cur <= low || first <= low+g.ahead
+}
+
+// handOut notes the windows and offsets of a batch handed out downstream and
+// wraps its acknowledgement. Called with g.mu.
+func (g *gdeltTopicsInput) handOut(batch service.MessageBatch, ack service.AckFunc) (service.MessageBatch, service.AckFunc, error) {
 	info := &batchInfo{parts: map[topicPart]batchPart{}}
-	g.mu.Lock()
 	for _, m := range batch {
 		topic, _ := m.MetaGet(contract.KafkaTopic)
 		ps, _ := m.MetaGet(contract.KafkaPartition)
@@ -388,7 +490,6 @@ func (g *gdeltTopicsInput) ReadBatch(ctx context.Context) (service.MessageBatch,
 		if tr.expectNext >= 0 {
 			if off != tr.expectNext {
 				g.refused = fmt.Errorf("gdelt_topics: partition %s starts at offset %d, not at the stored resume offset %d: the topic was recreated or its retention deleted records a restart needs; delete the key %q in cache %q to read from the start", tp, off, tr.expectNext, g.key, g.cache)
-				g.mu.Unlock()
 				g.log.Errorf("%v", g.refused)
 				return nil, nil, g.refused
 			}
@@ -414,11 +515,11 @@ func (g *gdeltTopicsInput) ReadBatch(ctx context.Context) (service.MessageBatch,
 			if !bp.hasThrough || through > bp.through {
 				bp.through, bp.hasThrough = through, true
 			}
+			g.passed[tp] = max(g.passed[tp], idx)
 		}
 		info.parts[tp] = bp
 	}
 	g.queue = append(g.queue, info)
-	g.mu.Unlock()
 	return batch, func(actx context.Context, err error) error {
 		aerr := ack(actx, err)
 		g.acked(actx, info, err)

@@ -215,3 +215,63 @@ func TestGDELTTopicsResume(t *testing.T) {
 		t.Errorf("a partition before its stored offset: %v", rerr)
 	}
 }
+
+// TestGDELTTopicsMaxWindowsAhead: a batch of a partition more than
+// max_windows_ahead windows ahead of the slowest partition is held back and
+// handed out, in order, once the slowest has caught up; the slowest partition
+// and a partition's first batch always pass.
+func TestGDELTTopicsMaxWindowsAhead(t *testing.T) {
+	a, b := topicPart{"gdelt.mentions", 0}, topicPart{"gdelt.gkg", 0}
+	g := &gdeltTopicsInput{ahead: 2, passed: map[topicPart]int64{}, track: map[topicPart]*partTrack{
+		a: {lastAcked: -1, expectNext: -1}, b: {lastAcked: -1, expectNext: -1}}}
+	w0, _ := contract.FromID(20230703000000)
+	base := int64(w0)
+	batch := func(tp topicPart, off int64, wins ...int64) service.MessageBatch {
+		var out service.MessageBatch
+		for i, w := range wins {
+			m := service.NewMessage(nil)
+			m.MetaSetMut(contract.KafkaTopic, tp.topic)
+			m.MetaSetMut(contract.KafkaPartition, strconv.Itoa(int(tp.part)))
+			m.MetaSetMut(contract.KafkaOffset, strconv.FormatInt(off+int64(i), 10))
+			m.MetaSetMut(contract.MetaWindow, strconv.FormatInt(contract.Window(base+w).ID(), 10))
+			out = append(out, m)
+		}
+		return out
+	}
+	pass := func(bt service.MessageBatch) bool {
+		tp, first, ok := g.batchStart(bt)
+		if !ok {
+			t.Fatalf("batchStart: no partition and window in %v", bt)
+		}
+		if !g.mayPass(tp, first) {
+			return false
+		}
+		if _, _, err := g.handOut(bt, func(context.Context, error) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	if !pass(batch(a, 0, 0, 1, 2, 3, 4)) {
+		t.Fatal("a partition's first batch is held")
+	}
+	if !pass(batch(b, 0, 0)) {
+		t.Fatal("a partition's first batch is held")
+	}
+	// a is at 4, b (the slowest) at 0: a's next batch (window 5 > 0 + 2) waits.
+	if pass(batch(a, 5, 5)) {
+		t.Fatal("a batch 5 windows ahead of the slowest passed with max_windows_ahead 2")
+	}
+	if !pass(batch(b, 1, 1, 2)) {
+		t.Fatal("the slowest partition's batch is held")
+	}
+	if pass(batch(a, 5, 5)) {
+		t.Fatal("a batch 3 windows ahead of the slowest passed with max_windows_ahead 2")
+	}
+	if !pass(batch(b, 3, 3)) || !pass(batch(a, 5, 5)) {
+		t.Fatal("a batch within max_windows_ahead of the slowest is held")
+	}
+	g.ahead = 0
+	if !pass(batch(a, 6, 50)) {
+		t.Fatal("max_windows_ahead 0 holds a batch")
+	}
+}
