@@ -4,6 +4,7 @@
 #
 #   tests/bench.sh            # decode, feed, Delta writes (day-sized load, generated once into .cache/dayload)
 #   tests/bench.sh decode     # only one part: decode, feed, delta, join, mem, day, gold, restart or kafka (kafka: only by name)
+#   GDELT_BENCH_RESTART_DAYS=2 tests/bench.sh restart   # the restarts with 48 h of join state (default 1: 24 h)
 #
 # day: the embedded default (pipelines/local.yaml on local disk) over the
 # generated day, on every core, twice: with GDELT_GOLD=false (bronze + silver
@@ -33,7 +34,11 @@
 # removed: the state is rebuilt by reading the retention again), from copies
 # of the same state, in the same run; then (with MinIO installed) the same
 # for silver.yaml on kafka-dev + MinIO: with its stored resume point, and
-# reading the topics from the start.
+# reading the topics from the start. That is 24 h of join state, a few
+# minutes. GDELT_BENCH_RESTART_DAYS=2 does it with 48 h (the whole retention)
+# on a two-day load (192 consecutive windows from the day load's start,
+# generated once into .cache/load-2d, ~0.8 GB), about twice as long;
+# GDELT_BENCH_RESTART_DAYS=1,2 does both.
 #
 # kafka: the Kafka path on kfake (cmd/kafka-dev) and MinIO, every process on
 # this machine's cores. First the latency (BenchmarkKafkaLatency): a followed
@@ -261,22 +266,15 @@ node tests/duckdb/gold_oracle.mjs "$out/gold-out" resources/lookups | cut -c1-20
 fi
 
 if want restart; then
-echo "== restart: the embedded default with the day's join state, from process start to the first new window read"
 go build -o "$out/benthos" ./cmd/benthos
 rs=$out/restart
 rm -rf "$rs" && mkdir -p "$rs"
-mapfile -t ids < <(ls .cache/dayload/ | grep -o '^[0-9]\{14\}' | sort -u)
-to=${ids[${#ids[@]}-6]}
-# The state: the day read through $to (a backfill to T also reads T+1, the
-# join's GKG slack); the windows after it are the new ones.
-/usr/bin/time -f '%e' -o "$rs/first-time.txt" env GDELT_BASE_URL=.cache/dayload GDELT_OUT="$rs/base" GDELT_TO="$to" LOG_LEVEL=warn \
-  "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$rs/first.log" || { echo "the first run failed"; tail -5 "$rs/first.log"; exit 1; }
-echo "first run: ${#ids[@]} windows listed, read through $to and one more, in $(cat "$rs/first-time.txt") s"
-restart() { # name, label, out dir: start the pipeline, wait for the first window after its checkpoint, stop it
-  local label=$2 dir=$3 log=$rs/$1.log
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+restart() { # mirror, name, label, out dir: start the pipeline, wait for the first window after its checkpoint, stop it
+  local mirror=$1 label=$3 dir=$4 log=$rs/$2.log
   local t0 t1 resumed newest
   t0=$(date +%s.%N)
-  GDELT_BASE_URL=.cache/dayload GDELT_OUT="$dir" LOG_LEVEL=info "$out/benthos" -c pipelines/local.yaml >"$log" 2>&1 &
+  GDELT_BASE_URL=$mirror GDELT_OUT="$dir" LOG_LEVEL=info "$out/benthos" -c pipelines/local.yaml >"$log" 2>&1 &
   local pid=$!
   while :; do
     resumed=$(grep -o 'resuming after window [0-9]\{14\}' "$log" | grep -o '[0-9]\{14\}' || true)
@@ -290,23 +288,57 @@ restart() { # name, label, out dir: start the pipeline, wait for the first windo
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   local rewind
   rewind=$(grep -o 'rewind_windows [0-9]*' "$log" | head -1)
-  awk -v l="$label" -v a="$t0" -v b="$t1" -v r="$rewind" -v w="$newest" 'BEGIN { printf "%-44s %6.2f s to window %s (%s)\n", l, b - a, w, r }'
+  awk -v l="$label" -v a="$t0" -v b="$t1" -v r="$rewind" -v w="$newest" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN { printf "%-44s %6.2f s to window %s (%s; load average %s)\n", l, b - a, w, r, la }'
 }
-# The same state twice: as it is (snapshots), and without the join's
-# snapshot manifest, which makes it rebuild its state by reading the
-# retention again, as before the snapshots.
-cp -a "$rs/base" "$rs/snap"
-cp -a "$rs/base" "$rs/full"
-rm -f "$rs"/full/state/gdelt_join/*/events/manifest
-restart snap "restart with the join's snapshots" "$rs/snap" | tee "$rs/result.txt"
-restart full "restart rebuilding the state (no snapshots)" "$rs/full" | tee -a "$rs/result.txt"
-grep -h 'from the state snapshots' "$rs/snap.log" | sed 's/.*msg="//; s/" .*//' | head -1
-awk '{ for (i = 1; i <= NF; i++) if ($i == "s") t[NR] = $(i-1) } END { printf "ratio: the restart with snapshots reaches new windows %.1fx sooner\n", t[2] / t[1] }' "$rs/result.txt"
-rm -rf "$rs/snap" "$rs/full"
+restart_case() { # days, mirror: the first run through all but the last five windows, then the two restarts
+  local days=$1 mirror=$2 d=$rs/${1}d
+  mkdir -p "$d"
+  echo "== restart: the embedded default with ${days} day(s) of join state ($mirror), from process start to the first new window read"
+  local ids to
+  mapfile -t ids < <(ls "$mirror"/ | grep -o '^[0-9]\{14\}' | sort -u)
+  to=${ids[${#ids[@]}-6]}
+  # The state: the load read through $to (a backfill to T also reads T+1, the
+  # join's GKG slack); the windows after it are the new ones.
+  /usr/bin/time -f '%e' -o "$d/first-time.txt" env GDELT_BASE_URL="$mirror" GDELT_OUT="$d/base" GDELT_TO="$to" LOG_LEVEL=warn \
+    "$out/benthos" -c pipelines/local.yaml >/dev/null 2>"$d/first.log" || { echo "the first run failed"; tail -5 "$d/first.log"; return 1; }
+  echo "first run: ${#ids[@]} windows listed, read through $to and one more, in $(cat "$d/first-time.txt") s"
+  # The same state twice: as it is (snapshots), and without the join's
+  # snapshot manifest, which makes it rebuild its state by reading the
+  # retention again, as before the snapshots.
+  cp -a "$d/base" "$d/snap"
+  cp -a "$d/base" "$d/full"
+  rm -f "$d"/full/state/gdelt_join/*/events/manifest
+  restart "$mirror" "${days}d-snap" "restart with the join's snapshots" "$d/snap" | tee "$d/result.txt"
+  restart "$mirror" "${days}d-full" "restart rebuilding the state (no snapshots)" "$d/full" | tee -a "$d/result.txt"
+  grep -h 'from the state snapshots' "$rs/${days}d-snap.log" | sed 's/.*msg="//; s/" .*//' | head -1
+  awk '{ for (i = 1; i <= NF; i++) if ($i == "s") t[NR] = $(i-1) } END { printf "ratio: the restart with snapshots reaches new windows %.1fx sooner\n", t[2] / t[1] }' "$d/result.txt"
+  rm -rf "$d/snap" "$d/full" "$d/base"
+}
+# GDELT_BENCH_RESTART_DAYS: 1 (default: the day load, 24 h of state), 2 (a
+# two-day load, 48 h: the whole retention) or 1,2.
+restart_days=${GDELT_BENCH_RESTART_DAYS:-1}
+for days in ${restart_days//,/ }; do
+  case $days in
+  1) restart_case 1 .cache/dayload ;;
+  2)
+    [ -f .cache/load-2d/masterfilelist.txt ] || {
+      echo "== generating the two-day load (192 consecutive windows from the day load's start, cached in .cache/load-2d)"
+      rm -rf .cache/load-2d.tmp
+      go run ./cmd/gdelt-gen -scale day -seed 1 -windows 192 -out .cache/load-2d.tmp >/dev/null
+      mv .cache/load-2d.tmp .cache/load-2d
+    }
+    restart_case 2 .cache/load-2d ;;
+  *) echo "GDELT_BENCH_RESTART_DAYS: $days is not 1 or 2"; exit 1 ;;
+  esac
+done
 if [ -x .cache/bin/minio ]; then
-  echo "== restart: silver.yaml on kafka-dev + MinIO with the day's join state (tests/silver_restart_bench_test.go)"
-  go test -run '^$' -bench 'BenchmarkSilverRestart' -benchtime 1x -count 1 -timeout 60m ./tests/ | tee "$rs/silver.txt"
+  for days in ${restart_days//,/ }; do
+    echo "== restart: silver.yaml on kafka-dev + MinIO with ${days} day(s) of join state (tests/silver_restart_bench_test.go)"
+    GDELT_BENCH_DAYS=$days go test -run '^$' -bench 'BenchmarkSilverRestart' -benchtime 1x -count 1 -timeout 90m ./tests/ | tee "$rs/silver-${days}d.txt"
+  done
 fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 if [ "$part" = kafka ]; then  # only when asked: about 30 minutes

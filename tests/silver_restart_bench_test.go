@@ -22,22 +22,37 @@ import (
 // and without the resume point (it reads the topics from the start, as before
 // gdelt_topics). It reports, for each, the time from process start to the
 // first new window joined. GDELT_BENCH_LOAD=small uses small windows.
+// GDELT_BENCH_DAYS=2 uses a two-day load instead of the day (192 consecutive
+// windows from the day load's start, generated once into .cache/load-2d, the
+// same as gdelt-gen -scale day -seed 1 -windows 192): 48 h of join state, the
+// whole retention.
 func BenchmarkSilverRestart(b *testing.B) {
 	if miniotest.Binary() == "" {
 		b.Skip("MinIO not installed (tests/minio.sh install)")
 	}
 	mirror, _ := filepath.Abs(filepath.Join(repoRoot(b), ".cache", "dayload"))
 	var windows []string
+	days := 1
 	if os.Getenv("GDELT_BENCH_LOAD") == "small" {
 		mirror, windows = genMirror(b, 24, 1)
 	} else {
-		if err := gdeltgen.WriteDayLoad(mirror, 1); err != nil {
-			b.Fatal(err)
-		}
-		for i := range 96 {
-			windows = append(windows, gdeltgen.WindowID(gdeltgen.DayLoadStart.Add(time.Duration(i)*gdeltgen.WindowDuration)))
+		switch d := os.Getenv("GDELT_BENCH_DAYS"); d {
+		case "", "1":
+			if err := gdeltgen.WriteDayLoad(mirror, 1); err != nil {
+				b.Fatal(err)
+			}
+			for i := range 96 {
+				windows = append(windows, gdeltgen.WindowID(gdeltgen.DayLoadStart.Add(time.Duration(i)*gdeltgen.WindowDuration)))
+			}
+		case "2":
+			days = 2
+			mirror, windows = cachedLoad(b, "load-2d", 192)
+		default:
+			b.Fatalf("GDELT_BENCH_DAYS: %q is not 1 or 2", d)
 		}
 	}
+	b.Logf("load: %s, %d windows (%s to %s)", mirror, len(windows), windows[0], windows[len(windows)-1])
+	limit := time.Duration(days) * 30 * time.Minute
 	to := windows[len(windows)-6]
 	toID, _ := strconv.ParseInt(to, 10, 64)
 	toWin, _ := contract.FromID(toID)
@@ -51,7 +66,7 @@ func BenchmarkSilverRestart(b *testing.B) {
 		ingest := func(extra ...string) {
 			start := time.Now()
 			startPipeline(b, "pipelines/ingest.yaml", append([]string{"KAFKA_BROKERS=" + k.Brokers, "GDELT_BASE_URL=" + mirror,
-				"GDELT_MODE=backfill", "INGEST_STATE=" + ingestState}, extra...)...).Wait(30 * time.Minute)
+				"GDELT_MODE=backfill", "INGEST_STATE=" + ingestState}, extra...)...).Wait(limit)
 			b.Logf("ingest %v: %s", extra, time.Since(start).Round(time.Millisecond))
 		}
 		ingest("GDELT_TO=" + to)
@@ -59,7 +74,7 @@ func BenchmarkSilverRestart(b *testing.B) {
 		env := append(s3Env(srv, "lake"), "KAFKA_BROKERS="+k.Brokers, "LOG_LEVEL=info")
 		start := time.Now()
 		first := startPipeline(b, "pipelines/silver.yaml", append(env, "SILVER_STATE="+state)...)
-		waitSilver(b, srv, "lake", []string{"silver-0-of-1"}, to, 30*time.Minute, first)
+		waitSilver(b, srv, "lake", []string{"silver-0-of-1"}, to, limit, first)
 		first.Stop()
 		b.Logf("silver.yaml through %s: %s", to, time.Since(start).Round(time.Millisecond))
 		ingest()
@@ -76,14 +91,14 @@ func BenchmarkSilverRestart(b *testing.B) {
 			p := startPipeline(b, "pipelines/silver.yaml", append(env, "SILVER_STATE="+dir)...)
 			defer p.Stop()
 			for !joined.MatchString(p.log.String()) {
-				if time.Since(t0) > 30*time.Minute {
-					b.Fatalf("%s: window %d not joined in 30 minutes\n%s", name, next, tail(p.log.String(), 3000))
+				if time.Since(t0) > limit {
+					b.Fatalf("%s: window %d not joined in %s\n%s", name, next, limit, tail(p.log.String(), 3000))
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
 			d := time.Since(t0)
 			resumed := strings.Contains(p.log.String(), "gdelt_topics: resuming from the point stored")
-			b.Logf("%-48s %6.2f s to window %d joined (resumed from a stored point: %v)", name, d.Seconds(), next, resumed)
+			b.Logf("%-48s %6.2f s to window %d joined (resumed from a stored point: %v; load average %s)", name, d.Seconds(), next, resumed, loadAvg())
 			return d
 		}
 		b.StartTimer()
@@ -94,6 +109,16 @@ func BenchmarkSilverRestart(b *testing.B) {
 		b.ReportMetric(withPoint.Seconds(), "s-resumed")
 		b.ReportMetric(fromStart.Seconds(), "s-from-start")
 	}
+}
+
+// loadAvg is the machine's load average over 1, 5 and 15 minutes ("?" where
+// /proc/loadavg is not).
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 // copyDir copies the files of a folder tree.
