@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	gschema "github.com/gdeltflow/gdeltflow/plugins/gdelt/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
@@ -29,6 +31,8 @@ const (
 	ggFieldReplay    = "replay_mart"
 	ggFieldCacheMB   = "day_cache_mb"
 	ggFieldEnabled   = "enabled"
+	ggFieldAudit     = "audit_table"
+	ggFieldAuditPfx  = "audit_app_prefix"
 )
 
 // Metadata of the mart batch (gold → mart contract).
@@ -112,6 +116,12 @@ Metrics: `+"`gdelt_gold_windows`"+`, `+"`gdelt_gold_rows`"+` (label `+"`table`"+
 			service.NewBoolField(ggFieldReplay).
 				Description("For a window gold has already committed (replayed after a restart), emit its mart batch again, read from the gold tables as they are, so that a mart that missed it (a crash after gold's commits, before the mart's transaction) gets it; the mart skips a window it has applied. Off: such a window emits nothing.").
 				Default(true).Advanced(),
+			service.NewStringField(ggFieldAudit).
+				Description("The audit table (`audit/windows`) that the window's `GOLD_COMPLETE` and `MART_COMPLETE` rows go to; empty: `<lake>/audit/windows`. With `replay_mart`, a replayed window whose two rows are both there already (the txns `<audit_app_prefix><app_id>` and `<audit_app_prefix>mart` have reached it, read when gold opens) is skipped: the mart has it, so its batch is not read and sent again (a restart replays a few committed windows: this keeps it to seconds).").
+				Default("").Advanced(),
+			service.NewStringField(ggFieldAuditPfx).
+				Description("The txn appId prefix of the audit rows (`gdelt_lake`'s and the mart audit's `app_id_prefix`).").
+				Default("gdeltflow-").Advanced(),
 			service.NewStringField(ggFieldAppID).Description("The txn appId of gold's commits.").Default(DefaultAppID).Advanced(),
 			service.NewIntField(ggFieldCacheMB).
 				Description("The day cache's bound, in MiB (an estimate of the heap it holds: ~0.9 KB per cached event, ~1 KB per gold row): the days recently recomputed, kept so that a window reads nothing from storage and the mart gets only the rows that changed. 0: no cache (each window reads its days' partitions and replaces them whole in the mart).").
@@ -153,9 +163,14 @@ type gdeltGoldProc struct {
 	cfg     Config
 	replay  bool
 	enabled bool
-	backOff func() backoff.BackOff
-	log     *service.Logger
-	clock   *runstate.Clock
+	// audit is the audit table; auditPfx its txn appId prefix; audited the
+	// newest window whose GOLD_COMPLETE and MART_COMPLETE rows are both in
+	// it, read when gold opens (-1: none, or not known).
+	audit, auditPfx string
+	audited         int64
+	backOff         func() backoff.BackOff
+	log             *service.Logger
+	clock           *runstate.Clock
 
 	g       *Gold // nil until opened (and after a failure, to reload the tables)
 	pending map[int64]*pendingWindow
@@ -187,6 +202,16 @@ func newGDELTGoldFromParsed(pc *service.ParsedConfig, mgr *service.Resources) (*
 	if p.enabled, err = pc.FieldBool(ggFieldEnabled); err != nil {
 		return nil, err
 	}
+	if p.audit, err = pc.FieldString(ggFieldAudit); err != nil {
+		return nil, err
+	}
+	if p.audit == "" {
+		p.audit = strings.TrimSuffix(p.cfg.Lake, "/") + "/audit/windows"
+	}
+	if p.auditPfx, err = pc.FieldString(ggFieldAuditPfx); err != nil {
+		return nil, err
+	}
+	p.audited = -1
 	if p.replay, err = pc.FieldBool(ggFieldReplay); err != nil {
 		return nil, err
 	}
@@ -266,9 +291,10 @@ func (p *gdeltGoldProc) ProcessBatch(ctx context.Context, batch service.MessageB
 		if err := p.open(ctx); err != nil {
 			return nil, p.stopped(ctx, err)
 		}
-		if w <= p.done && !p.replay {
+		if w <= p.done && (!p.replay || w <= p.audited) {
 			// A window replayed after a restart (or a late supplement of a
-			// committed window): gold has it.
+			// committed window): gold has it (and, when audited, the mart
+			// and the audit table too).
 			continue
 		}
 		pw := p.pending[w]
@@ -316,6 +342,14 @@ func (p *gdeltGoldProc) open(ctx context.Context) error {
 		if c := g.Committed(); c > p.done {
 			p.done = c
 		}
+		if p.replay {
+			a, err := p.auditedThrough(ctx)
+			if err != nil {
+				p.g = nil
+				return p.failing(err)
+			}
+			p.audited = a
+		}
 		return nil
 	}, backoff.WithContext(p.backOff(), ctx))
 }
@@ -353,13 +387,18 @@ func (p *gdeltGoldProc) failing(err error) error {
 func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageBatch, *service.Message, error) {
 	t0 := time.Now()
 	var res *Result
+	skipped := false
 	err := backoff.Retry(func() error {
 		if err := p.open(ctx); err != nil {
 			return backoff.Permanent(err)
 		}
 		var r *Result
 		var err error
-		if p.g.Committed() >= w.ID && p.replay {
+		if p.g.Committed() >= w.ID && p.replay && w.ID <= p.audited {
+			// In gold, in the mart and in the audit table: nothing to send.
+			r = &Result{Window: w.ID, Done: true}
+			skipped = true
+		} else if p.g.Committed() >= w.ID && p.replay {
 			r, err = p.g.Current(ctx, w)
 		} else {
 			r, err = p.g.Apply(ctx, w)
@@ -385,7 +424,7 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		p.gWindow.Set(w.ID)
 	}
 	p.gCache.Set(p.g.CacheBytes())
-	if res.Done && !p.replay {
+	if res.Done && (!p.replay || skipped) {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
 		return nil, nil, nil
 	}
@@ -526,3 +565,23 @@ func daySummary(u DayUpdate) map[string]any {
 }
 
 func (p *gdeltGoldProc) Close(ctx context.Context) error { return nil }
+
+// auditedThrough reads the audit table's txns: the newest window whose
+// GOLD_COMPLETE (appId <prefix><app_id>) and MART_COMPLETE (<prefix>mart)
+// rows are both there, -1 when either has none (or there is no table).
+func (p *gdeltGoldProc) auditedThrough(ctx context.Context) (int64, error) {
+	st, err := storage.Open(p.audit, p.cfg.S3)
+	if err != nil {
+		return -1, fmt.Errorf("gdelt_gold: opening %s: %w", p.audit, err)
+	}
+	t, err := delta.OpenTable(ctx, st, delta.TableConfig{})
+	if err != nil {
+		return -1, fmt.Errorf("gdelt_gold: reading %s: %w", p.audit, err)
+	}
+	g, okG := t.Txn(p.auditPfx + p.cfg.AppID)
+	m, okM := t.Txn(p.auditPfx + "mart")
+	if !okG || !okM {
+		return -1, nil
+	}
+	return min(g.Version, m.Version), nil
+}

@@ -11,6 +11,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
 	"github.com/gdeltflow/gdeltflow/plugins/join"
 )
@@ -389,5 +391,76 @@ func TestDayCache(t *testing.T) {
 		if u.Date == day && u.Table != TableSourceDaily && u.Diff {
 			t.Errorf("%s %s sent as a diff after the day was read again", u.Table, u.Date)
 		}
+	}
+}
+
+// TestProcessorSkipsAuditedReplay: after a restart, a window gold has
+// committed is sent to the mart again (replay_mart) unless the audit table
+// shows its GOLD_COMPLETE and MART_COMPLETE rows (their txns), which a
+// restart of the offline default finds for the windows it reads again.
+func TestProcessorSkipsAuditedReplay(t *testing.T) {
+	ctx := context.Background()
+	lake := t.TempDir()
+	const w = 20230702150000
+	batch := func() service.MessageBatch {
+		msg := func(table string, row map[string]any) *service.Message {
+			m := service.NewMessage(nil)
+			m.SetStructuredMut(row)
+			m.MetaSetMut(contract.MetaSilverTable, table)
+			m.MetaSetMut(contract.MetaSilverWindow, "20230702150000")
+			return m
+		}
+		return service.MessageBatch{
+			msg(join.SilverEventsDetailed, mention(1, w, "complete", "a.com", 1, "T")),
+			msg(join.SilverEvents, event(1, 20230701, w, "FR", 1, 1, 1, 1)),
+			msg(join.AuditWindows, map[string]any{"status": join.StatusSilverComplete, "shard": "0", "shards": int64(1)}),
+		}
+	}
+	proc := func() *gdeltGoldProc {
+		pc, err := gdeltGoldSpec().ParseYAML("lake: "+lake, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := newGDELTGoldFromParsed(pc, service.MockResources())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if out, err := proc().ProcessBatch(ctx, batch()); err != nil || len(out) != 3 {
+		t.Fatalf("first pass: %d batches, %v", len(out), err)
+	}
+	// The audit table with the txns of the rows written so far.
+	st, err := storage.Open(lake+"/audit/windows", storage.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := schema.StructType{Fields: []schema.StructField{schema.NewField("window", schema.LongType, true)}}
+	js, _ := sc.JSON()
+	if err := tb.Create(ctx, delta.Metadata{SchemaString: js, PartitionColumns: []string{}}, delta.Protocol{}); err != nil {
+		t.Fatal(err)
+	}
+	ap, err := delta.NewAppender(tb, delta.AppendConfig{Schema: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(app string) {
+		if _, err := ap.ReplacePartitions(ctx, nil, nil, delta.Txn{AppID: app, Version: w}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Gold's row only (the mart's transaction did not happen): sent again.
+	commit("gdeltflow-gold")
+	if out, err := proc().ProcessBatch(ctx, batch()); err != nil || len(out) != 3 {
+		t.Fatalf("without the mart's row: %d batches, %v", len(out), err)
+	}
+	// Both rows: only the window's own messages pass on.
+	commit("gdeltflow-mart")
+	if out, err := proc().ProcessBatch(ctx, batch()); err != nil || len(out) != 1 || len(out[0]) != 3 {
+		t.Fatalf("with both rows: %d batches, %v", len(out), err)
 	}
 }
