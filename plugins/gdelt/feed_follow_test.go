@@ -144,8 +144,10 @@ func TestFeedCatchUpBounded(t *testing.T) {
 	if n := len(log.find("WARN", "max_catch_up_windows (3)", "20000101001500", id(1))); n != 1 {
 		t.Fatalf("the skip was logged %d times, want once", n)
 	}
+	// Every read the feed finished counted the line once; the stop may cut
+	// the last read after the server counted it (seen on a loaded machine).
 	_, lastReads := srv.reads()
-	if obs.bad["lastupdate.txt/"+BadLineFuture] != lastReads {
+	if n := obs.bad["lastupdate.txt/"+BadLineFuture]; n != lastReads && n != lastReads-1 {
 		t.Fatalf("the future line was counted %d times in %d reads", obs.bad["lastupdate.txt/"+BadLineFuture], lastReads)
 	}
 }
