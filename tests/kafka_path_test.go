@@ -159,6 +159,14 @@ func followIngest(t *testing.T, k *kafkaDev, mirror string, windows []string, ev
 	setLastUpdate(t, mirror, windows[0])
 	ingest := startPipeline(t, "pipelines/ingest.yaml", "KAFKA_BROKERS="+k.Brokers, "GDELT_BASE_URL="+mirror,
 		"GDELT_MODE=follow", "GDELT_POLL_INTERVAL=100ms", "INGEST_STATE="+t.TempDir())
+	// A follow run without a checkpoint starts at the newest window listed:
+	// the next window is published once ingest has begun writing the first,
+	// or a slow start (a loaded machine) would begin one window later.
+	for deadline := time.Now().Add(60 * time.Second); endOffsetsSum(t, k.Brokers) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ingest wrote nothing of window %s in 60 s", windows[0])
+		}
+	}
 	published := make(chan struct{})
 	go func() {
 		defer close(published)
@@ -382,4 +390,24 @@ func TestIngestCrash(t *testing.T) {
 	if !got.exact() {
 		t.Errorf("silver differs from the SQL join after ingest re-sent windows: %+v", got)
 	}
+}
+
+// endOffsetsSum is the records in the table topics so far (0 while they are
+// being created or are empty).
+func endOffsetsSum(tb testing.TB, brokers string) int64 {
+	adm, closeFn := admin(tb, brokers)
+	defer closeFn()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, "gdelt.events", "gdelt.mentions", "gdelt.gkg")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			n += o.Offset
+		}
+	})
+	return n
 }
