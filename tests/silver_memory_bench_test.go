@@ -25,7 +25,8 @@ import (
 // heap, the join's pending mentions and state); at the end it prints each
 // run's peak RSS (the OS's), peak heap and the silver tables' row counts,
 // which must be the same for every config (audit/windows aside: its WAITING
-// rows depend on how the windows were read). With GDELT_SILVER_MEM_PROFILE=DIR it writes a
+// rows depend on how the windows were read). GDELT_BENCH_LOAD=small: 4 small
+// windows (CI's short pass). With GDELT_SILVER_MEM_PROFILE=DIR it writes a
 // heap profile (/debug/pprof/heap) of each run at its peak heap into DIR.
 func BenchmarkSilverBurstMemory(b *testing.B) {
 	n := 24
@@ -40,7 +41,13 @@ func BenchmarkSilverBurstMemory(b *testing.B) {
 	if n == 24 {
 		name = "latencyload"
 	}
-	mirror, windows := cachedLoad(b, name, n)
+	var mirror string
+	var windows []string
+	if os.Getenv("GDELT_BENCH_LOAD") == "small" { // CI's one short pass
+		mirror, windows = genMirror(b, 4, 1)
+	} else {
+		mirror, windows = cachedLoad(b, name, n)
+	}
 	if miniotest.Binary() == "" {
 		b.Skip("MinIO not installed (tests/minio.sh install)")
 	}
