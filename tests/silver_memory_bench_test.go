@@ -66,7 +66,7 @@ func BenchmarkSilverBurstMemory(b *testing.B) {
 			"GDELT_MODE=backfill", "INGEST_STATE="+b.TempDir())
 		ingest.Wait(30 * time.Minute)
 		records, bytes := topicTotals(b, k.Brokers)
-		benchf("ingest: %d windows, %d records, %.0f MB of rows in %s", n, records, float64(bytes)/1e6, time.Since(t0).Round(time.Second))
+		benchf("ingest: %d windows, %d records, %.0f MB of rows in %s", len(windows), records, float64(bytes)/1e6, time.Since(t0).Round(time.Second))
 		var rows []map[string]int64
 		for i, cfg := range configs {
 			bucket := fmt.Sprintf("lake%d", i)
