@@ -387,18 +387,13 @@ func (p *gdeltGoldProc) failing(err error) error {
 func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageBatch, *service.Message, error) {
 	t0 := time.Now()
 	var res *Result
-	skipped := false
 	err := backoff.Retry(func() error {
 		if err := p.open(ctx); err != nil {
 			return backoff.Permanent(err)
 		}
 		var r *Result
 		var err error
-		if p.g.Committed() >= w.ID && p.replay && w.ID <= p.audited {
-			// In gold, in the mart and in the audit table: nothing to send.
-			r = &Result{Window: w.ID, Done: true}
-			skipped = true
-		} else if p.g.Committed() >= w.ID && p.replay {
+		if p.g.Committed() >= w.ID && p.replay {
 			r, err = p.g.Current(ctx, w)
 		} else {
 			r, err = p.g.Apply(ctx, w)
@@ -424,7 +419,7 @@ func (p *gdeltGoldProc) commit(ctx context.Context, w *Window) (service.MessageB
 		p.gWindow.Set(w.ID)
 	}
 	p.gCache.Set(p.g.CacheBytes())
-	if res.Done && (!p.replay || skipped) {
+	if res.Done && !p.replay {
 		p.log.Debugf("gdelt_gold: window %d is in gold already", w.ID)
 		return nil, nil, nil
 	}

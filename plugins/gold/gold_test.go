@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -164,8 +165,10 @@ func TestApplyRecomputesWholeDays(t *testing.T) {
 // on SILVER_COMPLETE, emits the mart batch (replace_day, rows, progress
 // last); the same window again emits the same batch (replay_mart), or
 // nothing with replay_mart off.
-func TestProcessorMartBatch(t *testing.T) {
-	pc, err := gdeltGoldSpec().ParseYAML("lake: "+t.TempDir(), nil)
+// newProc is a gdelt_gold processor of the given YAML.
+func newProc(t *testing.T, yaml string) *gdeltGoldProc {
+	t.Helper()
+	pc, err := gdeltGoldSpec().ParseYAML(yaml, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,19 +176,31 @@ func TestProcessorMartBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const w = 20230702150000
+	return p
+}
+
+// windowBatch is one window's silver output as gdelt_join emits it: a
+// mention, its event, and the SILVER_COMPLETE row.
+func windowBatch(w int64) service.MessageBatch {
+	ws := strconv.FormatInt(w, 10)
 	msg := func(table string, row map[string]any) *service.Message {
 		m := service.NewMessage(nil)
 		m.SetStructuredMut(row)
 		m.MetaSetMut(contract.MetaSilverTable, table)
-		m.MetaSetMut(contract.MetaSilverWindow, "20230702150000")
+		m.MetaSetMut(contract.MetaSilverWindow, ws)
 		return m
 	}
-	batch := service.MessageBatch{
+	return service.MessageBatch{
 		msg(join.SilverEventsDetailed, mention(1, w, "complete", "a.com", 1, "T")),
 		msg(join.SilverEvents, event(1, 20230701, w, "FR", 1, 1, 1, 1)),
 		msg(join.AuditWindows, map[string]any{"status": join.StatusSilverComplete, "shard": "0", "shards": int64(1)}),
 	}
+}
+
+func TestProcessorMartBatch(t *testing.T) {
+	p := newProc(t, "lake: "+t.TempDir())
+	const w = 20230702150000
+	batch := windowBatch(w)
 	out, err := p.ProcessBatch(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
@@ -256,13 +271,7 @@ func TestProcessorMartBatch(t *testing.T) {
 	if a, b := batchText(t, mart), batchText(t, out[1]); a != b {
 		t.Errorf("the replayed window's mart batch differs:\n%s\n%s", a, b)
 	}
-	pc, err = gdeltGoldSpec().ParseYAML("lake: "+t.TempDir()+"\nreplay_mart: false", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err = newGDELTGoldFromParsed(pc, service.MockResources()); err != nil {
-		t.Fatal(err)
-	}
+	p = newProc(t, "lake: "+t.TempDir()+"\nreplay_mart: false")
 	for i, want := range []int{3, 1} {
 		if out, err = p.ProcessBatch(context.Background(), batch); err != nil || len(out) != want {
 			t.Fatalf("replay_mart off, pass %d: %d batches, %v", i, len(out), err)
@@ -274,14 +283,7 @@ func TestProcessorMartBatch(t *testing.T) {
 // came and the lake gets no gold table.
 func TestProcessorDisabled(t *testing.T) {
 	lake := t.TempDir()
-	pc, err := gdeltGoldSpec().ParseYAML("lake: "+lake+"\nenabled: false", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := newGDELTGoldFromParsed(pc, service.MockResources())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newProc(t, "lake: "+lake+"\nenabled: false")
 	m := service.NewMessage(nil)
 	m.SetStructuredMut(map[string]any{"status": join.StatusSilverComplete, "shard": "0", "shards": int64(1)})
 	m.MetaSetMut(contract.MetaSilverTable, join.AuditWindows)
@@ -402,31 +404,8 @@ func TestProcessorSkipsAuditedReplay(t *testing.T) {
 	ctx := context.Background()
 	lake := t.TempDir()
 	const w = 20230702150000
-	batch := func() service.MessageBatch {
-		msg := func(table string, row map[string]any) *service.Message {
-			m := service.NewMessage(nil)
-			m.SetStructuredMut(row)
-			m.MetaSetMut(contract.MetaSilverTable, table)
-			m.MetaSetMut(contract.MetaSilverWindow, "20230702150000")
-			return m
-		}
-		return service.MessageBatch{
-			msg(join.SilverEventsDetailed, mention(1, w, "complete", "a.com", 1, "T")),
-			msg(join.SilverEvents, event(1, 20230701, w, "FR", 1, 1, 1, 1)),
-			msg(join.AuditWindows, map[string]any{"status": join.StatusSilverComplete, "shard": "0", "shards": int64(1)}),
-		}
-	}
-	proc := func() *gdeltGoldProc {
-		pc, err := gdeltGoldSpec().ParseYAML("lake: "+lake, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := newGDELTGoldFromParsed(pc, service.MockResources())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	proc := func() *gdeltGoldProc { return newProc(t, "lake: "+lake) }
+	batch := func() service.MessageBatch { return windowBatch(w) }
 	if out, err := proc().ProcessBatch(ctx, batch()); err != nil || len(out) != 3 {
 		t.Fatalf("first pass: %d batches, %v", len(out), err)
 	}
