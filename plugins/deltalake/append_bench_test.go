@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/delta/schema"
 	"github.com/gdeltflow/gdeltflow/plugins/delta/storage"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt"
 	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
@@ -119,19 +120,7 @@ func BenchmarkDeltaWrite(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					s := GDELTSchema(tab, false)
-					js, _ := s.JSON()
-					if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
-						b.Fatal(err)
-					}
-					w, err := delta.NewAppender(tb, delta.AppendConfig{Schema: s})
-					if err != nil {
-						b.Fatal(err)
-					}
+					w := benchAppender(b, ctx, st, GDELTSchema(tab, false))
 					runtime.GC()
 					base := deltatest.LiveHeap()
 					stop := deltatest.PeakHeap()
@@ -234,18 +223,7 @@ func benchSilverWrite(b *testing.B, where string, srv *miniotest.Server) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		js, _ := s.JSON()
-		if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
-			b.Fatal(err)
-		}
-		w, err := delta.NewAppender(tb, delta.AppendConfig{Schema: s})
-		if err != nil {
-			b.Fatal(err)
-		}
+		w := benchAppender(b, ctx, st, s)
 		j, err := join.New(join.DefaultConfig())
 		if err != nil {
 			b.Fatal(err)
@@ -379,3 +357,21 @@ const (
 	benchBatchRows  = 10_000
 	benchBatchBytes = 16 << 20
 )
+
+// benchAppender creates a table of schema s in st and an appender to it.
+func benchAppender(b *testing.B, ctx context.Context, st storage.Storage, s schema.StructType) *delta.Appender {
+	b.Helper()
+	tb, err := delta.OpenTable(ctx, st, delta.TableConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, _ := s.JSON()
+	if err := tb.Create(ctx, delta.Metadata{ID: "bench", Format: delta.Format{Provider: "parquet"}, SchemaString: js}, delta.Protocol{MinReaderVersion: 1, MinWriterVersion: 2}); err != nil {
+		b.Fatal(err)
+	}
+	w, err := delta.NewAppender(tb, delta.AppendConfig{Schema: s})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
