@@ -48,5 +48,12 @@ step "go test"
 go test -count=1 -timeout 30m ./...
 
 step "benchmarks, one short pass on the small load"
-GDELT_BENCH_LOAD=small go test -run '^$' -bench . -benchtime 1x -timeout 20m ./... >/tmp/gdeltflow-bench-smoke.txt
-grep -E '^(Benchmark|ok|FAIL)' /tmp/gdeltflow-bench-smoke.txt
+# The whole output is kept; on a failure it is printed, so that CI shows why.
+smoke=$(mktemp)
+if ! GDELT_BENCH_LOAD=small go test -run '^$' -bench . -benchtime 1x -timeout 20m ./... >"$smoke" 2>&1; then
+  cat "$smoke"
+  echo "the benchmark smoke failed (above)" >&2
+  exit 1
+fi
+grep -E '^(Benchmark|ok|FAIL)' "$smoke"
+rm -f "$smoke"
