@@ -12,7 +12,10 @@
 # beside DuckDB doing the same work as the first in one script (tests/duckdb/bench_day.mjs:
 # typed read_csv of the unzipped files → zstd Parquet per table, then the
 # three-way join → zstd Parquet), in the same run; prints wall times, CPU
-# seconds, peak RSS and the ratios per wall and per CPU second.
+# seconds, peak RSS and the ratios per wall and per CPU second; then the
+# floor (BenchmarkDayFloor: MD5 and inflate of the zips, zstd of the day's
+# bytes twice, for bronze and silver; one core) and the pipeline's CPU seconds
+# as a multiple of it.
 #
 # gold: the embedded default (bronze, silver, gold, the SQLite mart) over the
 # generated day; from audit/windows, gold's and the mart's time per window and
@@ -210,6 +213,10 @@ read -r gwall gcpu grss < "$out/day-time-gold.txt"
 rm -rf "$out/day-duck"
 /usr/bin/time -f '%e %P %M' -o "$out/day-duck-time.txt" node tests/duckdb/bench_day.mjs --threads "$(nproc)" "$out/dayraw" "$out/day-duck" 192 | tee "$out/day-duckdb.json"
 read -r dwall dcpu drss < "$out/day-duck-time.txt"
+# The floor: what any implementation must do (MD5 and inflate of the zips, zstd
+# of the day twice: bronze and silver), on one core, in the same run.
+floor=$(go test -run '^$' -bench BenchmarkDayFloor -benchtime 1x ./plugins/deltalake/ | tee "$out/day-floor.txt" | grep -oE '[0-9.]+ floor-cpu-s' | cut -d' ' -f1)
+grep '^BenchmarkDayFloor' "$out/day-floor.txt"
 node tests/duckdb/query.mjs "
   SELECT 'pipeline' AS who, join_status, count(*) AS n FROM read_parquet('$out/day-out-nogold/silver/events_detailed/window_date=*/*.parquet') GROUP BY ALL
   UNION ALL
@@ -229,7 +236,9 @@ line("pipelines/local.yaml (bronze + silver + audit + gold + mart)    ", gwall, 
 console.log(`DuckDB, bronze + silver + audit (threads=${d.threads})          wall ${d.total_s.toFixed(1)} s  (${dcs.toFixed(1)} CPU s, the whole script)  peak RSS ${(drss / 1024).toFixed(0)} MiB  (bronze ${d.bronze_s} s, join ${d.silver_s} s; unzipped files)`);
 console.log(`ratio, the same work (GDELT_GOLD=false): the pipeline is ${(d.total_s / wall).toFixed(2)}x DuckDB per wall second, ${(dcs / pcs).toFixed(2)}x per CPU second`);
 console.log(`ratio, with gold (DuckDB does none):     ${(d.total_s / gwall).toFixed(2)}x per wall second, ${(dcs / gcs).toFixed(2)}x per CPU second; load average ${require("os").loadavg().map((x) => x.toFixed(1)).join(" ")}`);
-' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss" "$gwall" "$gcpu" "$grss" "$dwall" "$dcpu" "$drss"
+const floor = parseFloat(process.argv[11]);
+console.log(`the floor (MD5 + inflate of the zips, zstd of the day twice; BenchmarkDayFloor, one core): ${floor.toFixed(1)} CPU s = ${(floor / require("os").cpus().length).toFixed(1)} s on every core; the pipeline (GDELT_GOLD=false) uses ${(pcs / floor).toFixed(2)}x the floor`);
+' "$out/day-duckdb.json" "$pwall" "$pcpu" "$prss" "$gwall" "$gcpu" "$grss" "$dwall" "$dcpu" "$drss" "$floor"
 fi
 
 if want gold; then
