@@ -104,7 +104,7 @@ func BenchmarkKafkaLatency(b *testing.B) {
 	}
 	bronzeBefore := revert("bronze.yaml",
 		"    batch_rows: 0\n    gkg_batch_rows: 0\n    batch_period: 300ms\n", "    batch_rows: 50000\n    gkg_batch_rows: 1500\n    batch_period: 10s\n",
-		"    partition_buffer_bytes: 8MiB\n", "")
+		"    partition_buffer_bytes: ${BRONZE_PARTITION_BUFFER:8MiB}\n", "")
 	// gdelt_topics' wrapped redpanda input: its partition buffer back at the 1 MB default.
 	silverBefore := revert("silver.yaml", "        partition_buffer_bytes: ${SILVER_PARTITION_BUFFER:4MiB}\n", "")
 
