@@ -17,6 +17,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/gdeltflow/gdeltflow/plugins/delta"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/contract"
+	"github.com/gdeltflow/gdeltflow/plugins/gdelt/gdeltgen"
 	"github.com/gdeltflow/gdeltflow/plugins/internal/deltatest"
 	"github.com/gdeltflow/gdeltflow/resources"
 )
@@ -164,4 +166,212 @@ output_resources:
 	// run, they are not again (the appender remembers refusals only within a
 	// process).
 	check("replay", 4, nil)
+}
+
+// TestGDELTLakeRoutesEveryKind: two generated windows go through
+// gdelt_decode and gdelt_join (pass_through, as in local.yaml), and what they
+// emit, with two rows of no table, through the gdelt_lake template (silver
+// and bronze) to real tables in a temporary folder. Each table holds exactly
+// the rows whose metadata names it (counted from the messages themselves,
+// not from the router), markers are dropped, and the rejects file holds the
+// failed row (stage decode) and the rows of no table (stage table, reason
+// unknown_table, with an error: the default case's processors ran).
+func TestGDELTLakeRoutesEveryKind(t *testing.T) {
+	registerGDELTLake(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// The feed's batches: per window its three files, then its marker.
+	var feed []service.MessageBatch
+	var windows []string
+	cfg := gdeltgen.Config{Seed: 11, Start: time.Date(2023, 7, 2, 15, 0, 0, 0, time.UTC), Windows: 2,
+		Events: 60, Mentions: 150, GKG: 40, GKGRowBytes: 1000}
+	marker := func(kind, window string) service.MessageBatch {
+		m := service.NewMessage(nil)
+		m.MetaSetMut(contract.MetaMarker, kind)
+		m.MetaSetMut(contract.MetaStream, "english")
+		if window != "" {
+			m.MetaSetMut(contract.MetaWindow, window)
+		}
+		return service.MessageBatch{m}
+	}
+	if err := gdeltgen.Generate(cfg, func(w gdeltgen.Window) error {
+		id := gdeltgen.WindowID(w.Time)
+		windows = append(windows, id)
+		for _, f := range []struct {
+			table string
+			tsv   []byte
+		}{{"export", w.Export}, {"mentions", w.Mentions}, {"gkg", w.GKG}} {
+			var b service.MessageBatch
+			lines := bytes.Split(bytes.TrimSuffix(f.tsv, []byte("\n")), []byte("\n"))
+			if f.table == "mentions" && len(windows) == 1 {
+				lines = append(lines, []byte("1\t2\t3")) // decode refuses it: field_count
+			}
+			for i, l := range lines {
+				m := service.NewMessage(append([]byte(nil), l...))
+				for k, v := range map[string]string{contract.MetaTable: f.table, contract.MetaWindow: id, contract.MetaStream: "english",
+					contract.MetaFile: id + "." + f.table + ".CSV.zip", contract.MetaLine: strconv.Itoa(i + 1)} {
+					m.MetaSetMut(k, v)
+				}
+				b = append(b, m)
+			}
+			feed = append(feed, b)
+		}
+		feed = append(feed, marker(contract.MarkerWindowEnd, id))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	feed = append(feed, marker(contract.MarkerEnd, ""))
+
+	// Stage one: decode and join, as local.yaml's pipeline.
+	var mu sync.Mutex
+	var emitted []service.MessageBatch
+	{
+		sb := service.NewStreamBuilder()
+		if err := sb.SetLoggerYAML("level: warn"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"gdelt_decode: { form: row }", "gdelt_join: { pass_through: true }"} {
+			if err := sb.AddProcessorYAML(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		produce, err := sb.AddBatchProducerFunc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.AddBatchConsumerFunc(func(_ context.Context, b service.MessageBatch) error {
+			mu.Lock()
+			emitted = append(emitted, b)
+			mu.Unlock()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := sb.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		for _, b := range feed {
+			if err := produce(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+
+	// Two rows of no table, and what each table should hold: the spec of
+	// gdelt_lake's routing, restated on the messages' metadata.
+	unknown := service.NewMessage([]byte(`{"x":1}`))
+	unknown.MetaSetMut(contract.MetaTable, "bogus")
+	emitted = append(emitted, service.MessageBatch{unknown, service.NewMessage([]byte(`{"y":2}`))})
+	want := map[string]int64{}
+	var markers, failed, noTable int
+	for _, b := range emitted {
+		for _, m := range b {
+			table, isFeed := m.MetaGet(contract.MetaTable)
+			silver, isSilver := m.MetaGet(contract.MetaSilverTable)
+			_, isMarker := m.MetaGet(contract.MetaMarker)
+			switch {
+			case isMarker:
+				markers++
+			case m.GetError() != nil:
+				failed++
+			case isFeed && (table == "export" || table == "mentions" || table == "gkg"):
+				want[map[string]string{"export": "bronze/events", "mentions": "bronze/mentions", "gkg": "bronze/gkg"}[table]]++
+			case isSilver && (silver == "events_detailed" || silver == "events" || silver == "audit_windows"):
+				want[map[string]string{"events_detailed": "silver/events_detailed", "events": "silver/events", "audit_windows": "audit/windows"}[silver]]++
+			default:
+				noTable++
+			}
+		}
+	}
+	if len(want) != 6 || markers != 3 || failed != 1 || noTable != 2 {
+		t.Fatalf("stage one emitted rows for %d tables %v, %d markers, %d failed, %d of no table: want all 6 tables, 3, 1, 2", len(want), want, markers, failed, noTable)
+	}
+
+	t.Logf("rows per table: %v; %d markers, %d failed, %d of no table", want, markers, failed, noTable)
+
+	// Stage two: the template writes them.
+	lake := t.TempDir()
+	dead := filepath.Join(t.TempDir(), "rejects.jsonl")
+	{
+		sb := service.NewStreamBuilder()
+		if err := sb.SetLoggerYAML("level: warn"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.AddOutputYAML(fmt.Sprintf(`
+gdelt_lake:
+  lake: %s
+  bronze: gdelt_feed
+  silver: true
+  rejects: dead
+  batch_period: 20ms
+`, lake)); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.AddResourcesYAML(fmt.Sprintf(`
+output_resources:
+  - label: dead
+    file: { path: %s, codec: lines }
+    processors:
+      - gdelt_reject: {}
+`, dead)); err != nil {
+			t.Fatal(err)
+		}
+		produce, err := sb.AddBatchProducerFunc()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := sb.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- st.Run(ctx) }()
+		for _, b := range emitted {
+			if err := produce(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+
+	for table, n := range want {
+		s, err := delta.Load(ctx, deltatest.Local(t, filepath.Join(lake, table)))
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		if got, _ := s.NumRecords(); got != n {
+			t.Errorf("%s holds %d rows, want %d", table, got, n)
+		}
+	}
+	b, err := os.ReadFile(dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct{ Stage, Reason, Error, Table string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("reject %q: %v", l, err)
+		}
+		stages = append(stages, r.Stage+"/"+r.Reason)
+		if r.Reason == "unknown_table" && !strings.Contains(r.Error, "no table for this row") {
+			t.Errorf("the unknown-table reject's error is %q", r.Error)
+		}
+	}
+	sort.Strings(stages)
+	if got := strings.Join(stages, " "); got != "decode/field_count table/unknown_table table/unknown_table" {
+		t.Errorf("rejects %s; want the failed row and the two rows of no table", got)
+	}
 }
