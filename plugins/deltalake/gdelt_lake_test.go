@@ -96,29 +96,11 @@ output_resources:
 `, dead)); err != nil {
 			t.Fatal(err)
 		}
-		produce, err := sb.AddBatchProducerFunc()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := sb.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- st.Run(ctx) }()
 		// Four feed batches of 9 rows, each with 3 refused rows: a commit each
 		// (versions 1 to 4; version 0 creates the table).
-		for _, b := range feedBatches("export", tsv, 9) {
-			if err := produce(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := st.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
-		<-done
+		produceThrough(ctx, t, sb, feedBatches("export", tsv, 9))
 		b, err := os.ReadFile(dead)
 		if os.IsNotExist(err) {
 			return nil
@@ -237,10 +219,6 @@ func TestGDELTLakeRoutesEveryKind(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		produce, err := sb.AddBatchProducerFunc()
-		if err != nil {
-			t.Fatal(err)
-		}
 		if err := sb.AddBatchConsumerFunc(func(_ context.Context, b service.MessageBatch) error {
 			mu.Lock()
 			emitted = append(emitted, b)
@@ -249,21 +227,7 @@ func TestGDELTLakeRoutesEveryKind(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		st, err := sb.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- st.Run(ctx) }()
-		for _, b := range feed {
-			if err := produce(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := st.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
-		<-done
+		produceThrough(ctx, t, sb, feed)
 	}
 
 	// Two rows of no table, and what each table should hold: the spec of
@@ -325,25 +289,7 @@ output_resources:
 `, dead)); err != nil {
 			t.Fatal(err)
 		}
-		produce, err := sb.AddBatchProducerFunc()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := sb.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- st.Run(ctx) }()
-		for _, b := range emitted {
-			if err := produce(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := st.Stop(ctx); err != nil {
-			t.Fatal(err)
-		}
-		<-done
+		produceThrough(ctx, t, sb, emitted)
 	}
 
 	for table, n := range want {
@@ -374,4 +320,29 @@ output_resources:
 	if got := strings.Join(stages, " "); got != "decode/field_count table/unknown_table table/unknown_table" {
 		t.Errorf("rejects %s; want the failed row and the two rows of no table", got)
 	}
+}
+
+// produceThrough builds sb with a producer, runs it, produces batches one after
+// the other (each acknowledged before the next) and stops it.
+func produceThrough(ctx context.Context, t *testing.T, sb *service.StreamBuilder, batches []service.MessageBatch) {
+	t.Helper()
+	produce, err := sb.AddBatchProducerFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sb.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	for _, b := range batches {
+		if err := produce(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-done
 }
