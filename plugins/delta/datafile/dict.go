@@ -43,7 +43,7 @@ var (
 type dictionary struct {
 	index    map[string]int32
 	entries  []string // the values, in blocks: the index's keys point into them
-	blocks   [][]byte // the values' bytes, filled one after another, never moved or pooled
+	blocks   [][]byte // the values' bytes, filled one after another, never moved; pooled when the dictionary is
 	block    int      // the block being filled
 	bytes    int      // the dictionary page's size: 4 + len(value) per entry
 	pageFrom int      // bytes when the page being filled began: its new entries count in its size
@@ -74,6 +74,9 @@ func (d *dictionary) release() {
 	d.reset()
 	d.off, d.decided, d.quit, d.past = false, false, false, [2]int{}
 	if len(d.blocks) > dictPoolBlocks {
+		for _, b := range d.blocks[dictPoolBlocks:] {
+			putBuf(b)
+		}
 		clear(d.blocks[dictPoolBlocks:])
 		d.blocks = d.blocks[:dictPoolBlocks] // a pooled dictionary keeps 1 MiB of blocks at most
 	}
@@ -113,7 +116,7 @@ func (d *dictionary) keep(s string) string {
 		d.block++
 	}
 	if d.block == len(d.blocks) {
-		d.blocks = append(d.blocks, make([]byte, 0, max(dictBlock, len(s))))
+		d.blocks = append(d.blocks, getBufCap(max(dictBlock, len(s))))
 	}
 	b := d.blocks[d.block]
 	off := len(b)
@@ -221,10 +224,11 @@ func (f *Writer) appendIndices(dst []byte, d *dictionary) ([]byte, error) {
 	return append(dst, out...), nil
 }
 
-// writeDictPage compresses the chunk's dictionary into a dictionary page:
-// header and body, returned in f.dictPage; the uncompressed size is added to
-// the chunk's. Its values' bounds are merged into the chunk's.
-func (f *Writer) writeDictPage(c *column) error {
+// writeDictPage compresses the chunk's dictionary into a dictionary page and
+// writes it (header, then body) to the file; it returns the page's size. The
+// uncompressed size is added to the chunk's; its values' bounds are merged
+// into the chunk's.
+func (f *Writer) writeDictPage(c *column) (int, error) {
 	d := c.dict
 	f.room(d.bytes)
 	body := d.page(f.scratch[:0])
@@ -232,7 +236,7 @@ func (f *Writer) writeDictPage(c *column) error {
 	c.boundsOf(body)
 	compressed, err := f.codec.Encode(f.comp[:0], body)
 	if err != nil {
-		return fmt.Errorf("parquet writer: compressing the dictionary of column %s: %w", c.n.path, err)
+		return 0, fmt.Errorf("parquet writer: compressing the dictionary of column %s: %w", c.n.path, err)
 	}
 	f.comp = compressed
 	header := format.PageHeader{
@@ -243,9 +247,13 @@ func (f *Writer) writeDictPage(c *column) error {
 	header.DictionaryPageHeader.Set(format.DictionaryPageHeader{NumValues: int32(len(d.entries)), Encoding: format.Plain})
 	f.header.Reset()
 	if err := f.thrift.Encode(&header); err != nil {
-		return fmt.Errorf("parquet writer: encoding a dictionary page header: %w", err)
+		return 0, fmt.Errorf("parquet writer: encoding a dictionary page header: %w", err)
 	}
-	f.dictPage = append(append(f.dictPage[:0], f.header.Bytes()...), compressed...)
+	for _, b := range [][]byte{f.header.Bytes(), compressed} {
+		if _, err := f.out.Write(b); err != nil {
+			return 0, fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
+		}
+	}
 	c.chunkUncompressed += int64(f.header.Len() + len(body))
-	return nil
+	return f.header.Len() + len(compressed), nil
 }

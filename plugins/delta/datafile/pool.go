@@ -1,53 +1,70 @@
 package datafile
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // Page and chunk buffers go back to a pool when a file is closed: a writer
 // of many files reuses them instead of growing new ones from nothing. The
-// pool is bounded in bytes (a sync.Pool is not: between two collections it
-// kept every closed file's buffers, half a gigabyte on the day load), and
-// keeps no buffer bigger than a few pages.
-var bufPool = struct {
+// pools are bounded in bytes (a sync.Pool is not: between two collections it
+// kept every closed file's buffers, half a gigabyte on the day load). Small
+// buffers (a column's page and chunk) and big ones (a writer's page scratch
+// and compressed page, which hold a whole dictionary page: a silver window's
+// GCAM texts, a bronze GKG commit's) are pooled apart, so that the many
+// small ones of a wide table do not crowd out the few big ones, which were
+// otherwise made anew for every file.
+type bufPool struct {
 	sync.Mutex
-	bufs  [][]byte
-	bytes int
-}{}
+	bufs     [][]byte
+	bytes    int
+	maxBuf   int // the biggest buffer kept
+	maxBytes int // all kept buffers together
+}
 
-const (
-	maxPooledBuf   = 4 << 20  // a bigger buffer (a big row group's chunk) is left to the collector
-	maxPooledBytes = 32 << 20 // all pooled buffers together
+var (
+	smallBufs = &bufPool{maxBuf: 1 << 20, maxBytes: 32 << 20}
+	bigBufs   = &bufPool{maxBuf: 32 << 20, maxBytes: 64 << 20}
 )
 
 func getBuf() []byte {
-	bufPool.Lock()
-	defer bufPool.Unlock()
-	n := len(bufPool.bufs)
+	p := smallBufs
+	p.Lock()
+	defer p.Unlock()
+	n := len(p.bufs)
 	if n == 0 {
 		return nil
 	}
-	b := bufPool.bufs[n-1]
-	bufPool.bufs[n-1] = nil
-	bufPool.bufs = bufPool.bufs[:n-1]
-	bufPool.bytes -= cap(b)
+	b := p.bufs[n-1]
+	p.bufs[n-1] = nil
+	p.bufs = p.bufs[:n-1]
+	p.bytes -= cap(b)
 	return b[:0]
 }
 
 // getBufCap returns a pooled buffer of at least n bytes (and not much more,
 // so a small page does not hold a big buffer), or a new one of n.
 func getBufCap(n int) []byte {
-	bufPool.Lock()
-	for i := len(bufPool.bufs) - 1; i >= 0; i-- {
-		if b := bufPool.bufs[i]; cap(b) >= n && cap(b) <= 2*n {
-			last := len(bufPool.bufs) - 1
-			bufPool.bufs[i] = bufPool.bufs[last]
-			bufPool.bufs[last] = nil
-			bufPool.bufs = bufPool.bufs[:last]
-			bufPool.bytes -= cap(b)
-			bufPool.Unlock()
+	p := smallBufs
+	if n > smallBufs.maxBuf {
+		// Big buffers are made in powers of two: a dictionary page's
+		// size varies a little from file to file, and a pooled buffer
+		// must be at least as big to serve.
+		p, n = bigBufs, 1<<bits.Len(uint(n-1))
+	}
+	p.Lock()
+	for i := len(p.bufs) - 1; i >= 0; i-- {
+		if b := p.bufs[i]; cap(b) >= n && cap(b) <= 2*n {
+			last := len(p.bufs) - 1
+			p.bufs[i] = p.bufs[last]
+			p.bufs[last] = nil
+			p.bufs = p.bufs[:last]
+			p.bytes -= cap(b)
+			p.Unlock()
 			return b[:0]
 		}
 	}
-	bufPool.Unlock()
+	p.Unlock()
 	return make([]byte, 0, n)
 }
 
@@ -63,14 +80,18 @@ func grown(b []byte, n, want int) []byte {
 }
 
 func putBuf(b []byte) {
-	if cap(b) == 0 || cap(b) > maxPooledBuf {
+	p := smallBufs
+	if cap(b) > smallBufs.maxBuf {
+		p = bigBufs
+	}
+	if cap(b) == 0 || cap(b) > p.maxBuf {
 		return
 	}
-	bufPool.Lock()
-	defer bufPool.Unlock()
-	if bufPool.bytes+cap(b) > maxPooledBytes {
+	p.Lock()
+	defer p.Unlock()
+	if p.bytes+cap(b) > p.maxBytes {
 		return
 	}
-	bufPool.bufs = append(bufPool.bufs, b[:0])
-	bufPool.bytes += cap(b)
+	p.bufs = append(p.bufs, b[:0])
+	p.bytes += cap(b)
 }

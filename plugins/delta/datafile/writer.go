@@ -127,7 +127,6 @@ type Writer struct {
 	ordered   []any  // Write's row in schema order, reused
 	scratch   []byte // a page body before compression
 	lv        []byte // RLE-encoded levels
-	dictPage  []byte // a column chunk's dictionary page, header and body
 	comp      []byte // a compressed page body
 	enc       []byte // a page's DELTA_BINARY_PACKED values
 
@@ -514,15 +513,12 @@ func (f *Writer) flushRowGroup() error {
 		offset := f.out.n
 		dictPage := 0
 		if c.dict != nil && c.dict.pages > 0 {
-			if err := f.writeDictPage(c); err != nil {
+			n, err := f.writeDictPage(c)
+			if err != nil {
 				f.err = err
 				return err
 			}
-			if _, err := f.out.Write(f.dictPage); err != nil {
-				f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
-				return f.err
-			}
-			dictPage = len(f.dictPage)
+			dictPage = n
 		}
 		if _, err := f.out.Write(c.chunk); err != nil {
 			f.err = fmt.Errorf("parquet writer: writing column %s: %w", c.n.path, err)
