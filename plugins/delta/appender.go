@@ -112,6 +112,10 @@ func NewAppender(t *Table, cfg AppendConfig) (*Appender, error) {
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = time.Minute
 	}
+	if cfg.DataFile.Hints == nil {
+		// The table's files pass their dictionary decisions on.
+		cfg.DataFile.Hints = datafile.NewDictHints()
+	}
 	ap := &Appender{t: t, cfg: cfg, partTypes: map[string]schema.DataType{}, order: newOrderGate(), failed: map[string]map[int64]error{}}
 	isPart := map[string]bool{}
 	for _, p := range cfg.PartitionColumns {

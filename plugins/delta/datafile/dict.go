@@ -39,6 +39,57 @@ var (
 	dictDecideValues = 2048
 )
 
+// DictHints carries a table's dictionary decisions from its files to its
+// next ones. A column whose values a file found mostly distinct starts the
+// next files PLAIN: it is not hashed and copied into a dictionary that would
+// be given up (bronze GKG's text: 1.3 GB a day, commits of 2,000 rows, fewer
+// values than a decision takes, so every file built a dictionary of its
+// whole text). Every dictRefreshFiles-th file decides afresh, so a column
+// whose values begin to repeat gets its dictionary back. Only decisions over
+// at least dictHintValues values count. Safe for concurrent writers; one per
+// table (delta.Appender keeps one).
+type DictHints struct {
+	mu    sync.Mutex
+	plain map[string]bool // column path → its last decision gave the dictionary up
+	files int
+}
+
+// NewDictHints returns empty hints: the first file decides every column.
+func NewDictHints() *DictHints { return &DictHints{plain: map[string]bool{}} }
+
+var (
+	// dictRefreshFiles: one file in this many ignores the hints and
+	// decides every column again; a variable for the tests.
+	dictRefreshFiles = 16
+	// dictHintValues: the fewest values a decision that counts for the
+	// next files is made over.
+	dictHintValues = 256
+)
+
+// start counts a new file; fresh tells it to ignore the hints.
+func (h *DictHints) start() (fresh bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.files++
+	return h.files%dictRefreshFiles == 1
+}
+
+func (h *DictHints) isPlain(path string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.plain[path]
+}
+
+func (h *DictHints) record(path string, plain bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if plain {
+		h.plain[path] = true
+	} else {
+		delete(h.plain, path)
+	}
+}
+
 // dictionary is one column chunk's dictionary.
 type dictionary struct {
 	index    map[string]int32
@@ -183,7 +234,8 @@ func (d *dictionary) reset() {
 // decide, before a page of a dictionary column is written, whether it goes
 // on with its dictionary. Once per file, when the column has taken
 // dictDecideValues values (over its chunks so far: a chunk's distinct
-// values count as new), mostly distinct values give it up: the page is
+// values count as new) or at the file's last page if it has fewer (no
+// more values can repeat them), mostly distinct values give it up: the page is
 // turned PLAIN if it is the chunk's first (the column is then PLAIN for the
 // file), else it is the chunk's last dictionary page and the column is PLAIN
 // from the next chunk on. A dictionary past its bound is PLAIN for the rest
@@ -193,9 +245,13 @@ func (f *Writer) decide(c *column) {
 	if !d.active() || len(d.idx) == 0 {
 		return
 	}
-	if n := d.past[0] + d.seen + len(d.idx); !d.decided && n >= dictDecideValues {
+	if n := d.past[0] + d.seen + len(d.idx); !d.decided && (n >= dictDecideValues || f.closing) {
 		d.decided = true
-		if 2*(d.past[1]+len(d.entries)) > n {
+		distinct := 2*(d.past[1]+len(d.entries)) > n
+		if f.hints != nil && n >= dictHintValues {
+			f.hints.record(c.n.path, distinct)
+		}
+		if distinct {
 			if d.pages == 0 {
 				c.room(d.bytes)
 				c.data = d.plainOf(c.data)

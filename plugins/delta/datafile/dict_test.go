@@ -190,3 +190,64 @@ func TestParquetDictionaryDecidedOverChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetDictionaryHints: a table's files pass their dictionary
+// decisions on (DictHints). A file of fewer values than a decision takes
+// decides at its end: its mostly distinct column is PLAIN; the next files
+// write that column PLAIN from the start, even when its values now repeat,
+// and keep the dictionary of a repeating one; the file that decides afresh
+// (every dictRefreshFiles-th) gives the column its dictionary back, and the
+// next file keeps it. DuckDB reads every file back.
+func TestParquetDictionaryHints(t *testing.T) {
+	deltatest.RequireDuck(t)
+	defer datafile.SetDictRefreshFiles(3)()
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("code", schema.StringType, true), schema.NewField("text", schema.StringType, true),
+	}}
+	hints := datafile.NewDictHints()
+	o := datafile.Config{Hints: hints}
+	dir := t.TempDir()
+	// Files 1 and 2: text all distinct; from file 3 on it repeats; file 4
+	// decides afresh (files 1, 4, 7... with one in 3).
+	want := []map[string]bool{
+		{"code": true, "text": false},
+		{"code": true, "text": false},
+		{"code": true, "text": false},
+		{"code": true, "text": true},
+		{"code": true, "text": true},
+	}
+	for file, w := range want {
+		var rows []map[string]any
+		for i := range 1000 { // fewer values than a decision takes (2,048)
+			text := fmt.Sprintf("file %d article %04d %s", file, i, strings.Repeat("x", i%40))
+			if file >= 2 {
+				text = fmt.Sprintf("article %02d", i%50)
+			}
+			rows = append(rows, map[string]any{"code": fmt.Sprintf("c%d", i%9), "text": text})
+		}
+		sub := filepath.Join(dir, fmt.Sprint(file))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path, st := deltatest.WriteFile(t, sub, s, o, rows)
+		got := deltatest.Duck(t, "SELECT code, text FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
+		if len(got) != len(rows) {
+			t.Fatalf("file %d: DuckDB read %d rows, wrote %d", file+1, len(got), len(rows))
+		}
+		for i := range rows {
+			for _, c := range []string{"code", "text"} {
+				if err := deltatest.SameValue(rows[i][c], got[i][c]); err != nil {
+					t.Fatalf("file %d row %d column %s: %v", file+1, i, c, err)
+				}
+			}
+		}
+		deltatest.CheckStats(t, path, s, st)
+		meta := deltatest.Duck(t, "SELECT path_in_schema, dictionary_page_offset IS NOT NULL AS dict FROM parquet_metadata("+deltatest.Quote(path)+")")
+		for _, m := range meta {
+			c := fmt.Sprint(m["path_in_schema"])
+			if (m["dict"] == true) != w[c] {
+				t.Errorf("file %d column %s: dictionary %v, want %v", file+1, c, m["dict"], w[c])
+			}
+		}
+	}
+}

@@ -14,3 +14,11 @@ func SetDictDecideValues(n int) func() {
 	dictDecideValues = n
 	return func() { dictDecideValues = old }
 }
+
+// SetDictRefreshFiles sets how often a file ignores the dictionary hints for
+// a test and returns the undo.
+func SetDictRefreshFiles(n int) func() {
+	old := dictRefreshFiles
+	dictRefreshFiles = n
+	return func() { dictRefreshFiles = old }
+}

@@ -74,6 +74,10 @@ type Config struct {
 	// chunk when their values repeat (see dict.go), and no
 	// DELTA_BINARY_PACKED for the int32/int64 columns.
 	Plain bool
+	// Hints, shared by the writers of one table's files, starts a column
+	// PLAIN whose values the table's earlier files found mostly distinct
+	// (see DictHints); nil, every file decides every column.
+	Hints *DictHints
 }
 
 // ValueError is returned by Write when a value does not fit its column. The
@@ -130,10 +134,12 @@ type Writer struct {
 	comp      []byte // a compressed page body
 	enc       []byte // a page's DELTA_BINARY_PACKED values
 
-	err    error // sticky: a failure of the output
-	closed bool
-	stats  *Stats
-	meta   *format.FileMetaData
+	err     error // sticky: a failure of the output
+	closed  bool
+	closing bool       // Close is flushing the last row group
+	hints   *DictHints // the table's dictionary decisions, or nil
+	stats   *Stats
+	meta    *format.FileMetaData
 }
 
 // NewWriter returns a writer of a Parquet file with schema s to w. The
@@ -174,7 +180,9 @@ func NewWriter(w io.Writer, s schema.StructType, o Config) (*Writer, error) {
 		pageSize:      o.PageBufferSize,
 		rowGroupRows:  o.RowGroupRows,
 		rowGroupBytes: o.RowGroupBytes,
+		hints:         o.Hints,
 	}
+	fresh := f.hints == nil || f.hints.start()
 	f.thrift = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&f.header))
 	// The Parquet schema, and each leaf's path and column order.
 	pschema := parquet.NewSchema("spark_schema", root.parquetNode())
@@ -216,7 +224,7 @@ func NewWriter(w io.Writer, s schema.StructType, o Config) (*Writer, error) {
 		f.cols[i] = c
 		if c.maxRep > 0 {
 			f.repCols = append(f.repCols, c)
-		} else if c.phys == parquet.ByteArray && !o.Plain {
+		} else if c.phys == parquet.ByteArray && !o.Plain && (fresh || !f.hints.isPlain(c.n.path)) {
 			c.dict = newDictionary()
 		}
 		c.delta = (c.phys == parquet.Int64 || c.phys == parquet.Int32) && !o.Plain && littleEndian
@@ -429,6 +437,7 @@ func (f *Writer) Close() (*Stats, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
+	f.closing = true
 	if err := f.flushRowGroup(); err != nil {
 		return nil, err
 	}
