@@ -235,14 +235,29 @@ func TestGDELTLakeRoutesEveryKind(t *testing.T) {
 	unknown := service.NewMessage([]byte(`{"x":1}`))
 	unknown.MetaSetMut(contract.MetaTable, "bogus")
 	emitted = append(emitted, service.MessageBatch{unknown, service.NewMessage([]byte(`{"y":2}`))})
+	// gdelt_gold's mart batch (gold_op): to the mart output, even one that
+	// also carries a table's metadata.
+	var martBatch service.MessageBatch
+	for i, op := range []string{"upsert", "delete", "progress"} {
+		m := service.NewMessage([]byte(fmt.Sprintf(`{"mart":%d}`, i)))
+		m.MetaSetMut("gold_op", op)
+		if op == "progress" {
+			m.MetaSetMut(contract.MetaSilverTable, "audit_windows")
+		}
+		martBatch = append(martBatch, m)
+	}
+	emitted = append(emitted, martBatch)
 	want := map[string]int64{}
-	var markers, failed, noTable int
+	var markers, failed, noTable, mart int
 	for _, b := range emitted {
 		for _, m := range b {
 			table, isFeed := m.MetaGet(contract.MetaTable)
 			silver, isSilver := m.MetaGet(contract.MetaSilverTable)
 			_, isMarker := m.MetaGet(contract.MetaMarker)
+			_, isMart := m.MetaGet("gold_op")
 			switch {
+			case isMart:
+				mart++
 			case isMarker:
 				markers++
 			case m.GetError() != nil:
@@ -256,8 +271,8 @@ func TestGDELTLakeRoutesEveryKind(t *testing.T) {
 			}
 		}
 	}
-	if len(want) != 6 || markers != 3 || failed != 1 || noTable != 2 {
-		t.Fatalf("stage one emitted rows for %d tables %v, %d markers, %d failed, %d of no table: want all 6 tables, 3, 1, 2", len(want), want, markers, failed, noTable)
+	if len(want) != 6 || markers != 3 || failed != 1 || noTable != 2 || mart != 3 {
+		t.Fatalf("stage one emitted rows for %d tables %v, %d markers, %d failed, %d of no table, %d for the mart: want all 6 tables, 3, 1, 2, 3", len(want), want, markers, failed, noTable, mart)
 	}
 
 	t.Logf("rows per table: %v; %d markers, %d failed, %d of no table", want, markers, failed, noTable)
@@ -265,6 +280,7 @@ func TestGDELTLakeRoutesEveryKind(t *testing.T) {
 	// Stage two: the template writes them.
 	lake := t.TempDir()
 	dead := filepath.Join(t.TempDir(), "rejects.jsonl")
+	martFile := filepath.Join(t.TempDir(), "mart.jsonl")
 	{
 		sb := service.NewStreamBuilder()
 		if err := sb.SetLoggerYAML("level: warn"); err != nil {
@@ -277,7 +293,9 @@ gdelt_lake:
   silver: true
   rejects: dead
   batch_period: 20ms
-`, lake)); err != nil {
+  mart:
+    file: { path: %s, codec: lines }
+`, lake, martFile)); err != nil {
 			t.Fatal(err)
 		}
 		if err := sb.AddResourcesYAML(fmt.Sprintf(`
@@ -319,6 +337,9 @@ output_resources:
 	sort.Strings(stages)
 	if got := strings.Join(stages, " "); got != "decode/field_count table/unknown_table table/unknown_table" {
 		t.Errorf("rejects %s; want the failed row and the two rows of no table", got)
+	}
+	if b, err := os.ReadFile(martFile); err != nil || string(b) != "{\"mart\":0}\n{\"mart\":1}\n{\"mart\":2}\n" {
+		t.Errorf("the mart output got %q (%v); want the three gold_op messages", b, err)
 	}
 }
 
