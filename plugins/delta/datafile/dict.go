@@ -234,8 +234,8 @@ func (d *dictionary) reset() {
 // decide, before a page of a dictionary column is written, whether it goes
 // on with its dictionary. Once per file, when the column has taken
 // dictDecideValues values (over its chunks so far: a chunk's distinct
-// values count as new) or at the file's last page if it has fewer (no
-// more values can repeat them), mostly distinct values give it up: the page is
+// values count as new) or at the file's last page (Close has set closed) if
+// it has fewer (no more values can repeat them), mostly distinct values give it up: the page is
 // turned PLAIN if it is the chunk's first (the column is then PLAIN for the
 // file), else it is the chunk's last dictionary page and the column is PLAIN
 // from the next chunk on. A dictionary past its bound is PLAIN for the rest
@@ -245,7 +245,7 @@ func (f *Writer) decide(c *column) {
 	if !d.active() || len(d.idx) == 0 {
 		return
 	}
-	if n := d.past[0] + d.seen + len(d.idx); !d.decided && (n >= dictDecideValues || f.closing) {
+	if n := d.past[0] + d.seen + len(d.idx); !d.decided && (n >= dictDecideValues || f.closed) {
 		d.decided = true
 		distinct := 2*(d.past[1]+len(d.entries)) > n
 		if f.hints != nil && n >= dictHintValues {

@@ -27,44 +27,52 @@ var (
 	bigBufs   = &bufPool{maxBuf: 32 << 20, maxBytes: 64 << 20}
 )
 
+// poolFor is the pool of buffers of n bytes.
+func poolFor(n int) *bufPool {
+	if n > smallBufs.maxBuf {
+		return bigBufs
+	}
+	return smallBufs
+}
+
+// take removes the i-th pooled buffer and returns it empty; p is locked.
+func (p *bufPool) take(i int) []byte {
+	b := p.bufs[i]
+	last := len(p.bufs) - 1
+	p.bufs[i] = p.bufs[last]
+	p.bufs[last] = nil
+	p.bufs = p.bufs[:last]
+	p.bytes -= cap(b)
+	return b[:0]
+}
+
 func getBuf() []byte {
 	p := smallBufs
 	p.Lock()
 	defer p.Unlock()
-	n := len(p.bufs)
-	if n == 0 {
+	if len(p.bufs) == 0 {
 		return nil
 	}
-	b := p.bufs[n-1]
-	p.bufs[n-1] = nil
-	p.bufs = p.bufs[:n-1]
-	p.bytes -= cap(b)
-	return b[:0]
+	return p.take(len(p.bufs) - 1)
 }
 
 // getBufCap returns a pooled buffer of at least n bytes (and not much more,
 // so a small page does not hold a big buffer), or a new one of n.
 func getBufCap(n int) []byte {
-	p := smallBufs
-	if n > smallBufs.maxBuf {
+	p := poolFor(n)
+	if p == bigBufs {
 		// Big buffers are made in powers of two: a dictionary page's
 		// size varies a little from file to file, and a pooled buffer
 		// must be at least as big to serve.
-		p, n = bigBufs, 1<<bits.Len(uint(n-1))
+		n = 1 << bits.Len(uint(n-1))
 	}
 	p.Lock()
+	defer p.Unlock()
 	for i := len(p.bufs) - 1; i >= 0; i-- {
-		if b := p.bufs[i]; cap(b) >= n && cap(b) <= 2*n {
-			last := len(p.bufs) - 1
-			p.bufs[i] = p.bufs[last]
-			p.bufs[last] = nil
-			p.bufs = p.bufs[:last]
-			p.bytes -= cap(b)
-			p.Unlock()
-			return b[:0]
+		if c := cap(p.bufs[i]); c >= n && c <= 2*n {
+			return p.take(i)
 		}
 	}
-	p.Unlock()
 	return make([]byte, 0, n)
 }
 
@@ -80,10 +88,7 @@ func grown(b []byte, n, want int) []byte {
 }
 
 func putBuf(b []byte) {
-	p := smallBufs
-	if cap(b) > smallBufs.maxBuf {
-		p = bigBufs
-	}
+	p := poolFor(cap(b))
 	if cap(b) == 0 || cap(b) > p.maxBuf {
 		return
 	}

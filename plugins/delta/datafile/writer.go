@@ -134,12 +134,11 @@ type Writer struct {
 	comp      []byte // a compressed page body
 	enc       []byte // a page's DELTA_BINARY_PACKED values
 
-	err     error // sticky: a failure of the output
-	closed  bool
-	closing bool       // Close is flushing the last row group
-	hints   *DictHints // the table's dictionary decisions, or nil
-	stats   *Stats
-	meta    *format.FileMetaData
+	err    error      // sticky: a failure of the output
+	closed bool       // set by Close before it flushes the last row group
+	hints  *DictHints // the table's dictionary decisions, or nil
+	stats  *Stats
+	meta   *format.FileMetaData
 }
 
 // NewWriter returns a writer of a Parquet file with schema s to w. The
@@ -437,7 +436,6 @@ func (f *Writer) Close() (*Stats, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	f.closing = true
 	if err := f.flushRowGroup(); err != nil {
 		return nil, err
 	}
