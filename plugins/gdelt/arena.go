@@ -13,6 +13,13 @@ import (
 // the rows that live together (a batch). Not safe for concurrent use; the
 // zero value is ready.
 type RowArena struct {
+	// Shared: a row's strings point into the line it was decoded from
+	// instead of a copy, for a caller whose lines are never written again
+	// while a row lives (a message's bytes: gdelt_decode's rows live with
+	// their message, which holds the line anyway). The row then keeps the
+	// line's memory alive.
+	Shared bool
+
 	text []byte
 	vals []any
 	strs []string
@@ -23,11 +30,15 @@ type RowArena struct {
 // arenaChunkBytes is about the size of each chunk of an arena.
 const arenaChunkBytes = 64 << 10
 
-// line returns a string copy of b. A line bigger than a quarter chunk gets
-// its own allocation, so that a chunk wastes little.
+// line returns b as a string: b itself in a Shared arena, else a copy. A
+// line bigger than a quarter chunk gets its own allocation, so that a chunk
+// wastes little.
 func (a *RowArena) line(b []byte) string {
 	if len(b) == 0 {
 		return ""
+	}
+	if a.Shared {
+		return unsafe.String(&b[0], len(b))
 	}
 	if len(b) > arenaChunkBytes/4 {
 		return string(b)

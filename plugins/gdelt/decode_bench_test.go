@@ -53,7 +53,7 @@ func BenchmarkDecode(b *testing.B) {
 						var err error
 						if row {
 							if i%1024 == 0 {
-								arena = new(RowArena) // one per batch, as gdelt_decode
+								arena = new(RowArena) // one per batch, as gdelt_decode (which shares its messages' bytes instead of copying lines: faster)
 							}
 							_, err = d.DecodeRowIn(l, arena)
 						} else {

@@ -242,7 +242,11 @@ func (p *gdeltDecodeProcessor) ProcessBatch(_ context.Context, batch service.Mes
 	var rows [3]int64
 	var arena *RowArena // form: row: the batch's rows share chunks of memory
 	if p.conf.Row {
-		arena = new(RowArena)
+		// A row's values point into its message's bytes, which the engine
+		// never writes again (a processor that changes them sets new ones),
+		// and the row lives in the message's metadata: no second copy of
+		// the line.
+		arena = &RowArena{Shared: true}
 	}
 	for _, msg := range batch {
 		if msg.GetError() != nil {

@@ -1,10 +1,12 @@
 package gdelt
 
 import (
+	"bytes"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/redpanda-data/benthos/v4/public/bloblang"
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -284,6 +286,45 @@ func TestDecodeRowInArena(t *testing.T) {
 	for i, r := range erows {
 		if want, _ := ed.DecodeRow(realExportLines(t)[i]); !reflect.DeepEqual(r, want) {
 			t.Fatalf("export row %d differs from the row decoded alone", i)
+		}
+	}
+}
+
+// TestDecodeRowInSharedArena: a Shared arena's rows equal the rows decoded
+// alone, and their strings point into the line decoded (no copy), while a
+// plain arena's do not.
+func TestDecodeRowInSharedArena(t *testing.T) {
+	d := NewDecoder(schema.GKG, false)
+	lines := realGKGLines(t)[:50]
+	inLine := func(s string, line []byte) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&line[0]))
+		return p >= start && p+uintptr(len(s)) <= start+uintptr(len(line))
+	}
+	for _, shared := range []bool{true, false} {
+		a := RowArena{Shared: shared}
+		strs := 0
+		for i, l := range lines {
+			line := bytes.Clone(l)
+			r, err := d.DecodeRowIn(line, &a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := d.DecodeRow(l)
+			if !reflect.DeepEqual(r, want) {
+				t.Fatalf("shared %v: row %d differs from the row decoded alone", shared, i)
+			}
+			for _, v := range r.Values {
+				if s, ok := v.(string); ok && s != "" {
+					strs++
+					if inLine(s, line) != shared {
+						t.Fatalf("shared %v: row %d: value %.20q in the line: %v", shared, i, s, inLine(s, line))
+					}
+				}
+			}
+		}
+		if strs < 100 {
+			t.Fatalf("only %d string values checked", strs)
 		}
 	}
 }
