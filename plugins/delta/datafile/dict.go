@@ -93,19 +93,21 @@ func (h *DictHints) record(path string, plain bool) {
 // dictionary is one column chunk's dictionary.
 type dictionary struct {
 	index    map[string]int32
-	entries  []string // the values, in blocks: the index's keys point into them
-	blocks   [][]byte // the values' bytes, filled one after another, never moved; pooled when the dictionary is
-	block    int      // the block being filled
-	bytes    int      // the dictionary page's size: 4 + len(value) per entry
-	pageFrom int      // bytes when the page being filled began: its new entries count in its size
-	idx      []int32  // the page's values, as entries
-	pages    int32    // RLE_DICTIONARY pages of the chunk
-	plain    bool     // the chunk went on PLAIN after dictionary pages
-	off      bool     // given up for the file: the column is PLAIN
-	seen     int      // values of the chunk's flushed dictionary pages
-	past     [2]int   // values and entries of the file's earlier chunks (until decided)
-	decided  bool     // kept or given up (quit) for the file
-	quit     bool     // given up after dictionary pages: off from the next chunk
+	byAddr   map[*byte]addrEntry // long values by their memory (addString)
+	lastAddr *byte               // the memory of the last add's value, when it made a new entry
+	entries  []string            // the values, in blocks: the index's keys point into them
+	blocks   [][]byte            // the values' bytes, filled one after another, never moved; pooled when the dictionary is
+	block    int                 // the block being filled
+	bytes    int                 // the dictionary page's size: 4 + len(value) per entry
+	pageFrom int                 // bytes when the page being filled began: its new entries count in its size
+	idx      []int32             // the page's values, as entries
+	pages    int32               // RLE_DICTIONARY pages of the chunk
+	plain    bool                // the chunk went on PLAIN after dictionary pages
+	off      bool                // given up for the file: the column is PLAIN
+	seen     int                 // values of the chunk's flushed dictionary pages
+	past     [2]int              // values and entries of the file's earlier chunks (until decided)
+	decided  bool                // kept or given up (quit) for the file
+	quit     bool                // given up after dictionary pages: off from the next chunk
 }
 
 // dictPool keeps the dictionaries of closed files: a writer per commit
@@ -117,8 +119,17 @@ func newDictionary() *dictionary {
 	if d, ok := dictPool.Get().(*dictionary); ok {
 		return d
 	}
-	return &dictionary{index: map[string]int32{}}
+	return &dictionary{index: map[string]int32{}, byAddr: map[*byte]addrEntry{}}
 }
+
+// addrEntry is a long value's length and entry, found by its memory.
+type addrEntry struct {
+	n int
+	i int32
+}
+
+// addrMinLen is the shortest value addString looks up by its memory first.
+const addrMinLen = 128
 
 // release empties d and pools it, with some of its blocks.
 func (d *dictionary) release() {
@@ -148,6 +159,7 @@ func (d *dictionary) add(s string) (new bool) {
 	i, ok := d.index[s]
 	if !ok {
 		new = true
+		d.lastAddr = nil
 		key := d.keep(s)
 		i = int32(len(d.entries))
 		d.entries = append(d.entries, key)
@@ -155,6 +167,32 @@ func (d *dictionary) add(s string) (new bool) {
 		d.bytes += 4 + len(s)
 	}
 	d.idx = append(d.idx, i)
+	return new
+}
+
+// addString is add for a Go string, which never changes: a long value seen
+// before at the same memory (the same bytes, so the same entry) is found
+// without hashing it and comparing it byte by byte. Silver's rows share
+// their GKG values: an article's record (GCAM text of ~9 KB and more) is one
+// string on each of its mentions. The map's key keeps the memory alive for
+// the chunk (reset forgets it), so it cannot hold another value meanwhile.
+// Only for values that are strings of their own: a value made from a buffer
+// that is written again (a reader's page) must go through add.
+func (d *dictionary) addString(s string) (new bool) {
+	if len(s) < addrMinLen {
+		return d.add(s)
+	}
+	p := unsafe.StringData(s)
+	if e, ok := d.byAddr[p]; ok && e.n == len(s) {
+		d.idx = append(d.idx, e.i)
+		d.lastAddr = nil
+		return false
+	}
+	new = d.add(s)
+	d.byAddr[p] = addrEntry{n: len(s), i: d.idx[len(d.idx)-1]}
+	if new {
+		d.lastAddr = p
+	}
 	return new
 }
 
@@ -181,6 +219,10 @@ func (d *dictionary) keep(s string) string {
 func (d *dictionary) drop(new bool) {
 	d.idx = d.idx[:len(d.idx)-1]
 	if new {
+		if d.lastAddr != nil {
+			delete(d.byAddr, d.lastAddr)
+			d.lastAddr = nil
+		}
 		last := len(d.entries) - 1
 		delete(d.index, d.entries[last])
 		d.bytes -= 4 + len(d.entries[last])
@@ -217,6 +259,8 @@ func (d *dictionary) page(dst []byte) []byte {
 // filled again.
 func (d *dictionary) reset() {
 	clear(d.index)
+	clear(d.byAddr)
+	d.lastAddr = nil
 	d.idx = d.idx[:0]
 	for i := range d.blocks {
 		d.blocks[i] = d.blocks[i][:0]

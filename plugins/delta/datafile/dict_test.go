@@ -251,3 +251,82 @@ func TestParquetDictionaryHints(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetDictionarySharedValues: long values that rows share by memory
+// (silver's GKG text: one string on each of an article's mentions) are
+// found by their memory; equal values at other memory, a shared value first
+// met in a row that is rolled back, and row groups (each chunk its own
+// dictionary) read back from DuckDB as written, dictionary-encoded.
+func TestParquetDictionarySharedValues(t *testing.T) {
+	deltatest.RequireDuck(t)
+	defer datafile.SetDictDecideValues(64)()
+	s := schema.StructType{Fields: []schema.StructField{
+		schema.NewField("text", schema.StringType, true), schema.NewField("req", schema.StringType, false),
+	}}
+	long := func(i int) string { return fmt.Sprintf("%04d:%s", i, strings.Repeat("gcam,", 60)) } // > 128 bytes
+	shared := make([]string, 40)
+	for i := range shared {
+		shared[i] = long(i)
+	}
+	var rows []map[string]any
+	for i := range 2000 {
+		v := shared[(i/3)%len(shared)] // the same string on neighbouring rows, and again later
+		if i%7 == 0 {
+			v = long((i / 3) % len(shared)) // the same bytes at other memory
+		}
+		if i%50 == 49 {
+			v = long(1000 + i) // a value of its own
+		}
+		rows = append(rows, map[string]any{"text": v, "req": "r"})
+	}
+	path := filepath.Join(t.TempDir(), "shared.parquet")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := datafile.NewWriter(fh, s, datafile.Config{RowGroupRows: 700, PageBufferSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolledBack := long(5000)
+	for i, r := range rows {
+		if i == 1000 {
+			// A new value enters the dictionary, then req fails the row;
+			// the same string comes back in the next rows.
+			var ve *datafile.ValueError
+			if err := w.Write(map[string]any{"text": rolledBack, "req": nil}); !errors.As(err, &ve) || ve.Column != "req" {
+				t.Fatalf("bad row: %v", err)
+			}
+		}
+		if i >= 1000 && i < 1010 {
+			r["text"] = rolledBack
+		}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := deltatest.Duck(t, "SELECT text FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
+	if len(got) != len(rows) {
+		t.Fatalf("DuckDB read %d rows, wrote %d", len(got), len(rows))
+	}
+	for i := range rows {
+		if got[i]["text"] != rows[i]["text"] {
+			t.Fatalf("row %d: DuckDB read %.30q, wrote %.30q", i, got[i]["text"], rows[i]["text"])
+		}
+	}
+	for g, rg := range w.Metadata().RowGroups {
+		dictPage := false
+		for _, e := range rg.Columns[0].MetaData.EncodingStats {
+			dictPage = dictPage || e.PageType == format.DictionaryPage
+		}
+		if !dictPage {
+			t.Errorf("row group %d: no dictionary page", g)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func (f *Writer) leaf(n *schemaNode, v any, rep, parentDef int) error {
 		if s, ok := v.(string); ok {
 			f.checkBytes += len(s)
 			if c.dict.active() {
-				c.rowNew = c.dict.add(s)
+				c.rowNew = c.dict.addString(s)
 				c.levels(rep, n.def, f.seq, start)
 				return nil
 			}
