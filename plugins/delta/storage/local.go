@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // LocalTempPrefix starts the names of the temporary files a local write
@@ -126,7 +127,12 @@ func (l *Local) Write(ctx context.Context, p string, r io.Reader, size int64) er
 		return err
 	}
 	tmp, err := l.writeTemp(full, func(f *os.File) error {
-		n, err := io.Copy(f, ctxReader{ctx, r})
+		// A buffer of copyBufBytes, not os.File's ReadFrom (32 KiB at a
+		// time): a data file's writer hands its pages over in writes of
+		// 256 KiB and more, each one write to the file.
+		buf := copyBufs.Get().(*[]byte)
+		n, err := io.CopyBuffer(onlyWriter{f}, ctxReader{ctx, r}, *buf)
+		copyBufs.Put(buf)
 		if err != nil {
 			return err
 		}
@@ -260,6 +266,15 @@ func (l *Local) Delete(ctx context.Context, p string) error {
 	}
 	return nil
 }
+
+const copyBufBytes = 1 << 20
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufBytes); return &b }}
+
+// onlyWriter hides a file's ReadFrom, so io.CopyBuffer uses its buffer.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // ctxReader stops a long copy when the context ends.
 type ctxReader struct {
