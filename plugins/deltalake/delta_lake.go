@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -168,11 +169,11 @@ the gauge `+"`delta_lake_version`"+` and the timer `+"`delta_lake_commit_latency
 				Example([]any{map[string]any{"name": "id", "type": "long", "nullable": false}, map[string]any{"name": "name", "type": "string"}}),
 			service.NewObjectListField(dlFieldPartitionBy,
 				service.NewStringField(dlFieldPartColumn).Description("The partition column's name; added to the schema when it is not a column already."),
-				service.NewStringEnumField(dlFieldPartType, "string", "date", "long", "integer", "boolean").Description("The Delta type of `value`: a column of the schema with a `value` must have this type.").Default("string"),
+				service.NewStringEnumField(dlFieldPartType, "string", "date", "long", "integer", "boolean").Description("The Delta type of `value`: a column of the schema with a `value` must have this type. A `date` is `YYYY-MM-DD` or `YYYYMMDD` (e.g. the first 8 digits of a GDELT window: one interpolation per message instead of three); the log holds `YYYY-MM-DD`.").Default("string"),
 				service.NewInterpolatedStringField(dlFieldPartValue).Description("Its value for a message. Empty: the message's own field of that name (the column must then be in the schema).").Default(""),
 			).Description("Partition columns, e.g. the GDELT window's date. Data files are written under `column=value/` folders and hold the other columns.").
 				Default([]any{}).
-				Example([]any{map[string]any{"column": "window_date", "type": "date", "value": `${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }`}}),
+				Example([]any{map[string]any{"column": "window_date", "type": "date", "value": `${! @gdelt_window.slice(0, 8) }`}}),
 			service.NewStringEnumField(dlFieldProgress, progressKafka, progressGDELTKafka, progressGDELTFeed, progressCustom, progressNone).
 				Description("Where the exactly-once progress key comes from (see the description).").
 				Default(progressKafka),
@@ -204,7 +205,7 @@ output:
     partition_by:
       - column: window_date
         type: date
-        value: '${! @gdelt_window.ts_strptime("%Y%m%d%H%M%S").ts_format("2006-01-02") }'
+        value: '${! @gdelt_window.slice(0, 8) }'
     batching:
       count: 10000
       period: 5s
@@ -287,6 +288,7 @@ type dlPartition struct {
 	column string
 	value  *service.InterpolatedString // nil: the message's own field
 	typ    string
+	last   *atomic.Pointer[[2]string] // a date's last YYYYMMDD value and its YYYY-MM-DD
 }
 
 type deltaLakeConf struct {
@@ -382,6 +384,7 @@ func deltaLakeConfFromParsed(pc *service.ParsedConfig) (c deltaLakeConf, err err
 		case dp.value != nil && dp.typ != f.Type.String():
 			return c, fmt.Errorf("partition column %q: its value's type is %s, the schema says %s", dp.column, dp.typ, f.Type)
 		}
+		dp.last = new(atomic.Pointer[[2]string])
 		c.partitions = append(c.partitions, dp)
 		c.appender.PartitionColumns = append(c.appender.PartitionColumns, dp.column)
 	}
@@ -1044,8 +1047,29 @@ func (p *dlPartition) valueOf(m *service.Message) (any, error) {
 			return nil, fmt.Errorf("partition %s: %q is not a boolean", p.column, s)
 		}
 		return b, nil
+	case "date":
+		return p.isoDate(s), nil // the table checks it is a date
 	}
 	return s, nil
+}
+
+// isoDate turns a YYYYMMDD date into YYYY-MM-DD; anything else is returned
+// as it is. Rows come window after window: the last conversion is kept.
+func (p *dlPartition) isoDate(s string) string {
+	if len(s) != 8 {
+		return s
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return s
+		}
+	}
+	if last := p.last.Load(); last != nil && last[0] == s {
+		return last[1]
+	}
+	iso := s[:4] + "-" + s[4:6] + "-" + s[6:]
+	p.last.Store(&[2]string{strings.Clone(s), iso})
+	return iso
 }
 
 // rowMapping places the values of rows of one layout in the table: the

@@ -112,7 +112,8 @@ func feedBatches(table string, tsv []byte, per int) []service.MessageBatch {
 // TestDeltaLakeRowsEqualMaps writes the real samples through gdelt_decode
 // and delta_lake twice, once with form: row (values by position) and once
 // with form: map: DuckDB reads the two tables as the same multiset of rows,
-// every column, partition column included.
+// every column, partition column included (the date partition given as
+// YYYYMMDD for one, YYYY-MM-DD for the other).
 func TestDeltaLakeRowsEqualMaps(t *testing.T) {
 	deltatest.RequireDuck(t)
 	cases := []struct {
@@ -133,6 +134,12 @@ func TestDeltaLakeRowsEqualMaps(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			var n int64
+			// The date partition from the window's first 8 digits (row)
+			// and as YYYY-MM-DD (map): the same folders and values.
+			dateOf := map[string]string{
+				"row": "${! @gdelt_window.slice(0, 8) }",
+				"map": "${! @gdelt_window.slice(0, 4) }-${! @gdelt_window.slice(4, 6) }-${! @gdelt_window.slice(6, 8) }",
+			}
 			for _, form := range []string{"row", "map"} {
 				out := fmt.Sprintf(`
 fallback:
@@ -144,9 +151,9 @@ fallback:
       partition_by:
         - column: window_date
           type: date
-          value: '${! @gdelt_window.slice(0, 4) }-${! @gdelt_window.slice(4, 6) }-${! @gdelt_window.slice(6, 8) }'
+          value: '%s'
       batching: { count: 500, period: 50ms }
-`, filepath.Join(dir, form), c.table, c.nested)
+`, filepath.Join(dir, form), c.table, c.nested, dateOf[form])
 				procs := fmt.Sprintf("gdelt_decode: { form: %s, gkg_nested: %v }", form, c.nested)
 				if dead := runBatches(t, procs, out, feedBatches(c.table, c.tsv, 500), false); len(dead) > 0 {
 					t.Fatalf("form %s: %d rows not written, the first: %s", form, len(dead), dead[0])
@@ -242,5 +249,54 @@ fallback:
 		deltatest.Quote(filepath.Join(table, "day=*", "*.parquet"))+", hive_partitioning = true)")
 	if got := res[0]["rows"]; got != "1:n1:0.5:2023-07-02 2:n2:1.0:2023-07-01 3:n3:1.5:2023-07-02 4:n4:2.0:2023-07-01 5:n5:2.5:2023-07-02 6:n6:3.0:2023-07-01" {
 		t.Fatalf("DuckDB reads %v", got)
+	}
+}
+
+// TestDeltaLakeDatePartition: a date partition value is YYYY-MM-DD or
+// YYYYMMDD, and the log and the folders hold YYYY-MM-DD; anything else
+// rejects its row alone, naming the value.
+func TestDeltaLakeDatePartition(t *testing.T) {
+	table := filepath.Join(t.TempDir(), "t")
+	var batch []service.MessageBatch
+	for i, d := range []string{"20230702", "2023-07-03", "20230702", "2023070", "2023-7-4", "2023x702"} {
+		m := service.NewMessage([]byte(fmt.Sprintf(`{"id":%d}`, i)))
+		m.MetaSetMut("d", d)
+		m.MetaSetMut("pos", strconv.Itoa(i+1))
+		batch = append(batch, service.MessageBatch{m})
+	}
+	out := fmt.Sprintf(`
+fallback:
+  - delta_lake:
+      path: %s
+      schema: [ { name: id, type: long } ]
+      partition_by: [ { column: day, type: date, value: '${! @d }' } ]
+      progress: custom
+      app_id: src
+      version: '${! @pos }'
+      batching: { count: 6 }
+`, table)
+	dead := runBatches(t, "", out, batch, true)
+	if len(dead) != 3 {
+		t.Fatalf("%d rows rejected, want 3: %q", len(dead), dead)
+	}
+	all := strings.Join(dead, "\n")
+	for _, v := range []string{"want a date partition value, got string 2023070\n", "2023-7-4", "2023x702"} {
+		if !strings.Contains(all+"\n", v) {
+			t.Errorf("rejected with %q, want %q named", dead, v)
+		}
+	}
+	s, err := delta.Load(context.Background(), deltatest.Local(t, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := map[string]int{}
+	for _, a := range s.Files {
+		days[*a.PartitionValues["day"]]++
+		if !strings.HasPrefix(a.Path, "day="+*a.PartitionValues["day"]+"/") {
+			t.Errorf("file %s not under day=%s/", a.Path, *a.PartitionValues["day"])
+		}
+	}
+	if len(days) != 2 || days["2023-07-02"] == 0 || days["2023-07-03"] == 0 {
+		t.Fatalf("partitions %v, want 2023-07-02 and 2023-07-03", days)
 	}
 }
