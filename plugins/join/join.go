@@ -58,8 +58,8 @@
 //
 // Output rows are maps holding every column (see Columns for the names;
 // window is the mention's window id, which is mention_time_date for GDELT's
-// rows), emitted by window and, within a window, in the order the mentions
-// arrived.
+// rows), emitted by window and, within a window, by event (GLOBALEVENTID),
+// the mentions of one event in the order they arrived.
 //
 // # State and memory
 //
@@ -98,6 +98,7 @@
 package join
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -498,7 +499,7 @@ func (j *Joiner) addMention(vals []any) error {
 	if j.hasEmitted && w <= j.emitted {
 		// Late: its window is out already. Join it now, with the state as it is.
 		j.st.Late.Mentions++
-		j.emit(&m, w, j.boxWindow(w), ws)
+		j.emit(&m, w, j.boxWindow(w), ws, nil)
 		ws.Completed = j.now()
 	} else {
 		p := j.pending[w]
@@ -755,8 +756,14 @@ func (j *Joiner) advance() {
 		ws := j.open[w]
 		if p := j.pending[w]; p != nil {
 			box := j.boxWindow(w)
+			// The mentions of one event side by side (in arrival order
+			// among them): the event's columns are decoded once for all of
+			// them, and the writer finds each of their values equal to the
+			// row before's.
+			slices.SortStableFunc(p.mentions, func(a, b mention) int { return cmp.Compare(a.eventID, b.eventID) })
+			var last lastEvent
 			for k := range p.mentions {
-				j.emit(&p.mentions[k], w, box, ws)
+				j.emit(&p.mentions[k], w, box, ws, &last)
 			}
 			j.pendingMentions -= len(p.mentions)
 			j.pendingBytes -= p.bytes
@@ -865,13 +872,30 @@ func (j *Joiner) boxWindow(w int64) any {
 }
 
 // emit joins mention m of window w and queues the silver row.
-func (j *Joiner) emit(m *mention, w int64, window any, ws *WindowStats) {
+// lastEvent is the event the last emitted row joined, with its columns.
+type lastEvent struct {
+	id   int64
+	vals []any // nil: none yet
+}
+
+// emit joins mention m of window w into a silver row. last, when not nil,
+// holds the event of the row emitted before: a mention of the same event
+// shares its decoded columns (the values never change once boxed).
+func (j *Joiner) emit(m *mention, w int64, window any, ws *WindowStats, last *lastEvent) {
 	l := j.l
 	row := make([]any, l.total)
 	copy(row[:l.nMention], m.cols)
 	joined := false
 	if ev, ok := j.events[m.eventID]; ok && ev.win <= w && w-ev.win <= j.retention {
-		l.putEvent(row[l.nMention:l.nMention+l.nEvent], j.arenas[ev.win].buf[ev.off:ev.off+ev.n])
+		dst := row[l.nMention : l.nMention+l.nEvent]
+		if last != nil && last.vals != nil && last.id == m.eventID {
+			copy(dst, last.vals)
+		} else {
+			l.putEvent(dst, j.arenas[ev.win].buf[ev.off:ev.off+ev.n])
+			if last != nil {
+				last.id, last.vals = m.eventID, dst
+			}
+		}
 		joined = true
 	}
 	g := j.matchGKG(m, w)

@@ -129,8 +129,12 @@ func TestStatuses(t *testing.T) {
 	if rows[1]["gkg_gkg_record_id"] != nil || rows[1]["event_actor1_name"] != "ACTOR 1" {
 		t.Errorf("no_gkg row: %v %v", rows[1]["gkg_gkg_record_id"], rows[1]["event_actor1_name"])
 	}
-	if rows[4]["gkg_gkg_record_id"] != "G-a" || rows[4]["event_global_event_id"] != nil || rows[4]["global_event_id"] != int64(99) {
-		t.Errorf("expired row: %v %v", rows[4]["gkg_gkg_record_id"], rows[4]["event_global_event_id"])
+	// By event within the window: 98 before 99.
+	if rows[4]["global_event_id"] != int64(98) || rows[4]["gkg_gkg_record_id"] != nil {
+		t.Errorf("expired row of 98: %v %v", rows[4]["global_event_id"], rows[4]["gkg_gkg_record_id"])
+	}
+	if rows[5]["gkg_gkg_record_id"] != "G-a" || rows[5]["event_global_event_id"] != nil || rows[5]["global_event_id"] != int64(99) {
+		t.Errorf("expired row: %v %v", rows[5]["gkg_gkg_record_id"], rows[5]["event_global_event_id"])
 	}
 	if len(wins) != 1 || wins[0].Window != wid(0) || wins[0].Events != 1 || wins[0].Mentions != 6 || wins[0].GKG != 1 ||
 		wins[0].Complete != 1 || wins[0].NoGKG != 3 || wins[0].Expired != 2 || wins[0].JoinRate != 1.0/6 {

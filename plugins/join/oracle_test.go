@@ -33,7 +33,7 @@ import (
 //	SELECT mention.*, ev.* AS event_*, gk.* AS gkg_*,
 //	       CASE WHEN no ev THEN 'expired' WHEN no gk THEN 'no_gkg' ELSE 'complete' END AS join_status,
 //	       window id of the mention AS window
-//	FROM mentions LEFT JOIN ev LEFT JOIN gk ORDER BY mention window, mention file order
+//	FROM mentions LEFT JOIN ev LEFT JOIN gk ORDER BY mention window, global_event_id, mention file order
 //
 // win() is the 15-minute window index of a YYYYMMDDHHMMSS id. The Joiner must
 // produce the same rows, column for column (floats bit for bit), in the same

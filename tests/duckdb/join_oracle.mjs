@@ -9,8 +9,9 @@
 // explicit columns), its files in name (= window) order, a table's rowid being
 // the order its rows were received. The expected silver rows are printed as
 // one JSON object per line (BIGINT exact, DOUBLE as the shortest round-trip
-// number, NULL as null), ordered by the mention's window, then the mention's
-// position in its file: the order plugins/join emits them in.
+// number, NULL as null), ordered by the mention's window, then its event
+// (GLOBALEVENTID), then the mention's position in its file: the order
+// plugins/join emits them in.
 //
 // The semantics, with R = retention-windows and S = gkg-slack-windows (1):
 //
@@ -42,7 +43,7 @@
 //               ELSE 'complete' END AS join_status,
 //          <window id of m.m_win> AS "window"
 //   FROM m LEFT JOIN ev USING (m_row) LEFT JOIN gk USING (m_row)
-//   ORDER BY m.m_win, m.m_row
+//   ORDER BY m.m_win, m.global_event_id, m.m_row
 //
 // A GLOBALEVENTID exported again (a re-export) keeps first-sighting
 // semantics: the earliest window's row (the first received within it) is the
@@ -85,7 +86,7 @@ SELECT ${[...mCols, ...eCols, ...gCols].join(',\n       ')},
             ELSE 'complete' END AS join_status,
        CAST(strftime(make_timestamp(m.m_win * 900 * 1000000), '%Y%m%d%H%M%S') AS BIGINT) AS "window"
 FROM m LEFT JOIN ev ON ev.m_row = m.m_row LEFT JOIN gk ON gk.m_row = m.m_row
-ORDER BY m.m_win, m.m_row`;
+ORDER BY m.m_win, m.global_event_id, m.m_row`;
 }
 
 async function main(argv) {
