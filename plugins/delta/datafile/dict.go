@@ -95,19 +95,22 @@ type dictionary struct {
 	index    map[string]int32
 	byAddr   map[*byte]addrEntry // long values by their memory (addString)
 	lastAddr *byte               // the memory of the last add's value, when it made a new entry
-	entries  []string            // the values, in blocks: the index's keys point into them
-	blocks   [][]byte            // the values' bytes, filled one after another, never moved; pooled when the dictionary is
-	block    int                 // the block being filled
-	bytes    int                 // the dictionary page's size: 4 + len(value) per entry
-	pageFrom int                 // bytes when the page being filled began: its new entries count in its size
-	idx      []int32             // the page's values, as entries
-	pages    int32               // RLE_DICTIONARY pages of the chunk
-	plain    bool                // the chunk went on PLAIN after dictionary pages
-	off      bool                // given up for the file: the column is PLAIN
-	seen     int                 // values of the chunk's flushed dictionary pages
-	past     [2]int              // values and entries of the file's earlier chunks (until decided)
-	decided  bool                // kept or given up (quit) for the file
-	quit     bool                // given up after dictionary pages: off from the next chunk
+	prev     *byte               // the memory of the value addString took last (nil: none), of prevLen bytes, entry prevIdx
+	prevLen  int
+	prevIdx  int32
+	entries  []string // the values, in blocks: the index's keys point into them
+	blocks   [][]byte // the values' bytes, filled one after another, never moved; pooled when the dictionary is
+	block    int      // the block being filled
+	bytes    int      // the dictionary page's size: 4 + len(value) per entry
+	pageFrom int      // bytes when the page being filled began: its new entries count in its size
+	idx      []int32  // the page's values, as entries
+	pages    int32    // RLE_DICTIONARY pages of the chunk
+	plain    bool     // the chunk went on PLAIN after dictionary pages
+	off      bool     // given up for the file: the column is PLAIN
+	seen     int      // values of the chunk's flushed dictionary pages
+	past     [2]int   // values and entries of the file's earlier chunks (until decided)
+	decided  bool     // kept or given up (quit) for the file
+	quit     bool     // given up after dictionary pages: off from the next chunk
 }
 
 // dictPool keeps the dictionaries of closed files: a writer per commit
@@ -178,21 +181,33 @@ func (d *dictionary) add(s string) (new bool) {
 // the chunk (reset forgets it), so it cannot hold another value meanwhile.
 // Only for values that are strings of their own: a value made from a buffer
 // that is written again (a reader's page) must go through add.
+//
+// First of all, a value at the memory of the value before it is that
+// value's entry: silver's rows come event by event, and the mentions of one
+// event share its decoded columns.
 func (d *dictionary) addString(s string) (new bool) {
-	if len(s) < addrMinLen {
+	if len(s) == 0 {
 		return d.add(s)
 	}
 	p := unsafe.StringData(s)
-	if e, ok := d.byAddr[p]; ok && e.n == len(s) {
-		d.idx = append(d.idx, e.i)
+	if p == d.prev && len(s) == d.prevLen {
+		d.idx = append(d.idx, d.prevIdx)
 		d.lastAddr = nil
 		return false
 	}
-	new = d.add(s)
-	d.byAddr[p] = addrEntry{n: len(s), i: d.idx[len(d.idx)-1]}
-	if new {
-		d.lastAddr = p
+	if len(s) < addrMinLen {
+		new = d.add(s)
+	} else if e, ok := d.byAddr[p]; ok && e.n == len(s) {
+		d.idx = append(d.idx, e.i)
+		d.lastAddr = nil
+	} else {
+		new = d.add(s)
+		d.byAddr[p] = addrEntry{n: len(s), i: d.idx[len(d.idx)-1]}
+		if new {
+			d.lastAddr = p
+		}
 	}
+	d.prev, d.prevLen, d.prevIdx = p, len(s), d.idx[len(d.idx)-1]
 	return new
 }
 
@@ -218,6 +233,7 @@ func (d *dictionary) keep(s string) string {
 // (a row rolled back: its values leave no trace, in the bounds either).
 func (d *dictionary) drop(new bool) {
 	d.idx = d.idx[:len(d.idx)-1]
+	d.prev = nil
 	if new {
 		if d.lastAddr != nil {
 			delete(d.byAddr, d.lastAddr)
@@ -260,7 +276,7 @@ func (d *dictionary) page(dst []byte) []byte {
 func (d *dictionary) reset() {
 	clear(d.index)
 	clear(d.byAddr)
-	d.lastAddr = nil
+	d.lastAddr, d.prev = nil, nil
 	d.idx = d.idx[:0]
 	for i := range d.blocks {
 		d.blocks[i] = d.blocks[i][:0]

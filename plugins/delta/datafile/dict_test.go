@@ -254,15 +254,21 @@ func TestParquetDictionaryHints(t *testing.T) {
 
 // TestParquetDictionarySharedValues: long values that rows share by memory
 // (silver's GKG text: one string on each of an article's mentions) are
-// found by their memory; equal values at other memory, a shared value first
-// met in a row that is rolled back, and row groups (each chunk its own
-// dictionary) read back from DuckDB as written, dictionary-encoded.
+// found by their memory, and short ones on neighbouring rows as the value
+// before; equal values at other memory, shared values first met in a row
+// that is rolled back, and row groups (each chunk its own dictionary) read
+// back from DuckDB as written, dictionary-encoded.
 func TestParquetDictionarySharedValues(t *testing.T) {
 	deltatest.RequireDuck(t)
 	defer datafile.SetDictDecideValues(64)()
 	s := schema.StructType{Fields: []schema.StructField{
 		schema.NewField("text", schema.StringType, true), schema.NewField("req", schema.StringType, false),
+		schema.NewField("code", schema.StringType, true),
 	}}
+	codes := make([]string, 5) // short values, the same string on neighbouring rows
+	for i := range codes {
+		codes[i] = fmt.Sprintf("c%d", i)
+	}
 	long := func(i int) string { return fmt.Sprintf("%04d:%s", i, strings.Repeat("gcam,", 60)) } // > 128 bytes
 	shared := make([]string, 40)
 	for i := range shared {
@@ -277,7 +283,11 @@ func TestParquetDictionarySharedValues(t *testing.T) {
 		if i%50 == 49 {
 			v = long(1000 + i) // a value of its own
 		}
-		rows = append(rows, map[string]any{"text": v, "req": "r"})
+		code := codes[(i/3)%len(codes)]
+		if i%11 == 0 {
+			code = fmt.Sprintf("c%d", (i/3)%len(codes)) // equal, at other memory
+		}
+		rows = append(rows, map[string]any{"text": v, "req": "r", "code": code})
 	}
 	path := filepath.Join(t.TempDir(), "shared.parquet")
 	fh, err := os.Create(path)
@@ -288,18 +298,18 @@ func TestParquetDictionarySharedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rolledBack := long(5000)
+	rolledBack, rolledBackCode := long(5000), fmt.Sprintf("c%d", 99)
 	for i, r := range rows {
 		if i == 1000 {
-			// A new value enters the dictionary, then req fails the row;
-			// the same string comes back in the next rows.
+			// New values enter the dictionaries, then req fails the row;
+			// the same strings come back in the next rows.
 			var ve *datafile.ValueError
-			if err := w.Write(map[string]any{"text": rolledBack, "req": nil}); !errors.As(err, &ve) || ve.Column != "req" {
+			if err := w.Write(map[string]any{"code": rolledBackCode, "text": rolledBack, "req": nil}); !errors.As(err, &ve) || ve.Column != "req" {
 				t.Fatalf("bad row: %v", err)
 			}
 		}
 		if i >= 1000 && i < 1010 {
-			r["text"] = rolledBack
+			r["text"], r["code"] = rolledBack, rolledBackCode
 		}
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
@@ -311,22 +321,26 @@ func TestParquetDictionarySharedValues(t *testing.T) {
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got := deltatest.Duck(t, "SELECT text FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
+	got := deltatest.Duck(t, "SELECT text, code FROM read_parquet("+deltatest.Quote(path)+", file_row_number = true) ORDER BY file_row_number")
 	if len(got) != len(rows) {
 		t.Fatalf("DuckDB read %d rows, wrote %d", len(got), len(rows))
 	}
 	for i := range rows {
-		if got[i]["text"] != rows[i]["text"] {
-			t.Fatalf("row %d: DuckDB read %.30q, wrote %.30q", i, got[i]["text"], rows[i]["text"])
+		for _, c := range []string{"text", "code"} {
+			if got[i][c] != rows[i][c] {
+				t.Fatalf("row %d column %s: DuckDB read %.30q, wrote %.30q", i, c, got[i][c], rows[i][c])
+			}
 		}
 	}
 	for g, rg := range w.Metadata().RowGroups {
-		dictPage := false
-		for _, e := range rg.Columns[0].MetaData.EncodingStats {
-			dictPage = dictPage || e.PageType == format.DictionaryPage
-		}
-		if !dictPage {
-			t.Errorf("row group %d: no dictionary page", g)
+		for _, col := range []int{0, 2} {
+			dictPage := false
+			for _, e := range rg.Columns[col].MetaData.EncodingStats {
+				dictPage = dictPage || e.PageType == format.DictionaryPage
+			}
+			if !dictPage {
+				t.Errorf("row group %d column %d: no dictionary page", g, col)
+			}
 		}
 	}
 }
