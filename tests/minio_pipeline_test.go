@@ -115,10 +115,13 @@ func TestMinIOOutage(t *testing.T) {
 		}
 	}
 	srv.Stop()
+	// Longer than minio-go's own retries of a request (10, 0.2 s doubling
+	// to 1 s: ~8 s), which absorb a shorter outage without an error the
+	// pipeline would log: a 6 s outage passed unseen on a loaded machine.
 	select {
 	case err := <-done:
 		t.Fatalf("the pipeline ended during the outage (%v): it should stall\n%s", err, tail(logBuf.String(), 3000))
-	case <-time.After(6 * time.Second):
+	case <-time.After(12 * time.Second):
 	}
 	srv.Restart(t)
 	if err := <-done; err != nil {
