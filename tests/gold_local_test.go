@@ -172,7 +172,9 @@ func TestGoldLocalCrash(t *testing.T) {
 	runLocal(t, "GDELT_BASE_URL="+mirror, "GDELT_OUT="+ref, "GDELT_BATCH_ROWS=40")
 
 	out := t.TempDir()
-	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200"}
+	// Bronze commits every 1 s rather than 250 ms: runs long enough for
+	// the kills to land in them (62 runs for 20 kills at 250 ms, of 80).
+	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200", "DELTA_BATCH_PERIOD=1s"}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	t.Logf("kill times drawn with seed %d", seed)

@@ -121,8 +121,10 @@ func TestSilverLocalCrash(t *testing.T) {
 	mirror, windows := genMirrorWith(t, 60, 23, func(c *gdeltgen.Config) { c.Reexports = 6 })
 	raw := rawDir(t, mirror)
 	out := t.TempDir()
+	// Small batches, and bronze commits every 1 s rather than 250 ms, so
+	// that a run lasts long enough for kills to land in it.
 	env := []string{"GDELT_BASE_URL=" + mirror, "GDELT_OUT=" + out, "GDELT_BATCH_ROWS=40", "DELTA_BATCH_ROWS=200",
-		"SILVER_RETENTION=" + strconv.Itoa(retention), "LOG_LEVEL=info"}
+		"DELTA_BATCH_PERIOD=1s", "SILVER_RETENTION=" + strconv.Itoa(retention), "LOG_LEVEL=info"}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 5))
 	t.Logf("kill times drawn with seed %d", seed)
