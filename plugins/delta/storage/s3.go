@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -236,12 +238,36 @@ func conflictBackOff() backoff.BackOff {
 	return b
 }
 
-// Write uploads r; with an unknown size (-1) or a large one it is a
-// multipart upload, which becomes visible only when completed.
+// Write uploads r; a large one is a multipart upload, which becomes visible
+// only when completed. With an unknown size (-1; a data file streamed as it
+// is written) the first part is read first: a file that fits in it, as most
+// do, is one PUT of known size (one request instead of a multipart upload's
+// three, retried by the client on its own, from a pooled buffer the size of
+// the file rather than a part-sized one per file); a bigger one goes on as a
+// multipart upload from what was read.
 func (s *S3) Write(ctx context.Context, p string, r io.Reader, size int64) error {
 	key, err := s.key(p)
 	if err != nil {
 		return err
+	}
+	if size < 0 {
+		bp := uploadBufs.Get().(*[]byte)
+		defer func() {
+			if cap(*bp) <= maxPooledUpload {
+				*bp = (*bp)[:0]
+				uploadBufs.Put(bp)
+			}
+		}()
+		head, rerr := readUpTo(r, (*bp)[:0], int(s.partSize))
+		*bp = head
+		switch {
+		case rerr == io.EOF:
+			r, size = bytes.NewReader(head), int64(len(head))
+		case rerr != nil:
+			return s.s3Error("writing", p, rerr)
+		default:
+			r = io.MultiReader(bytes.NewReader(head), r)
+		}
 	}
 	_, err = s.client.PutObject(ctx, s.bucket, key, r, size, minio.PutObjectOptions{
 		ContentType: contentType(p),
@@ -251,6 +277,28 @@ func (s *S3) Write(ctx context.Context, p string, r io.Reader, size int64) error
 		return s.s3Error("writing", p, err)
 	}
 	return nil
+}
+
+// uploadBufs holds the buffers Write reads a file of unknown size into;
+// one that grew past maxPooledUpload is left to the collector.
+var uploadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+const maxPooledUpload = 16 << 20
+
+// readUpTo appends what r gives to buf until limit bytes (nil error: r may
+// have more) or r ends (io.EOF: buf holds all of it) or fails.
+func readUpTo(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(max(cap(buf), 64<<10), limit-len(buf)))
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 func contentType(p string) string {

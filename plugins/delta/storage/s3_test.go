@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"strings"
@@ -76,6 +77,40 @@ func TestS3LargeWriteUnknownSize(t *testing.T) {
 		t.Errorf("a failed Write is visible: %v", err)
 	}
 	t.Logf("wrote %d MiB with unknown size in %s", size>>20, elapsed)
+}
+
+// Files of unknown size that fit in a part (most data files) are read first
+// and put whole; the edges: empty, one byte short of a part, exactly a part,
+// one byte more; a reader that fails before its end leaves nothing.
+func TestS3SmallWriteUnknownSize(t *testing.T) {
+	srv := deltatest.MinIO(t)
+	const part = 5 << 20
+	st := deltatest.S3(t, srv, "small", func(c *storage.S3Config) { c.PartSize = part })
+	ctx := context.Background()
+	data := make([]byte, part+1)
+	rand.New(rand.NewSource(2)).Read(data)
+	for i, n := range []int{0, 1, 100 << 10, part - 1, part, part + 1} {
+		name := fmt.Sprintf("part-%05d-small.parquet", i)
+		r := io.MultiReader(bytes.NewReader(data[:n/2]), bytes.NewReader(data[n/2:n]))
+		if err := st.Write(ctx, name, r, -1); err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		got, err := st.Read(ctx, name)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !bytes.Equal(got, data[:n]) {
+			t.Fatalf("%d bytes written, %d read back that differ", n, len(got))
+		}
+	}
+	bad := io.MultiReader(bytes.NewReader(data[:1000]), readerFunc(func([]byte) (int, error) { return 0, errors.New("source broke") }))
+	err := st.Write(ctx, "part-00009-broken.parquet", bad, -1)
+	if err == nil || !strings.Contains(err.Error(), "source broke") || !strings.Contains(err.Error(), "part-00009-broken.parquet") {
+		t.Errorf("Write from a failing reader: %v", err)
+	}
+	if _, err := st.Read(ctx, "part-00009-broken.parquet"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("a failed Write is visible: %v", err)
+	}
 }
 
 func TestS3CredentialsNotInErrors(t *testing.T) {
