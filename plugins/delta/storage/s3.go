@@ -283,7 +283,7 @@ func (s *S3) Write(ctx context.Context, p string, r io.Reader, size int64) error
 // one that grew past maxPooledUpload is left to the collector.
 var uploadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
-const maxPooledUpload = 16 << 20
+const maxPooledUpload = defaultS3PartSize
 
 // readUpTo appends what r gives to buf until limit bytes (nil error: r may
 // have more) or r ends (io.EOF: buf holds all of it) or fails.
